@@ -1,0 +1,59 @@
+# Two entry points do all the set-up: `make check` (the main job) and `make test`.
+# Both create .venv, install the package, and install Graphviz (and, for tests,
+# Chromium) with apt when running as root; otherwise they say what to install.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: check test bench lint diagrams docs setup system-graphviz system-browser clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "error: cannot create a venv: install python3-venv (apt-get install python3-venv)"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+system-graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Graphviz with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "error: Graphviz 'dot' is missing; install it: sudo apt-get install graphviz"; exit 1; \
+	  fi; }
+
+system-browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: Chromium is missing; install it: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
+## check: model-check the reference unenrollment design at the default scope
+check: setup system-graphviz
+	$(VENV)/bin/lifecycle check
+
+## test: the whole test suite (unit, property, differential, browser)
+test: setup system-graphviz system-browser
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check lifecycle tests benchmarks
+	$(VENV)/bin/ruff format --check lifecycle tests benchmarks
+	$(VENV)/bin/mypy
+
+bench: setup system-graphviz
+	$(PY) -m benchmarks
+
+diagrams: setup system-graphviz
+	$(VENV)/bin/lifecycle diagrams --out diagrams/
+	$(VENV)/bin/lifecycle docs --out docs/
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,66 @@
+"""A generic explicit-state model checker. It knows nothing about MDM.
+
+    from lifecycle.engine import Model, Property, check
+
+    class Counter(Model):
+        def init_states(self):
+            return [0]
+        def actions(self, state):
+            return [("Inc",), ("Reset",)]
+        def next_state(self, state, action):
+            if action[0] == "Inc":
+                return state + 1 if state < 3 else None
+            return 0
+        def properties(self):
+            return [Property.always("bounded", lambda s: s <= 3)]
+
+    result = check(Counter())
+    assert result.ok and result.distinct_states == 4
+
+This package imports nothing from the rest of `lifecycle`, so it can be reused (and
+tested) on its own.
+"""
+
+from lifecycle.engine.export import to_dot, to_json, to_networkx
+from lifecycle.engine.model import Action, Model, ModelProtocol, State, action_name, format_action
+from lifecycle.engine.properties import Kind, Property
+from lifecycle.engine.result import (
+    ActionCoverage,
+    CheckResult,
+    Coverage,
+    ModelError,
+    PropertyResult,
+    Status,
+    Violation,
+)
+from lifecycle.engine.search import STORES, Progress, check
+from lifecycle.engine.trace import Trace, changed_fields, render_trace, state_fields, to_jsonable
+
+__all__ = [
+    "STORES",
+    "Action",
+    "ActionCoverage",
+    "CheckResult",
+    "Coverage",
+    "Kind",
+    "Model",
+    "ModelError",
+    "ModelProtocol",
+    "Progress",
+    "Property",
+    "PropertyResult",
+    "State",
+    "Status",
+    "Trace",
+    "Violation",
+    "action_name",
+    "changed_fields",
+    "check",
+    "format_action",
+    "render_trace",
+    "state_fields",
+    "to_dot",
+    "to_json",
+    "to_jsonable",
+    "to_networkx",
+]

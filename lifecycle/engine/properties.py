@@ -1,0 +1,85 @@
+"""Properties as data, in the style of Stateright: `always`, `sometimes`, `eventually`,
+plus `always_recoverable`, a branching-time check computed on the reachable graph.
+
+Predicates take the state and return a bool. They are data so that the checker, the
+Hypothesis adapter and the reports can all read the same list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class Kind(str, Enum):
+    ALWAYS = "always"
+    SOMETIMES = "sometimes"
+    EVENTUALLY = "eventually"
+    RECOVERABLE = "recoverable"
+    DEADLOCK = "deadlock"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named property of a model.
+
+    Build one with the constructors, not directly:
+
+    - `Property.always(name, p)`: `p` holds in every reachable state (an invariant).
+    - `Property.sometimes(name, p)`: some reachable state satisfies `p`. After a
+      complete search, no witness is a violation, which catches vacuous models.
+    - `Property.always_recoverable(name, waiting)`: for every reachable state `s` and
+      every key `k` in `waiting(s)`, some state reachable from `s` has `k` not in
+      `waiting`. In CTL, AG(k waits -> EF not k waits) for each key. It catches one
+      party stuck forever while others (a timer, a user) can still move, which the
+      global deadlock check cannot see. `waiting` returns an iterable of hashable keys
+      (the parties that wait); a bool is accepted for a single party.
+    - `Property.eventually(name, p)`: reserved for the liveness work.
+    """
+
+    name: str
+    kind: Kind
+    predicate: Callable[[Any], Any]
+    description: str = ""
+
+    @staticmethod
+    def always(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
+        return Property(name, Kind.ALWAYS, predicate, description)
+
+    @staticmethod
+    def sometimes(
+        name: str, predicate: Callable[[Any], bool], description: str = ""
+    ) -> Property:
+        return Property(name, Kind.SOMETIMES, predicate, description)
+
+    @staticmethod
+    def always_recoverable(
+        name: str,
+        waiting: Callable[[Any], Iterable[Hashable] | bool],
+        description: str = "",
+    ) -> Property:
+        return Property(name, Kind.RECOVERABLE, waiting, description)
+
+    @staticmethod
+    def eventually(
+        name: str, predicate: Callable[[Any], bool], description: str = ""
+    ) -> Property:
+        raise NotImplementedError(
+            "Property.eventually is reserved for liveness checking under fairness, "
+            "which is not implemented yet; use Property.always_recoverable for "
+            "'can always still reach' (AG EF) checks"
+        )
+
+
+def waiting_keys(value: Iterable[Hashable] | bool | None) -> Iterable[Hashable]:
+    """Normalise what an `always_recoverable` predicate returns to a set of keys."""
+    if value is True:
+        return (True,)
+    if value is False or value is None:
+        return ()
+    return value

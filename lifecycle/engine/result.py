@@ -1,0 +1,166 @@
+"""What a check returns, and the errors a broken model raises.
+
+Honest verdicts: a property is reported as holding only after a complete search. A
+search stopped by a bound, the time limit or Ctrl-C reports it as unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from lifecycle.engine.model import format_action
+from lifecycle.engine.properties import Kind
+from lifecycle.engine.trace import Trace
+
+
+class Status(str, Enum):
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A property that fails, with a shortest trace that shows it.
+
+    For a `sometimes` property the trace is empty: the violation is the absence of
+    any witness in the whole (complete) state space.
+    """
+
+    property: str
+    kind: Kind
+    trace: Trace
+
+    def __str__(self) -> str:
+        return f"{self.kind} property {self.property!r} violated in {len(self.trace)} steps"
+
+
+@dataclass(frozen=True)
+class ActionCoverage:
+    """How often an action (by name) was enabled, and how often it led to a new state."""
+
+    name: str
+    enabled: int
+    new_states: int
+
+
+@dataclass(frozen=True)
+class Coverage:
+    actions: dict[str, ActionCoverage]
+    never_enabled: tuple[str, ...]
+
+    def table(self) -> str:
+        rows = [f"{'action':32} {'enabled':>10} {'new states':>10}"]
+        for name in sorted(self.actions):
+            c = self.actions[name]
+            rows.append(f"{name:32} {c.enabled:>10} {c.new_states:>10}")
+        for name in self.never_enabled:
+            rows.append(f"{name:32} {0:>10} {0:>10}   <- never enabled")
+        return "\n".join(rows)
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    name: str
+    kind: Kind
+    status: Status
+    description: str = ""
+
+
+@dataclass
+class CheckResult:
+    """The outcome of `check()`.
+
+    `ok` is True only when the search was complete and nothing is violated.
+    `generated_states` counts the initial states plus every successor computed,
+    duplicates included (TLC's "states generated"); `depth` is TLC's depth: the
+    number of states on the longest shortest path, so initial states alone give 1.
+    """
+
+    ok: bool
+    complete: bool
+    distinct_states: int
+    generated_states: int
+    depth: int
+    elapsed: float
+    violations: list[Violation]
+    properties: list[PropertyResult]
+    coverage: Coverage
+    store: str = "exact"
+    stop_reason: str | None = None
+    collision_probability: float | None = None
+    queue: int = 0
+    witnesses: dict[str, Trace] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def status(self, name: str) -> Status:
+        for p in self.properties:
+            if p.name == name:
+                return p.status
+        raise KeyError(f"no property named {name!r}")
+
+    def violation(self, name: str) -> Violation | None:
+        for v in self.violations:
+            if v.property == name:
+                return v
+        return None
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.elapsed if self.elapsed > 0 else 0.0
+
+    def summary(self) -> str:
+        verdict = "OK" if self.ok else ("VIOLATED" if self.violations else "INCOMPLETE")
+        lines = [
+            f"{verdict}: {self.distinct_states} distinct states, "
+            f"{self.generated_states} generated, depth {self.depth}, "
+            f"{self.elapsed:.2f}s ({'complete' if self.complete else 'incomplete'})"
+        ]
+        if self.stop_reason:
+            lines.append(f"search stopped early: {self.stop_reason}")
+        if self.collision_probability is not None:
+            lines.append(
+                f"fingerprint collision probability (optimistic): {self.collision_probability:.1e}"
+            )
+        for p in self.properties:
+            lines.append(f"  {p.status.value:9} {p.kind.value:11} {p.name}")
+        return "\n".join(lines)
+
+
+class ModelError(Exception):
+    """The model itself failed: it raised, returned an unhashable state, or a predicate
+    raised. Carries the state, the action and the trace that leads to the state, so the
+    author can reproduce the failure."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        state: Any = None,
+        action: Any = None,
+        trace: Trace | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        self.state = state
+        self.action = action
+        self.trace = trace
+        self.cause = cause
+        self.message = message
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        parts = [self.message]
+        if self.cause is not None:
+            parts[0] += f": {type(self.cause).__name__}: {self.cause}"
+        parts.append(f"  in state: {self.state!r}")
+        if self.action is not None:
+            parts.append(f"  action: {format_action(self.action)}")
+        if self.trace is not None and self.trace.states:
+            parts.append(f"  trace to that state ({len(self.trace)} steps):")
+            parts.extend("    " + line for line in self.trace.render().splitlines())
+        return "\n".join(parts)

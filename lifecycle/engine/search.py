@@ -1,0 +1,733 @@
+"""Breadth-first explicit-state search: the checker's core.
+
+Breadth-first, so every counterexample is a shortest one. The loop is written for
+speed: the store maps each state (or its 64-bit fingerprint) to its parent, so a new
+state costs one dictionary insertion; actions are not stored, but found again along
+the (short) trace when a counterexample is printed. When a property needs the
+reachable graph (`always_recoverable`) the search keeps integer ids and successor
+lists instead, and evaluates those properties on the graph after the search.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lifecycle.engine.model import Model, ModelProtocol, action_name
+from lifecycle.engine.properties import Kind, Property, waiting_keys
+from lifecycle.engine.result import (
+    ActionCoverage,
+    CheckResult,
+    Coverage,
+    ModelError,
+    PropertyResult,
+    Status,
+    Violation,
+)
+from lifecycle.engine.trace import Trace
+
+STORES = ("exact", "fingerprint")
+DEADLOCK = "deadlock"
+_CHUNK = 512  # states expanded between clock/progress checks
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot handed to the `progress` callback about twice a second."""
+
+    distinct_states: int
+    generated_states: int
+    depth: int
+    queue: int
+    elapsed: float
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class _Stop(Exception):
+    """Raised inside the loop to end the search early (bound or time limit)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check(
+    model: ModelProtocol,
+    *,
+    deadlock: bool = True,
+    max_states: int | None = None,
+    max_depth: int | None = None,
+    time_limit: float | None = None,
+    store: str = "exact",
+    progress: Callable[[Progress], None] | None = None,
+    stop_on_violation: bool = False,
+    keep_graph: bool = False,
+) -> CheckResult:
+    """Explore every reachable state of `model` breadth-first and check its properties.
+
+    - `deadlock`: report a reachable, in-boundary, non-terminal state with no enabled
+      action (kind `deadlock`).
+    - `max_states`, `max_depth`, `time_limit` (seconds): bounds. A search they stop is
+      marked incomplete, and no property is then reported as holding.
+    - `store`: `"exact"` keeps every state; `"fingerprint"` keeps 64-bit hashes only
+      (much less memory, with a small, reported probability that a collision hid a
+      state, as TLC prints it).
+    - `progress`: called with a `Progress` about twice a second.
+    - `stop_on_violation`: end the search at the first violation, like TLC.
+    - `keep_graph`: keep the reachable graph (implied by `always_recoverable`
+      properties); the result then carries it in `result.extra["graph"]`.
+
+    Ctrl-C stops the search and returns the partial result, marked incomplete.
+    """
+    if store not in STORES:
+        raise ValueError(f"store must be one of {', '.join(STORES)}, not {store!r}")
+    for name, value in (("max_states", max_states), ("max_depth", max_depth)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    if time_limit is not None and time_limit <= 0:
+        raise ValueError(f"time_limit must be positive, not {time_limit!r}")
+    search = _Search(
+        model,
+        deadlock=deadlock,
+        max_states=max_states,
+        max_depth=max_depth,
+        time_limit=time_limit,
+        fingerprint=store == "fingerprint",
+        progress=progress,
+        stop_on_violation=stop_on_violation,
+        keep_graph=keep_graph,
+    )
+    return search.run()
+
+
+def _optional(model: Any, name: str) -> Callable[[Any], Any] | None:
+    """The model's override of an optional method, or None when it uses the default."""
+    method = getattr(model, name, None)
+    if method is None:
+        return None
+    default = getattr(Model, name)
+    if getattr(method, "__func__", None) is default:
+        return None
+    return method  # type: ignore[no-any-return]
+
+
+class _Search:
+    def __init__(
+        self,
+        model: ModelProtocol,
+        *,
+        deadlock: bool,
+        max_states: int | None,
+        max_depth: int | None,
+        time_limit: float | None,
+        fingerprint: bool,
+        progress: Callable[[Progress], None] | None,
+        stop_on_violation: bool,
+        keep_graph: bool,
+    ) -> None:
+        for required in ("init_states", "actions", "next_state", "properties"):
+            if not callable(getattr(model, required, None)):
+                raise TypeError(
+                    f"{type(model).__name__} is not a model: it has no {required}() method "
+                    "(see lifecycle.engine.ModelProtocol)"
+                )
+        self.model = model
+        self.deadlock = deadlock
+        self.max_states = max_states
+        self.max_depth = max_depth
+        self.time_limit = time_limit
+        self.fingerprint = fingerprint
+        self.progress = progress
+        self.stop_on_violation = stop_on_violation
+        self.properties: list[Property] = list(model.properties())
+        names = [p.name for p in self.properties]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"duplicate property names: {', '.join(sorted(dupes))}")
+        if DEADLOCK in names and deadlock:
+            raise ValueError(f"the property name {DEADLOCK!r} is reserved for the deadlock check")
+        self.always = [p for p in self.properties if p.kind is Kind.ALWAYS]
+        self.sometimes = [p for p in self.properties if p.kind is Kind.SOMETIMES]
+        self.recoverable = [p for p in self.properties if p.kind is Kind.RECOVERABLE]
+        self.graph = keep_graph or bool(self.recoverable)
+        self.always_open = [p.predicate for p in self.always]
+        self.sometimes_open = [p.predicate for p in self.sometimes]
+        self.expanded = 0
+        self.within = _optional(model, "within_boundary")
+        self.terminal = _optional(model, "is_terminal")
+        self.successors = getattr(model, "successors", None)
+        # State store. Key is the state itself, or hash(state) in fingerprint mode.
+        # Without a graph: key -> parent key (None for an initial state).
+        # With a graph: key -> id; ids are assigned in BFS order, so a smaller id is
+        # never deeper, and parent/successor lists are indexed by id.
+        self.seen: dict[Hashable, Any] = {}
+        self.parent_ids = array("q")
+        self.succ_ids: list[array[int]] = []
+        self.keys: list[Hashable] = []
+        self.outside: set[int] = set()  # ids outside the boundary (graph mode)
+        self.waiting: dict[Hashable, list[int]] = {}  # (prop index, key) -> ids
+        self.edges_actions: list[list[Any]] | None = [] if keep_graph else None
+        # Findings, as store keys (traces are rebuilt after the search).
+        self.violations: dict[str, tuple[Kind, Hashable]] = {}
+        self.witnesses: dict[str, Hashable] = {}
+        # Counters.
+        self.distinct = 0
+        self.generated = 0
+        self.depth = 0
+        self.queue = 0
+        self.enabled_counts: Counter[Any] = Counter()
+        self.new_counts: Counter[Any] = Counter()
+        self.candidates: set[Any] = set()
+        self.start = 0.0
+
+    # ------------------------------------------------------------------ search
+    def run(self) -> CheckResult:
+        self.start = time.perf_counter()
+        stop_reason: str | None = None
+        try:
+            self._bfs()
+        except _Stop as stop:
+            stop_reason = stop.reason
+        except KeyboardInterrupt:
+            stop_reason = "interrupted (Ctrl-C)"
+        elapsed = time.perf_counter() - self.start
+        complete = stop_reason is None
+        if complete and self.recoverable:
+            self._check_recoverable()
+        return self._result(complete, stop_reason, elapsed)
+
+    def _bfs(self) -> None:
+        frontier: list[Any] = []
+        try:
+            inits = list(self.model.init_states())
+        except Exception as exc:
+            raise ModelError("init_states() raised", cause=exc) from exc
+        for state in inits:
+            self.generated += 1
+            if self._admit_initial(state):
+                frontier.append(state)
+        if not frontier:
+            raise ModelError("the model has no initial state")
+        self.depth = 1
+        for state in frontier:
+            self._check_state(state)
+        while frontier:
+            self.queue = len(frontier)
+            if self.max_depth is not None and self.depth >= self.max_depth:
+                if self._probe(frontier):
+                    raise _Stop(f"max_depth={self.max_depth} reached")
+                break
+            frontier = self._expand_level(frontier)
+            if frontier:
+                self.depth += 1
+        self.queue = 0
+
+    def _key(self, state: Any) -> Hashable:
+        return hash(state) if self.fingerprint else state
+
+    def _admit_initial(self, state: Any) -> bool:
+        """Store an initial state; False when it repeats an earlier one."""
+        try:
+            key = self._key(state)
+            known = key in self.seen
+        except TypeError as exc:
+            raise ModelError(
+                "init_states() returned an unhashable state", state=state, cause=exc
+            ) from exc
+        if known:
+            return False
+        self.distinct += 1
+        if self.graph:
+            self.seen[key] = len(self.keys)
+            self.keys.append(key)
+            self.parent_ids.append(-1)
+            self.succ_ids.append(array("q"))
+            if self.edges_actions is not None:
+                self.edges_actions.append([])
+        else:
+            self.seen[key] = None
+        return True
+
+    def _probe(self, frontier: list[Any]) -> bool:
+        """At the depth bound: check deadlocks there, and say whether any state of the
+        frontier has a successor not yet seen (then the bound cut the search)."""
+        cut = False
+        for state in frontier:
+            if not self._expandable(state):
+                continue
+            pairs = list(self._enabled(state))
+            if not pairs and self.deadlock and DEADLOCK not in self.violations:
+                if self.terminal is None or not self.terminal(state):
+                    self._violate(DEADLOCK, Kind.DEADLOCK, state)
+            cut = cut or any(self._key(nxt) not in self.seen for _, nxt in pairs)
+        return cut
+
+    def _expandable(self, state: Any) -> bool:
+        return self.within is None or bool(self.within(state))
+
+    def _check_state(self, state: Any) -> None:
+        try:
+            for prop in self.always:
+                if prop.name not in self.violations and not prop.predicate(state):
+                    self._violate(prop.name, Kind.ALWAYS, state)
+            if self.sometimes_open:
+                self._check_sometimes(state)
+            if self.recoverable:
+                ident = self.seen[self._key(state)]
+                for index, prop in enumerate(self.recoverable):
+                    for k in waiting_keys(prop.predicate(state)):
+                        self.waiting.setdefault((index, k), []).append(ident)
+                if self.within is not None and not self.within(state):
+                    self.outside.add(ident)
+        except (_Stop, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise self._diagnose_predicate(state, exc) from exc
+
+    def _violate(self, name: str, kind: Kind, state: Any) -> None:
+        self.violations[name] = (kind, self._key(state))
+        # Keep the hot loop's predicate lists to the properties still open.
+        self.always_open[:] = [p.predicate for p in self.always if p.name not in self.violations]
+        if self.stop_on_violation:
+            raise _Stop(f"stopped at the first violation ({name})")
+
+    def _check_sometimes(self, state: Any) -> None:
+        for prop in self.sometimes:
+            if prop.name not in self.witnesses and prop.predicate(state):
+                self.witnesses[prop.name] = self._key(state)
+        self.sometimes_open[:] = [
+            p.predicate for p in self.sometimes if p.name not in self.witnesses
+        ]
+
+    def _expand_level(self, frontier: list[Any]) -> list[Any]:
+        """Expand one BFS level. The hot loop: keep it free of attribute lookups."""
+        seen = self.seen
+        fingerprint = self.fingerprint
+        graph = self.graph
+        within = self.within
+        terminal = self.terminal
+        successors = self.successors
+        actions = self.model.actions
+        next_state = self.model.next_state
+        always = self.always_open
+        sometimes = self.sometimes_open
+        deadlock = self.deadlock
+        limit = self.max_states if self.max_states is not None else 1 << 62
+        new_frontier: list[Any] = []
+        append = new_frontier.append
+        enabled_log: list[Any] = []
+        log_enabled = enabled_log.extend
+        new_log: list[Any] = []
+        log_new = new_log.append
+        candidates = self.candidates
+        keys = self.keys
+        parent_ids = self.parent_ids
+        succ_ids = self.succ_ids
+        edges_actions = self.edges_actions
+        distinct = self.distinct
+        generated = self.generated
+        expanded = self.expanded
+        clock = time.perf_counter
+        next_tick = self.start + 0.5
+        deadline = self.start + self.time_limit if self.time_limit is not None else None
+        state: Any = None
+        action: Any = None
+        nxt: Any = None
+        position = 0
+        try:
+            for position, state in enumerate(frontier):  # noqa: B007 (used on errors)
+                expanded += 1
+                if not expanded & (_CHUNK - 1):
+                    now = clock()
+                    self.distinct, self.generated = distinct, generated
+                    self.queue = len(frontier) - position + len(new_frontier)
+                    if deadline is not None and now >= deadline:
+                        raise _Stop(f"time_limit={self.time_limit}s reached")
+                    if now >= next_tick:
+                        next_tick = now + 0.5
+                        self._report()
+                    self._flush_coverage(enabled_log, new_log)
+                if within is not None and not within(state):
+                    continue
+                if successors is not None:
+                    pairs = list(successors(state))
+                else:
+                    acts = actions(state)
+                    if type(acts) is not list and type(acts) is not tuple:
+                        acts = list(acts)
+                    candidates.update(acts)
+                    pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
+                if not pairs:
+                    if deadlock and DEADLOCK not in self.violations:
+                        if terminal is None or not terminal(state):
+                            self._violate(DEADLOCK, Kind.DEADLOCK, state)
+                    continue
+                generated += len(pairs)
+                log_enabled([p[0] for p in pairs])
+                if graph:
+                    pid = seen[hash(state) if fingerprint else state]
+                    my_succ = succ_ids[pid]
+                    for action, nxt in pairs:
+                        key = hash(nxt) if fingerprint else nxt
+                        ident = seen.get(key)
+                        if ident is None:
+                            if distinct >= limit:
+                                raise _Stop(f"max_states={limit} reached")
+                            ident = len(keys)
+                            seen[key] = ident
+                            keys.append(key)
+                            parent_ids.append(pid)
+                            succ_ids.append(array("q"))
+                            if edges_actions is not None:
+                                edges_actions.append([])
+                            distinct += 1
+                            append(nxt)
+                            log_new(action)
+                            self._check_state(nxt)
+                        my_succ.append(ident)
+                    if edges_actions is not None:
+                        edges_actions[pid].extend(p[0] for p in pairs)
+                    continue
+                parent_key = hash(state) if fingerprint else state
+                for action, nxt in pairs:
+                    key = hash(nxt) if fingerprint else nxt
+                    if key not in seen:
+                        if distinct >= limit:
+                            raise _Stop(f"max_states={limit} reached")
+                        seen[key] = parent_key
+                        distinct += 1
+                        append(nxt)
+                        log_new(action)
+                        for pred in always:
+                            if not pred(nxt):
+                                self._check_state(nxt)
+                                break
+                        if sometimes:
+                            self._check_sometimes(nxt)
+                action = nxt = None
+        except (_Stop, KeyboardInterrupt):
+            self.distinct, self.generated, self.expanded = distinct, generated, expanded
+            self.queue = len(frontier) - position + len(new_frontier)
+            self._flush_coverage(enabled_log, new_log)
+            raise
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise self._diagnose(state, action, nxt, exc) from exc
+        self.distinct, self.generated, self.expanded = distinct, generated, expanded
+        self._flush_coverage(enabled_log, new_log)
+        return new_frontier
+
+    def _flush_coverage(self, enabled: list[Any], new: list[Any]) -> None:
+        self.enabled_counts.update(enabled)
+        self.new_counts.update(new)
+        enabled.clear()
+        new.clear()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    self.distinct,
+                    self.generated,
+                    self.depth,
+                    self.queue,
+                    time.perf_counter() - self.start,
+                )
+            )
+
+    # ------------------------------------------------------------- diagnosis
+    def _diagnose(self, state: Any, action: Any, nxt: Any, exc: Exception) -> ModelError:
+        """Say which part of the model failed, for which state and action."""
+        trace = self._safe_trace(state)
+        model = self.model
+        try:
+            hash(state)
+        except TypeError:
+            return ModelError("a state is unhashable", state=state, trace=trace, cause=exc)
+        if nxt is not None:
+            try:
+                hash(nxt)
+            except TypeError:
+                return ModelError(
+                    "next_state() returned an unhashable state "
+                    "(use tuples, frozensets or frozen dataclasses)",
+                    state=state,
+                    action=action,
+                    trace=trace,
+                    cause=exc,
+                )
+        if self.within is not None:
+            try:
+                self.within(state)
+            except Exception as inner:
+                return ModelError("within_boundary() raised", state=state, trace=trace, cause=inner)
+        if self.successors is not None:
+            try:
+                for action, nxt in self.successors(state):
+                    hash(nxt)
+            except TypeError as inner:
+                return ModelError(
+                    "successors() returned an unhashable state",
+                    state=state,
+                    action=action,
+                    trace=trace,
+                    cause=inner,
+                )
+            except Exception as inner:
+                return ModelError(
+                    "successors() raised", state=state, action=action, trace=trace, cause=inner
+                )
+        else:
+            try:
+                candidates = list(model.actions(state))
+            except Exception as inner:
+                return ModelError("actions() raised", state=state, trace=trace, cause=inner)
+            for candidate in candidates:
+                try:
+                    model.next_state(state, candidate)
+                except Exception as inner:
+                    return ModelError(
+                        "next_state() raised",
+                        state=state,
+                        action=candidate,
+                        trace=trace,
+                        cause=inner,
+                    )
+            try:
+                for candidate in candidates:
+                    hash(candidate)
+            except TypeError as inner:
+                return ModelError(
+                    "actions() returned an unhashable action",
+                    state=state,
+                    action=None,
+                    trace=trace,
+                    cause=inner,
+                )
+        if self.terminal is not None:
+            try:
+                self.terminal(state)
+            except Exception as inner:
+                return ModelError("is_terminal() raised", state=state, trace=trace, cause=inner)
+        if nxt is not None:
+            found = self._diagnose_predicate(nxt, exc, parent=state, action=action)
+            if found.cause is not exc:
+                return found
+        return ModelError("the model failed", state=state, action=action, trace=trace, cause=exc)
+
+    def _diagnose_predicate(
+        self, state: Any, exc: Exception, *, parent: Any = None, action: Any = None
+    ) -> ModelError:
+        for prop in self.properties:
+            try:
+                prop.predicate(state)
+            except Exception as inner:
+                if parent is not None:
+                    trace = self._safe_trace(parent)
+                    if trace is not None:
+                        trace = Trace(trace.states + (state,), trace.actions + (action,))
+                else:
+                    trace = self._safe_trace(state)
+                return ModelError(
+                    f"the predicate of property {prop.name!r} raised",
+                    state=state,
+                    action=action,
+                    trace=trace,
+                    cause=inner,
+                )
+        return ModelError(
+            "the model failed", state=state, action=action, trace=self._safe_trace(state), cause=exc
+        )
+
+    def _safe_trace(self, state: Any) -> Trace | None:
+        try:
+            return self._trace_to(self._key(state))
+        except Exception:
+            return None
+
+    # ----------------------------------------------------------------- traces
+    def _chain(self, key: Hashable) -> list[Hashable]:
+        """Store keys from an initial state to `key`."""
+        chain = [key]
+        if self.graph:
+            ident = self.seen[key]
+            while self.parent_ids[ident] >= 0:
+                ident = self.parent_ids[ident]
+                chain.append(self.keys[ident])
+        else:
+            parent = self.seen[key]
+            while parent is not None:
+                chain.append(parent)
+                parent = self.seen[parent]
+        chain.reverse()
+        return chain
+
+    def _trace_to(self, key: Hashable) -> Trace:
+        """Rebuild a shortest trace by replaying the model along the stored chain."""
+        chain = self._chain(key)
+        start = next((s for s in self.model.init_states() if self._key(s) == chain[0]), None)
+        if start is None:
+            raise RuntimeError("cannot rebuild the trace: the initial state is gone")
+        states = [start]
+        actions: list[Any] = []
+        for target in chain[1:]:
+            for action, nxt in self._enabled(states[-1]):
+                if self._key(nxt) == target:
+                    states.append(nxt)
+                    actions.append(action)
+                    break
+            else:
+                raise RuntimeError(
+                    "cannot rebuild the trace: the model is not deterministic "
+                    "(next_state returned a different state on replay)"
+                )
+        return Trace(tuple(states), tuple(actions))
+
+    def _enabled(self, state: Any) -> Iterable[tuple[Any, Any]]:
+        if self.successors is not None:
+            return self.successors(state)  # type: ignore[no-any-return]
+        return _pairs(state, self.model.actions, self.model.next_state)
+
+    # -------------------------------------------------- graph-based properties
+    def _check_recoverable(self) -> None:
+        """AG(k waits -> EF k does not wait), for each property and key, on the graph.
+
+        A backward search from the states where `k` does not wait marks every state
+        that can still escape; a waiting state left unmarked is stuck. States outside
+        the boundary were not expanded, so they count as able to escape (no false
+        alarms from a bound). Ids are in BFS order: the smallest stuck id is a
+        shallowest one, which gives a shortest counterexample.
+        """
+        n = len(self.keys)
+        # Reverse adjacency in CSR form.
+        counts = [0] * (n + 1)
+        for succ in self.succ_ids:
+            for t in succ:
+                counts[t + 1] += 1
+        for i in range(n):
+            counts[i + 1] += counts[i]
+        offsets = counts[:]
+        preds = array("q", bytes(8 * counts[n]))
+        fill = offsets[:]
+        for source, succ in enumerate(self.succ_ids):
+            for t in succ:
+                preds[fill[t]] = source
+                fill[t] += 1
+        for index, prop in enumerate(self.recoverable):
+            stuck: int | None = None
+            for (pindex, _key), ids in self.waiting.items():
+                if pindex != index:
+                    continue
+                waiting = set(ids)
+                can_escape = bytearray(n)
+                stack = [i for i in range(n) if i not in waiting or i in self.outside]
+                for i in stack:
+                    can_escape[i] = 1
+                while stack:
+                    t = stack.pop()
+                    for j in range(offsets[t], offsets[t + 1]):
+                        s = preds[j]
+                        if not can_escape[s]:
+                            can_escape[s] = 1
+                            stack.append(s)
+                for i in ids:
+                    if not can_escape[i] and (stuck is None or i < stuck):
+                        stuck = i
+                        break
+            if stuck is not None:
+                self.violations[prop.name] = (Kind.RECOVERABLE, self.keys[stuck])
+
+    # ----------------------------------------------------------------- result
+    def _result(self, complete: bool, stop_reason: str | None, elapsed: float) -> CheckResult:
+        violations = []
+        for name, (kind, key) in self.violations.items():
+            violations.append(Violation(name, kind, self._trace_to(key)))
+        if complete:
+            for prop in self.sometimes:
+                if prop.name not in self.witnesses:
+                    violations.append(Violation(prop.name, Kind.SOMETIMES, Trace((), ())))
+        violated = {v.property for v in violations}
+        results = []
+        listed = list(self.properties)
+        for prop in listed:
+            if prop.name in violated:
+                status = Status.VIOLATED
+            elif prop.kind is Kind.SOMETIMES and prop.name in self.witnesses:
+                status = Status.HOLDS  # a witness is final, complete or not
+            else:
+                status = Status.HOLDS if complete else Status.UNKNOWN
+            results.append(PropertyResult(prop.name, prop.kind, status, prop.description))
+        if self.deadlock:
+            status = (
+                Status.VIOLATED
+                if DEADLOCK in violated
+                else (Status.HOLDS if complete else Status.UNKNOWN)
+            )
+            results.append(
+                PropertyResult(
+                    DEADLOCK, Kind.DEADLOCK, status, "every non-terminal state has a successor"
+                )
+            )
+        order = {p.name: i for i, p in enumerate(results)}
+        violations.sort(key=lambda v: order.get(v.property, 0))
+        probability = None
+        if self.fingerprint:
+            # TLC's optimistic estimate: n * (g - n) / 2^64.
+            n, g = self.distinct, self.generated
+            probability = n * max(g - n, 0) / float(1 << 64)
+        extra: dict[str, Any] = {}
+        if self.graph and self.edges_actions is not None:
+            extra["graph"] = (self.keys, self.succ_ids, self.edges_actions)
+        witnesses = {name: self._trace_to(key) for name, key in self.witnesses.items()}
+        return CheckResult(
+            ok=complete and not violations,
+            complete=complete,
+            distinct_states=self.distinct,
+            generated_states=self.generated,
+            depth=self.depth,
+            elapsed=elapsed,
+            violations=violations,
+            properties=results,
+            coverage=self._coverage(),
+            store="fingerprint" if self.fingerprint else "exact",
+            stop_reason=stop_reason,
+            collision_probability=probability,
+            queue=self.queue,
+            witnesses=witnesses,
+            extra=extra,
+        )
+
+    def _coverage(self) -> Coverage:
+        enabled: Counter[str] = Counter()
+        new: Counter[str] = Counter()
+        for action, count in self.enabled_counts.items():
+            enabled[action_name(action)] += count
+        for action, count in self.new_counts.items():
+            new[action_name(action)] += count
+        known = {action_name(a) for a in self.candidates}
+        names_fn = getattr(self.model, "action_names", None)
+        if callable(names_fn):
+            known.update(names_fn())
+        never = tuple(sorted(known - set(enabled)))
+        table = {name: ActionCoverage(name, enabled[name], new[name]) for name in enabled}
+        return Coverage(table, never)
+
+
+def _pairs(
+    state: Any,
+    actions: Callable[[Any], Iterable[Any]],
+    next_state: Callable[[Any, Any], Any],
+) -> Iterable[tuple[Any, Any]]:
+    """(action, next state) for the enabled candidate actions of `state`."""
+    for action in actions(state):
+        nxt = next_state(state, action)
+        if nxt is not None:
+            yield action, nxt
