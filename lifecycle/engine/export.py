@@ -7,6 +7,7 @@ be the whole state space.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -77,7 +78,7 @@ def to_dot(
         paths = [[lookup[s] for s in highlight.states if s in lookup]]
     for path in paths:
         red_nodes.update(path)
-        red_edges.update(zip(path, path[1:], strict=False))
+        red_edges.update(itertools.pairwise(path))
     lines = [f"digraph {_quote(name)} {{", "  rankdir=LR;", "  node [shape=box, fontsize=10];"]
     if graph.graph.get("truncated"):
         lines.append(
@@ -118,8 +119,7 @@ def to_json(graph: nx.MultiDiGraph, *, encode: Callable[[Any], Any] = to_jsonabl
             for n, d in graph.nodes(data=True)
         ],
         "edges": [
-            {"source": s, "target": t, "action": d["label"]}
-            for s, t, d in graph.edges(data=True)
+            {"source": s, "target": t, "action": d["label"]} for s, t, d in graph.edges(data=True)
         ],
         "violation_paths": graph.graph.get("violation_paths", {}),
     }

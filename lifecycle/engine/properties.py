@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     ALWAYS = "always"
     SOMETIMES = "sometimes"
     EVENTUALLY = "eventually"
@@ -52,9 +52,7 @@ class Property:
         return Property(name, Kind.ALWAYS, predicate, description)
 
     @staticmethod
-    def sometimes(
-        name: str, predicate: Callable[[Any], bool], description: str = ""
-    ) -> Property:
+    def sometimes(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
         return Property(name, Kind.SOMETIMES, predicate, description)
 
     @staticmethod
@@ -66,9 +64,7 @@ class Property:
         return Property(name, Kind.RECOVERABLE, waiting, description)
 
     @staticmethod
-    def eventually(
-        name: str, predicate: Callable[[Any], bool], description: str = ""
-    ) -> Property:
+    def eventually(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
         raise NotImplementedError(
             "Property.eventually is reserved for liveness checking under fairness, "
             "which is not implemented yet; use Property.always_recoverable for "

@@ -7,7 +7,7 @@ search stopped by a bound, the time limit or Ctrl-C reports it as unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from lifecycle.engine.model import format_action
@@ -15,7 +15,7 @@ from lifecycle.engine.properties import Kind
 from lifecycle.engine.trace import Trace
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     HOLDS = "holds"
     VIOLATED = "violated"
     UNKNOWN = "unknown"

@@ -115,7 +115,7 @@ def _optional(model: Any, name: str) -> Callable[[Any], Any] | None:
     default = getattr(Model, name)
     if getattr(method, "__func__", None) is default:
         return None
-    return method  # type: ignore[no-any-return]
+    return method
 
 
 class _Search:
@@ -172,7 +172,7 @@ class _Search:
         self.succ_ids: list[array[int]] = []
         self.keys: list[Hashable] = []
         self.outside: set[int] = set()  # ids outside the boundary (graph mode)
-        self.waiting: dict[Hashable, list[int]] = {}  # (prop index, key) -> ids
+        self.waiting: dict[tuple[int, Hashable], list[int]] = {}  # (prop, key) -> ids
         self.edges_actions: list[list[Any]] | None = [] if keep_graph else None
         # Findings, as store keys (traces are rebuilt after the search).
         self.violations: dict[str, tuple[Kind, Hashable]] = {}
@@ -263,9 +263,13 @@ class _Search:
             if not self._expandable(state):
                 continue
             pairs = list(self._enabled(state))
-            if not pairs and self.deadlock and DEADLOCK not in self.violations:
-                if self.terminal is None or not self.terminal(state):
-                    self._violate(DEADLOCK, Kind.DEADLOCK, state)
+            if (
+                not pairs
+                and self.deadlock
+                and DEADLOCK not in self.violations
+                and (self.terminal is None or not self.terminal(state))
+            ):
+                self._violate(DEADLOCK, Kind.DEADLOCK, state)
             cut = cut or any(self._key(nxt) not in self.seen for _, nxt in pairs)
         return cut
 
@@ -342,7 +346,7 @@ class _Search:
         nxt: Any = None
         position = 0
         try:
-            for position, state in enumerate(frontier):  # noqa: B007 (used on errors)
+            for position, state in enumerate(frontier):
                 expanded += 1
                 if not expanded & (_CHUNK - 1):
                     now = clock()
@@ -365,9 +369,12 @@ class _Search:
                     candidates.update(acts)
                     pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
                 if not pairs:
-                    if deadlock and DEADLOCK not in self.violations:
-                        if terminal is None or not terminal(state):
-                            self._violate(DEADLOCK, Kind.DEADLOCK, state)
+                    if (
+                        deadlock
+                        and DEADLOCK not in self.violations
+                        and (terminal is None or not terminal(state))
+                    ):
+                        self._violate(DEADLOCK, Kind.DEADLOCK, state)
                     continue
                 generated += len(pairs)
                 log_enabled([p[0] for p in pairs])
@@ -471,7 +478,7 @@ class _Search:
                 return ModelError("within_boundary() raised", state=state, trace=trace, cause=inner)
         if self.successors is not None:
             try:
-                for action, nxt in self.successors(state):
+                for action, nxt in self.successors(state):  # noqa: B007 (named on error)
                     hash(nxt)
             except TypeError as inner:
                 return ModelError(
@@ -533,7 +540,7 @@ class _Search:
                 if parent is not None:
                     trace = self._safe_trace(parent)
                     if trace is not None:
-                        trace = Trace(trace.states + (state,), trace.actions + (action,))
+                        trace = Trace((*trace.states, state), (*trace.actions, action))
                 else:
                     trace = self._safe_trace(state)
                 return ModelError(
@@ -593,7 +600,7 @@ class _Search:
 
     def _enabled(self, state: Any) -> Iterable[tuple[Any, Any]]:
         if self.successors is not None:
-            return self.successors(state)  # type: ignore[no-any-return]
+            return self.successors(state)
         return _pairs(state, self.model.actions, self.model.next_state)
 
     # -------------------------------------------------- graph-based properties

@@ -132,7 +132,9 @@ def render_trace(
     return "\n".join(lines)
 
 
-def trace_to_jsonable(trace: Trace, encode: Callable[[Any], Any] | None = None) -> list[dict[str, Any]]:
+def trace_to_jsonable(
+    trace: Trace, encode: Callable[[Any], Any] | None = None
+) -> list[dict[str, Any]]:
     """`[{action, state}, ...]`: the first entry has action None (the initial state)."""
     enc = encode or to_jsonable
     out: list[dict[str, Any]] = []

@@ -1,0 +1,418 @@
+"""The `lifecycle` command: check designs, list presets, run the mutation matrix.
+
+Bad input (an unknown design, a broken TOML file, an out-of-range option) gets one
+line on stderr naming what is wrong and where, and exit code 2; never a traceback.
+
+Exit codes: 0 every property holds; 1 a property is violated; 2 bad input or an
+error; 3 the search was incomplete (a bound, the time limit or Ctrl-C stopped it), so
+some property is unknown and none is violated.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+EXIT_OK, EXIT_VIOLATED, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+class UserError(Exception):
+    """A one-line problem with the user's input; printed without a traceback."""
+
+
+def fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+# --------------------------------------------------------------------------- progress
+class ProgressDisplay:
+    """Shows states, states/s, depth and queue once a run has taken over a second.
+
+    On a terminal it redraws one status line; elsewhere (CI logs) it prints a plain
+    line every few seconds, so long runs never look hung and short runs stay quiet.
+    """
+
+    def __init__(self, enabled: bool, stream: Any = None) -> None:
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.last_plain = 0.0
+        self.shown = False
+
+    def __call__(self, p: Any) -> None:
+        if not self.enabled or p.elapsed < 1.0:
+            return
+        text = (
+            f"{p.distinct_states:,} states  {p.states_per_second:,.0f} states/s  "
+            f"depth {p.depth}  queue {p.queue:,}  {p.elapsed:.0f}s"
+        )
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+            self.shown = True
+        elif p.elapsed - self.last_plain >= 5.0:
+            self.last_plain = p.elapsed
+            self.stream.write(f"progress: {text}\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown and self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- helpers
+def _scope_from_options(
+    devices: int | None,
+    reenrollments: int | None,
+    kinds: Sequence[str],
+    platforms: Sequence[str],
+    channel: str | None,
+) -> Any:
+    from lifecycle.mdm import Scope
+
+    fields: dict[str, Any] = {}
+    if devices is not None:
+        fields["devices"] = devices
+    if reenrollments is not None:
+        fields["reenrollments"] = reenrollments
+    if kinds:
+        fields["kinds"] = tuple(kinds)
+    if platforms:
+        fields["platforms"] = tuple(platforms)
+    if channel is not None:
+        fields["lossy"] = channel == "lossy"
+    return Scope(**fields)
+
+
+def _load(design: str) -> Any:
+    from lifecycle.mdm import DesignError, load_design
+
+    try:
+        return load_design(design)
+    except DesignError as exc:
+        fail(str(exc))
+
+
+def _status_style(status: str) -> str:
+    return {"holds": "green", "violated": "bold red", "unknown": "yellow"}.get(status, "")
+
+
+def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str, Any]:
+    """The `--format json` object (keys fixed by issue 3)."""
+    from lifecycle.engine import to_jsonable
+    from lifecycle.engine.trace import trace_to_jsonable
+
+    return {
+        "design": design.name,
+        "scope": to_jsonable(scope),
+        "ok": result.ok,
+        "complete": result.complete,
+        "distinct_states": result.distinct_states,
+        "generated_states": result.generated_states,
+        "depth": result.depth,
+        "elapsed_s": round(result.elapsed, 3),
+        "stop_reason": result.stop_reason,
+        "properties": [
+            {"name": p.name, "kind": p.kind.value, "status": p.status.value}
+            for p in result.properties
+        ],
+        "violations": [
+            {
+                "property": v.property,
+                "kind": v.kind.value,
+                "trace": [
+                    {
+                        "action": None if i == 0 else model.describe_action(v.trace.actions[i - 1]),
+                        "state": step["state"],
+                    }
+                    for i, step in enumerate(trace_to_jsonable(v.trace))
+                ],
+            }
+            for v in result.violations
+        ],
+    }
+
+
+def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) -> None:
+    """Property table, search figures, then each violation as readable steps."""
+    from rich.table import Table
+
+    verdict = (
+        "[green]all properties hold[/]"
+        if result.ok
+        else "[bold red]violated[/]"
+        if result.violations
+        else "[yellow]incomplete: some properties unknown[/]"
+    )
+    console.print(f"design [bold]{design.name}[/] at scope {scope.describe()}: {verdict}")
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("property")
+    table.add_column("kind")
+    table.add_column("status")
+    table.add_column("facts / meaning", overflow="fold")
+    for p in result.properties:
+        table.add_row(
+            p.name,
+            p.kind.value,
+            f"[{_status_style(p.status.value)}]{p.status.value}[/]",
+            p.description,
+        )
+    console.print(table)
+    figures = (
+        f"{result.distinct_states:,} distinct states, {result.generated_states:,} generated, "
+        f"depth {result.depth}, {result.elapsed:.2f}s, "
+        f"{'complete' if result.complete else 'INCOMPLETE'} search ({result.store} store)"
+    )
+    console.print(figures, highlight=False)
+    if result.stop_reason:
+        console.print(
+            f"[yellow]search stopped early: {result.stop_reason}; "
+            "properties not violated are unknown, not holding[/]"
+        )
+    if result.collision_probability is not None:
+        console.print(
+            f"fingerprint collision probability (optimistic): {result.collision_probability:.1e}"
+        )
+    for v in result.violations:
+        console.print()
+        if not v.trace.states:
+            console.print(
+                f"[bold red]{v.property}[/] ({v.kind.value}): no reachable state is a "
+                "witness, so this path can never complete"
+            )
+            continue
+        console.print(
+            f"[bold red]{v.property}[/] ({v.kind.value}) violated; shortest counterexample, "
+            f"{len(v.trace)} steps:"
+        )
+        console.print(
+            v.trace.render(format_action=model.describe_action), highlight=False, markup=False
+        )
+
+
+# --------------------------------------------------------------------------- commands
+class OneLineErrors(click.Group):
+    """Turns click's usage errors into one line plus exit code 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("lifecycle: aborted", err=True)
+            sys.exit(EXIT_ERROR)
+        except click.UsageError as exc:
+            where = f"lifecycle {exc.ctx.command.name}" if exc.ctx else "lifecycle"
+            if exc.ctx and exc.ctx.command.name == "cli":
+                where = "lifecycle"
+            click.echo(f"{where}: error: {exc.format_message()}", err=True)
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as exc:
+            click.echo(f"lifecycle: error: {exc.format_message()}", err=True)
+            sys.exit(EXIT_ERROR)
+        except UserError as exc:
+            click.echo(f"lifecycle: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=OneLineErrors, name="cli")
+@click.version_option(package_name="mdm-lifecycle", prog_name="lifecycle")
+def cli() -> None:
+    """Model-check Windows MDM unenrollment designs.
+
+    Exit codes: 0 all properties hold, 1 a violation, 2 bad input or an error,
+    3 incomplete search (some property unknown).
+    """
+
+
+def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--devices", type=click.IntRange(1, 3), default=None, help="devices (1-3)"),
+        click.option(
+            "--reenrollments",
+            type=click.IntRange(0, 2),
+            default=None,
+            help="re-enrollments per device (0-2)",
+        ),
+        click.option(
+            "--kind",
+            "kinds",
+            multiple=True,
+            type=click.Choice(["work_access", "aad_join", "bulk"]),
+            help="enrollment kinds to include (repeatable; default all)",
+        ),
+        click.option(
+            "--platform",
+            "platforms",
+            multiple=True,
+            type=click.Choice(["desktop", "mobile"]),
+            help="platforms to include (repeatable; default all)",
+        ),
+        click.option(
+            "--channel",
+            type=click.Choice(["lossy", "reliable"]),
+            default=None,
+            help="override the design's channel",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
+@scope_options
+@click.option("--store", type=click.Choice(["exact", "fingerprint"]), default="exact")
+@click.option("--max-states", type=click.IntRange(min=1), default=None)
+@click.option("--max-depth", type=click.IntRange(min=1), default=None)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--report", type=click.Path(file_okay=False), default=None, help="write an HTML report"
+)
+@click.option("--progress/--no-progress", default=True, help="progress on runs over a second")
+def check(
+    design: str,
+    devices: int | None,
+    reenrollments: int | None,
+    kinds: tuple[str, ...],
+    platforms: tuple[str, ...],
+    channel: str | None,
+    store: str,
+    max_states: int | None,
+    max_depth: int | None,
+    time_limit: float | None,
+    fmt: str,
+    report: str | None,
+    progress: bool,
+) -> int:
+    """Check a design at a bounded scope and print the verdict per property."""
+    from rich.console import Console
+
+    from lifecycle.engine import check as run_check
+    from lifecycle.mdm import DesignError, LifecycleModel
+
+    loaded = _load(design)
+    try:
+        scope = _scope_from_options(devices, reenrollments, kinds, platforms, channel)
+        model = LifecycleModel(loaded, scope)
+    except (DesignError, ValueError) as exc:
+        fail(str(exc))
+    display = ProgressDisplay(progress)
+    try:
+        result = run_check(
+            model,
+            deadlock=True,
+            max_states=max_states,
+            max_depth=max_depth,
+            time_limit=time_limit,
+            store=store,
+            progress=display,
+        )
+    finally:
+        display.close()
+    if report is not None:
+        from lifecycle.render.report import write_report
+
+        path = write_report(Path(report), loaded, scope, model, result)
+        click.echo(f"report written to {path}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(result_to_json(loaded, scope, model, result), indent=2))
+    else:
+        render_text(loaded, scope, model, result, Console(highlight=False))
+    if result.violations:
+        return EXIT_VIOLATED
+    return EXIT_OK if result.ok else EXIT_INCOMPLETE
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def designs(fmt: str) -> int:
+    """List the design presets and the knobs they set."""
+    from lifecycle.mdm import presets
+
+    all_presets = presets()
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": name,
+                        "description": d.description,
+                        "expected_violations": list(d.expected_violations),
+                    }
+                    for name, d in all_presets.items()
+                ],
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("preset")
+    table.add_column("expected violations")
+    table.add_column("description", overflow="fold")
+    for name, d in all_presets.items():
+        table.add_row(name, ", ".join(d.expected_violations) or "-", d.description)
+    Console().print(table)
+    return EXIT_OK
+
+
+@cli.command()
+@scope_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def matrix(
+    devices: int | None,
+    reenrollments: int | None,
+    kinds: tuple[str, ...],
+    platforms: tuple[str, ...],
+    channel: str | None,
+    fmt: str,
+) -> int:
+    """Check every preset: the reference must hold, each bad one must be caught."""
+    from lifecycle.mdm.matrix import run_matrix
+
+    scope = _scope_from_options(devices, reenrollments, kinds, platforms, channel)
+    started = time.perf_counter()
+    rows = run_matrix(scope)
+    if fmt == "json":
+        from lifecycle.engine import to_jsonable
+
+        click.echo(json.dumps(to_jsonable(rows), indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_header=True, header_style="bold")
+        for column in ("design", "expected", "found", "caught", "states", "seconds"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                row.design,
+                ", ".join(row.expected) or "-",
+                ", ".join(f"{n} ({k} steps)" for n, k in row.found.items()) or "-",
+                "yes" if row.caught else "[bold red]NO[/]",
+                f"{row.states:,}",
+                f"{row.seconds:.2f}",
+            )
+        Console().print(table)
+        click.echo(f"matrix took {time.perf_counter() - started:.1f}s")
+    return EXIT_OK if all(r.caught for r in rows) else EXIT_VIOLATED
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="lifecycle")
