@@ -42,7 +42,7 @@ class ProgressDisplay:
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.last_plain = 0.0
+        self.last_plain: float | None = None
         self.shown = False
 
     def __call__(self, p: Any) -> None:
@@ -56,7 +56,7 @@ class ProgressDisplay:
             self.stream.write("\r\033[K" + text)
             self.stream.flush()
             self.shown = True
-        elif p.elapsed - self.last_plain >= 5.0:
+        elif self.last_plain is None or p.elapsed - self.last_plain >= 5.0:
             self.last_plain = p.elapsed
             self.stream.write(f"progress: {text}\n")
             self.stream.flush()
@@ -411,6 +411,52 @@ def matrix(
         Console().print(table)
         click.echo(f"matrix took {time.perf_counter() - started:.1f}s")
     return EXIT_OK if all(r.caught for r in rows) else EXIT_VIOLATED
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="diagrams",
+    show_default=True,
+    help="directory to write into",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "mermaid"]),
+    default="svg",
+    show_default=True,
+    help="svg: DOT and SVG (needs Graphviz); mermaid: Mermaid text",
+)
+def diagrams(out: str, fmt: str) -> int:
+    """Draw the machines, the reachable graph and every preset's counterexample."""
+    from lifecycle.render.diagrams import write_diagrams
+    from lifecycle.render.dot import GraphvizMissing
+
+    try:
+        written = write_diagrams(Path(out), fmt)
+    except GraphvizMissing as exc:
+        fail(str(exc))
+    click.echo(f"wrote {len(written)} files to {out}", err=True)
+    return EXIT_OK
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="docs",
+    show_default=True,
+    help="directory to write into",
+)
+def docs(out: str) -> int:
+    """Regenerate the generated documentation pages (reference, properties, ...)."""
+    from lifecycle.render.docs import write_docs
+
+    written = write_docs(Path(out))
+    click.echo(f"wrote {len(written)} pages to {out}", err=True)
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -209,22 +209,30 @@ class _Search:
             inits = list(self.model.init_states())
         except Exception as exc:
             raise ModelError("init_states() raised", cause=exc) from exc
+        self.depth = 1
+        cut: _Stop | None = None
         for state in inits:
             self.generated += 1
-            if self._admit_initial(state):
-                frontier.append(state)
+            try:
+                if self._admit_initial(state):
+                    frontier.append(state)
+            except _Stop as stop:
+                cut = stop
+                break
         if not frontier:
             raise ModelError("the model has no initial state")
-        self.depth = 1
         for state in frontier:
             self._check_state(state)
+        if cut is not None:
+            self.queue = len(frontier)
+            raise cut
         while frontier:
             self.queue = len(frontier)
-            if self.max_depth is not None and self.depth >= self.max_depth:
-                if self._probe(frontier):
-                    raise _Stop(f"max_depth={self.max_depth} reached")
-                break
-            frontier = self._expand_level(frontier)
+            # At the depth bound the last level is still expanded (so that deadlocks
+            # there are found and the counts match an unbounded search), but any new
+            # state means the bound cut the search.
+            last = self.max_depth is not None and self.depth >= self.max_depth
+            frontier = self._expand_level(frontier, last=last)
             if frontier:
                 self.depth += 1
         self.queue = 0
@@ -243,6 +251,8 @@ class _Search:
             ) from exc
         if known:
             return False
+        if self.max_states is not None and self.distinct >= self.max_states:
+            raise _Stop(f"max_states={self.max_states} reached")
         self.distinct += 1
         if self.graph:
             self.seen[key] = len(self.keys)
@@ -254,27 +264,6 @@ class _Search:
         else:
             self.seen[key] = None
         return True
-
-    def _probe(self, frontier: list[Any]) -> bool:
-        """At the depth bound: check deadlocks there, and say whether any state of the
-        frontier has a successor not yet seen (then the bound cut the search)."""
-        cut = False
-        for state in frontier:
-            if not self._expandable(state):
-                continue
-            pairs = list(self._enabled(state))
-            if (
-                not pairs
-                and self.deadlock
-                and DEADLOCK not in self.violations
-                and (self.terminal is None or not self.terminal(state))
-            ):
-                self._violate(DEADLOCK, Kind.DEADLOCK, state)
-            cut = cut or any(self._key(nxt) not in self.seen for _, nxt in pairs)
-        return cut
-
-    def _expandable(self, state: Any) -> bool:
-        return self.within is None or bool(self.within(state))
 
     def _check_state(self, state: Any) -> None:
         try:
@@ -310,8 +299,9 @@ class _Search:
             p.predicate for p in self.sometimes if p.name not in self.witnesses
         ]
 
-    def _expand_level(self, frontier: list[Any]) -> list[Any]:
-        """Expand one BFS level. The hot loop: keep it free of attribute lookups."""
+    def _expand_level(self, frontier: list[Any], *, last: bool = False) -> list[Any]:
+        """Expand one BFS level and return the next. With `last` (the depth bound), any
+        new state stops the search. The hot loop: keep it free of attribute lookups."""
         seen = self.seen
         fingerprint = self.fingerprint
         graph = self.graph
@@ -323,7 +313,15 @@ class _Search:
         always = self.always_open
         sometimes = self.sometimes_open
         deadlock = self.deadlock
-        limit = self.max_states if self.max_states is not None else 1 << 62
+        if last:
+            limit = self.distinct
+            limit_reason = f"max_depth={self.max_depth} reached"
+        elif self.max_states is not None:
+            limit = self.max_states
+            limit_reason = f"max_states={self.max_states} reached"
+        else:
+            limit = 1 << 62
+            limit_reason = ""
         new_frontier: list[Any] = []
         append = new_frontier.append
         enabled_log: list[Any] = []
@@ -331,6 +329,7 @@ class _Search:
         new_log: list[Any] = []
         log_new = new_log.append
         candidates = self.candidates
+        last_acts: Any = None  # the last candidate list seen, when models reuse one
         keys = self.keys
         parent_ids = self.parent_ids
         succ_ids = self.succ_ids
@@ -346,7 +345,7 @@ class _Search:
         nxt: Any = None
         position = 0
         try:
-            for position, state in enumerate(frontier):
+            for position, state in enumerate(frontier):  # noqa: B007 (used on errors)
                 expanded += 1
                 if not expanded & (_CHUNK - 1):
                     now = clock()
@@ -361,32 +360,35 @@ class _Search:
                 if within is not None and not within(state):
                     continue
                 if successors is not None:
-                    pairs = list(successors(state))
+                    pairs = successors(state)
+                    if type(pairs) is not list:
+                        pairs = list(pairs)
                 else:
                     acts = actions(state)
-                    if type(acts) is not list and type(acts) is not tuple:
-                        acts = list(acts)
-                    candidates.update(acts)
+                    if acts is not last_acts:
+                        if type(acts) is list or type(acts) is tuple:
+                            last_acts = acts
+                        else:
+                            acts = list(acts)
+                        candidates.update(acts)
                     pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
                 if not pairs:
-                    if (
-                        deadlock
-                        and DEADLOCK not in self.violations
-                        and (terminal is None or not terminal(state))
-                    ):
-                        self._violate(DEADLOCK, Kind.DEADLOCK, state)
+                    if deadlock and DEADLOCK not in self.violations:
+                        if terminal is None or not terminal(state):
+                            self._violate(DEADLOCK, Kind.DEADLOCK, state)
                     continue
                 generated += len(pairs)
                 log_enabled([p[0] for p in pairs])
                 if graph:
                     pid = seen[hash(state) if fingerprint else state]
                     my_succ = succ_ids[pid]
+                    my_actions = edges_actions[pid] if edges_actions is not None else None
                     for action, nxt in pairs:
                         key = hash(nxt) if fingerprint else nxt
                         ident = seen.get(key)
                         if ident is None:
                             if distinct >= limit:
-                                raise _Stop(f"max_states={limit} reached")
+                                raise _Stop(limit_reason)
                             ident = len(keys)
                             seen[key] = ident
                             keys.append(key)
@@ -398,16 +400,18 @@ class _Search:
                             append(nxt)
                             log_new(action)
                             self._check_state(nxt)
+                        # Edge and action together, so a bound that stops the search
+                        # here leaves the two lists the same length.
                         my_succ.append(ident)
-                    if edges_actions is not None:
-                        edges_actions[pid].extend(p[0] for p in pairs)
+                        if my_actions is not None:
+                            my_actions.append(action)
                     continue
                 parent_key = hash(state) if fingerprint else state
                 for action, nxt in pairs:
                     key = hash(nxt) if fingerprint else nxt
                     if key not in seen:
                         if distinct >= limit:
-                            raise _Stop(f"max_states={limit} reached")
+                            raise _Stop(limit_reason)
                         seen[key] = parent_key
                         distinct += 1
                         append(nxt)
@@ -416,8 +420,10 @@ class _Search:
                             if not pred(nxt):
                                 self._check_state(nxt)
                                 break
-                        if sometimes:
-                            self._check_sometimes(nxt)
+                        for pred in sometimes:
+                            if pred(nxt):
+                                self._check_sometimes(nxt)
+                                break
                 action = nxt = None
         except (_Stop, KeyboardInterrupt):
             self.distinct, self.generated, self.expanded = distinct, generated, expanded
@@ -463,8 +469,9 @@ class _Search:
             try:
                 hash(nxt)
             except TypeError:
+                source = "successors()" if self.successors is not None else "next_state()"
                 return ModelError(
-                    "next_state() returned an unhashable state "
+                    f"{source} returned an unhashable state "
                     "(use tuples, frozensets or frozen dataclasses)",
                     state=state,
                     action=action,
@@ -543,6 +550,8 @@ class _Search:
                         trace = Trace((*trace.states, state), (*trace.actions, action))
                 else:
                     trace = self._safe_trace(state)
+                    if action is None and trace is not None and trace.actions:
+                        action = trace.actions[-1]  # the step that reached the state
                 return ModelError(
                     f"the predicate of property {prop.name!r} raised",
                     state=state,

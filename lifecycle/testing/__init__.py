@@ -1,0 +1,46 @@
+"""Hypothesis adapters and pytest helpers: the public API for architects.
+
+- `state_machine(model)`: a Hypothesis `RuleBasedStateMachine` for any engine model.
+  Rules take enabled actions; every `always` property is an invariant; a stuck,
+  non-terminal state fails as a deadlock; failures print the steps as `lifecycle
+  check` does.
+- `find_failure(machine, ...)`: run one and return the shrunk failure (or None).
+- `load_profile()`: the `ci` / `deep` settings profiles
+  (`LIFECYCLE_HYPOTHESIS_PROFILE=deep`).
+
+See docs/testing.md for the five-line recipe that turns a design into a pytest test.
+"""
+
+from lifecycle.testing.machine import (
+    DeadlockFound,
+    LifecycleFailure,
+    ModelStateMachine,
+    PropertyViolation,
+    RunStats,
+    enabled_steps,
+    state_machine,
+)
+from lifecycle.testing.profiles import (
+    PROFILE_ENV,
+    PROFILES,
+    active_profile,
+    load_profile,
+    register_profiles,
+)
+from lifecycle.testing.run import find_failure
+
+__all__ = [
+    "PROFILES",
+    "PROFILE_ENV",
+    "DeadlockFound",
+    "LifecycleFailure",
+    "ModelStateMachine",
+    "PropertyViolation",
+    "RunStats",
+    "active_profile",
+    "enabled_steps",
+    "find_failure",
+    "load_profile",
+    "register_profiles",
+    "state_machine",
+]

@@ -1,0 +1,415 @@
+"""`state_machine(model)`: a Hypothesis `RuleBasedStateMachine` for any engine model.
+
+The exhaustive checker visits every state within a scope; Hypothesis walks long random
+paths instead, which reach interleavings a bounded search cannot afford. This adapter
+reads the same model protocol as `lifecycle.engine.check`:
+
+- its rules choose among the *enabled* actions only, and skip self-loops (an action
+  that leaves the state unchanged cannot break an invariant), so no step is wasted;
+- when the model names its actions (`action_names()`), there is one rule per action
+  name and the rule draws only the action's parameters. A shrunk example then keeps
+  its meaning: deleting an earlier step never turns a later "user disconnects" into
+  "a message is lost", and Hypothesis' swarm testing switches whole kinds of action
+  off per example, which finds bugs that need one actor to stay quiet;
+- every `always` property is an `@invariant`;
+- a state inside the boundary, not terminal, with no enabled action fails as a deadlock.
+
+A failure raises `PropertyViolation` (or `DeadlockFound`), an `AssertionError` whose
+message lists the steps in the same format as `lifecycle check`, and which carries the
+`Trace` for programmatic use.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from lifecycle.engine import Kind, Model, ModelError, Property, Trace, action_name
+from lifecycle.engine import format_action as default_format_action
+
+__all__ = [
+    "DeadlockFound",
+    "LifecycleFailure",
+    "ModelStateMachine",
+    "PropertyViolation",
+    "RunStats",
+    "enabled_steps",
+    "state_machine",
+]
+
+
+# ------------------------------------------------------------------------- failures
+class LifecycleFailure(AssertionError):
+    """A property failed on a path Hypothesis found.
+
+    `property` and `kind` name what failed; `trace` is the path from an initial state
+    (after shrinking, when Hypothesis re-raises it); `text` is the rendered steps.
+    """
+
+    def __init__(self, prop: str, kind: Kind, trace: Trace, text: str) -> None:
+        self.property = prop
+        self.kind = kind
+        self.trace = trace
+        self.text = text
+        super().__init__(text)
+
+
+class PropertyViolation(LifecycleFailure):
+    """An `always` property is false in the state the steps reach."""
+
+
+class DeadlockFound(LifecycleFailure):
+    """A non-terminal state inside the boundary has no enabled action."""
+
+
+def failure_text(
+    prop: str, kind: Kind, trace: Trace, format_action: Callable[[Any], str], found_by: str
+) -> str:
+    """The header and steps, as `lifecycle check` prints a violation."""
+    if kind is Kind.DEADLOCK:
+        head = f"deadlock ({kind.value}): a non-terminal state with no enabled action"
+    else:
+        head = f"{prop} ({kind.value}) violated"
+    return (
+        f"{head}; counterexample found by {found_by}, {len(trace)} steps:\n"
+        f"{trace.render(format_action=format_action)}"
+    )
+
+
+# ------------------------------------------------------------------------ the model
+def _optional(model: Any, name: str) -> Callable[[Any], Any] | None:
+    """The model's own `within_boundary`/`is_terminal`, or None for the default."""
+    method = getattr(model, name, None)
+    if not callable(method):
+        return None
+    if getattr(method, "__func__", None) is getattr(Model, name):
+        return None
+    return method
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One enabled action and its result; its repr is what Hypothesis prints."""
+
+    action: Any
+    next_state: Any
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def enabled_steps(
+    model: Any, state: Any, format_action: Callable[[Any], str] = default_format_action
+) -> list[tuple[Any, Any]]:
+    """`(action, next_state)` for each enabled action of `state`, in a stable order.
+
+    Uses the model's `successors()` fast path when it has one, else `actions()` and
+    `next_state()`, exactly as `lifecycle.engine.check` does. States outside the
+    boundary have no enabled action (the checker does not expand them either). The
+    order is by the action's rendering, so it does not depend on hash seeds.
+    """
+    within = _optional(model, "within_boundary")
+    if within is not None and not within(state):
+        return []
+    successors = getattr(model, "successors", None)
+    if callable(successors):
+        pairs = list(successors(state))
+    else:
+        pairs = []
+        for action in model.actions(state):
+            nxt = model.next_state(state, action)
+            if nxt is not None:
+                pairs.append((action, nxt))
+    return sorted(pairs, key=lambda p: format_action(p[0]))
+
+
+# --------------------------------------------------------------------------- stats
+@dataclass
+class RunStats:
+    """Counters a benchmark reads: examples run, and when the first failure was seen."""
+
+    examples: int = 0
+    steps: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    first_failure_examples: int | None = None
+    first_failure_seconds: float | None = None
+    first_failure: LifecycleFailure | None = None
+
+    def reset(self) -> None:
+        self.examples = 0
+        self.steps = 0
+        self.started = time.perf_counter()
+        self.first_failure_examples = None
+        self.first_failure_seconds = None
+        self.first_failure = None
+
+    def failed(self, failure: LifecycleFailure) -> None:
+        if self.first_failure_examples is None:
+            self.first_failure_examples = self.examples
+            self.first_failure_seconds = time.perf_counter() - self.started
+            self.first_failure = failure
+
+
+# -------------------------------------------------------------------- the machine
+class ModelStateMachine(RuleBasedStateMachine):
+    """Base class of the machines `state_machine()` builds; not used directly.
+
+    `self.state` is the current model state; `self.trace()` the path so far.
+    """
+
+    model: Any = None
+    check_deadlock: bool = True
+    format_step: Callable[[Any], str] = staticmethod(default_format_action)
+    stats: RunStats
+    _init_states: Sequence[Any] = ()
+    _known_names: frozenset[str] = frozenset()
+    _within: Callable[[Any], Any] | None = None
+    _terminal: Callable[[Any], Any] | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state: Any = None
+        self._states: list[Any] = []
+        self._actions: list[Any] = []
+        self._steps: list[_Step] = []
+        self._enabled = 0
+        self._by_name: dict[str, list[_Step]] = {}
+        type(self).stats.examples += 1
+
+    # -- bookkeeping
+    def trace(self) -> Trace:
+        return Trace(tuple(self._states), tuple(self._actions))
+
+    def _enter(self, state: Any) -> None:
+        self.state = state
+        self._states.append(state)
+        try:
+            pairs = enabled_steps(self.model, state, self.format_step)
+        except Exception as exc:
+            raise ModelError(
+                "the model raised while listing the enabled actions",
+                state=state,
+                trace=self.trace(),
+                cause=exc,
+            ) from exc
+        self._enabled = len(pairs)
+        # Self-loops cannot change whether an invariant holds, so the rules never
+        # spend a step on them; they still count as enabled for the deadlock check.
+        self._steps = [_Step(a, n, self.format_step(a)) for a, n in pairs if n != state]
+        by_name: dict[str, list[_Step]] = {}
+        for step in self._steps:
+            by_name.setdefault(action_name(step.action), []).append(step)
+        self._by_name = by_name
+
+    def _take(self, step: _Step) -> None:
+        type(self).stats.steps += 1
+        self._actions.append(step.action)
+        self._enter(step.next_state)
+
+    def _fail(self, cls: type[LifecycleFailure], prop: str, kind: Kind) -> None:
+        trace = self.trace()
+        text = failure_text(prop, kind, trace, self.format_step, "Hypothesis")
+        failure = cls(prop, kind, trace, text)
+        type(self).stats.failed(failure)
+        raise failure
+
+    def _draw(self, data: Any, steps: list[_Step], label: str) -> _Step:
+        if len(steps) == 1:
+            return steps[0]
+        drawn: _Step = data.draw(st.sampled_from(steps), label=label)
+        return drawn
+
+    # -- rules shared by every generated machine
+    @initialize(data=st.data())
+    def start(self, data: Any) -> None:
+        """Choose an initial state (no draw when there is only one)."""
+        inits = self._init_states
+        if len(inits) == 1:
+            self._enter(inits[0])
+        else:
+            self._enter(data.draw(st.sampled_from(inits), label="initial state"))
+
+    @precondition(lambda self: self.state is not None and not self._steps)
+    @rule()
+    def idle(self) -> None:
+        """Nothing but self-loops is enabled (a terminal state, outside the boundary,
+        or a state whose enabled actions all leave it unchanged): stutter.
+
+        Hypothesis needs some valid rule in every state; shrinking removes these.
+        """
+
+    @precondition(
+        lambda self: self.state is not None
+        and any(name not in self._known_names for name in self._by_name)
+    )
+    @rule(data=st.data())
+    def other_action(self, data: Any) -> None:
+        """Enabled actions whose name `action_names()` did not list."""
+        steps = [s for s in self._steps if action_name(s.action) not in self._known_names]
+        self._take(self._draw(data, steps, "action"))
+
+    @invariant()
+    def no_deadlock(self) -> None:
+        if not self.check_deadlock or self.state is None or self._enabled:
+            return
+        if self._within is not None and not self._within(self.state):
+            return
+        if self._terminal is not None and self._terminal(self.state):
+            return
+        self._fail(DeadlockFound, "deadlock", Kind.DEADLOCK)
+
+
+def _identifier(name: str, taken: set[str]) -> str:
+    ident = re.sub(r"\W", "_", name) or "action"
+    if ident[0].isdigit():
+        ident = "_" + ident
+    base, n = ident, 2
+    while ident in taken:
+        ident, n = f"{base}_{n}", n + 1
+    taken.add(ident)
+    return ident
+
+
+def _name_rule(name: str, ident: str) -> Any:
+    def take(self: ModelStateMachine, data: Any) -> None:
+        self._take(self._draw(data, self._by_name[name], name))
+
+    take.__name__ = ident
+    take.__qualname__ = ident
+    take.__doc__ = f"Take one enabled {name!r} action."
+    return precondition(lambda self: name in self._by_name)(rule(data=st.data())(take))
+
+
+def _any_rule() -> Any:
+    def step(self: ModelStateMachine, data: Any) -> None:
+        self._take(self._draw(data, self._steps, "action"))
+
+    step.__doc__ = "Take one enabled action."
+    return precondition(lambda self: bool(self._steps))(rule(data=st.data())(step))
+
+
+def _invariant(prop: Property, ident: str) -> Any:
+    predicate = prop.predicate
+
+    def check(self: ModelStateMachine) -> None:
+        if self.state is None:
+            return
+        try:
+            ok = predicate(self.state)
+        except Exception as exc:
+            raise ModelError(
+                f"the predicate of property {prop.name!r} raised",
+                state=self.state,
+                trace=self.trace(),
+                cause=exc,
+            ) from exc
+        if not ok:
+            self._fail(PropertyViolation, prop.name, Kind.ALWAYS)
+
+    check.__name__ = ident
+    check.__qualname__ = ident
+    check.__doc__ = f"always {prop.name}: {prop.description}"
+    return invariant()(check)
+
+
+def state_machine(
+    model: Any,
+    *,
+    name: str | None = None,
+    deadlock: bool = True,
+    format_action: Callable[[Any], str] | None = None,
+    by_name: bool | None = None,
+) -> type[ModelStateMachine]:
+    """A Hypothesis `RuleBasedStateMachine` subclass that walks `model`.
+
+    - `model`: any engine model (`lifecycle.engine.ModelProtocol`).
+    - `deadlock`: fail on a non-terminal, in-boundary state with no enabled action.
+    - `format_action`: how steps are printed; defaults to the model's
+      `describe_action` when it has one, as `lifecycle check` prints them.
+    - `by_name`: one rule per action name (the default when the model has
+      `action_names()`), or a single rule over all enabled actions (`False`).
+
+    Run it like any Hypothesis state machine::
+
+        TestMyModel = state_machine(MyModel()).TestCase          # collected by pytest
+
+        from hypothesis.stateful import run_state_machine_as_test
+        run_state_machine_as_test(state_machine(MyModel()), settings=...)
+
+    Only `always` properties (and the deadlock check) are checked: `sometimes` and
+    `always_recoverable` are statements about the whole reachable graph, which a
+    random walk cannot decide; the exhaustive `check()` decides them.
+    """
+    for required in ("init_states", "properties"):
+        if not callable(getattr(model, required, None)):
+            raise TypeError(
+                f"{type(model).__name__} is not a model: it has no {required}() method "
+                "(see lifecycle.engine.ModelProtocol)"
+            )
+    if not callable(getattr(model, "successors", None)) and not (
+        callable(getattr(model, "actions", None)) and callable(getattr(model, "next_state", None))
+    ):
+        raise TypeError(
+            f"{type(model).__name__} is not a model: it needs actions() and next_state(), "
+            "or successors()"
+        )
+    inits = list(model.init_states())
+    if not inits:
+        raise ValueError(f"{type(model).__name__}.init_states() returned no state")
+    if format_action is None:
+        describe = getattr(model, "describe_action", None)
+        format_action = describe if callable(describe) else default_format_action
+    names_fn = getattr(model, "action_names", None)
+    if by_name is None:
+        by_name = callable(names_fn)
+    if by_name and not callable(names_fn):
+        raise TypeError(f"by_name=True needs {type(model).__name__}.action_names()")
+    names: list[str] = sorted(set(names_fn())) if by_name and names_fn is not None else []
+
+    taken = {"start", "idle", "other_action", "no_deadlock", "step", "trace", "state"}
+    namespace: dict[str, Any] = {
+        "model": model,
+        "check_deadlock": deadlock,
+        "format_step": staticmethod(format_action),
+        "stats": RunStats(),
+        "_init_states": tuple(inits),
+        "_known_names": frozenset(names),
+        "_within": _optional(model, "within_boundary"),
+        "_terminal": _optional(model, "is_terminal"),
+        "__doc__": f"Hypothesis walks of {model!r}.",
+    }
+    if by_name:
+        for n in names:
+            ident = _identifier(n, taken)
+            namespace[ident] = _name_rule(n, ident)
+    else:
+        namespace["step"] = _any_rule()
+        namespace["_known_names"] = _AllNames()  # `step` takes every enabled action
+    for prop in model.properties():
+        if prop.kind is Kind.ALWAYS:
+            ident = _identifier(f"always_{prop.name}", taken)
+            namespace[ident] = _invariant(prop, ident)
+    cls_name = name or f"{type(model).__name__}StateMachine"
+    cls: type[ModelStateMachine] = type(cls_name, (ModelStateMachine,), namespace)
+    return cls
+
+
+class _AllNames(frozenset[str]):
+    """A set that contains every name (used when a single rule takes every action)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+

@@ -1,0 +1,165 @@
+"""The `lifecycle` command as a user (or a CI script) runs it: exit codes, JSON shape,
+one-line errors with exit code 2, and the progress display."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lifecycle.cli import ProgressDisplay
+from lifecycle.engine import Progress
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lifecycle", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_designs_json_lists_reference_with_no_expected_violations() -> None:
+    proc = run("designs", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    designs = json.loads(proc.stdout)
+    by_name = {d["name"]: d for d in designs}
+    assert by_name["reference"]["expected_violations"] == []
+    bad = [d for d in designs if d["name"] != "reference"]
+    assert bad, "there must be known-bad presets"
+    assert all(d["expected_violations"] for d in bad)
+    assert all(set(d) == {"name", "description", "expected_violations"} for d in designs)
+
+
+def test_check_reference_holds_and_json_has_the_documented_keys() -> None:
+    proc = run("check", "--format", "json", "--no-progress")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    for key in (
+        "design",
+        "scope",
+        "ok",
+        "complete",
+        "distinct_states",
+        "generated_states",
+        "depth",
+        "elapsed_s",
+        "properties",
+        "violations",
+    ):
+        assert key in data
+    assert data["design"] == "reference"
+    assert data["ok"] is True and data["complete"] is True
+    assert data["violations"] == []
+    assert {p["status"] for p in data["properties"]} == {"holds"}
+    names = {p["name"] for p in data["properties"]}
+    assert {"no_deadlock", "no_orphaned_aad_device", "cleanup_complete"} <= names
+
+
+def _first_bad_preset() -> tuple[str, list[str]]:
+    designs = json.loads(run("designs", "--format", "json").stdout)
+    bad = next(d for d in designs if d["expected_violations"])
+    return bad["name"], bad["expected_violations"]
+
+
+def test_check_bad_preset_exits_1_with_a_shortest_trace() -> None:
+    name, expected = _first_bad_preset()
+    proc = run("check", "--design", name, "--format", "json", "--no-progress")
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["ok"] is False
+    found = {v["property"]: v for v in data["violations"]}
+    assert set(expected) & set(found), (expected, list(found))
+    violation = found[next(p for p in expected if p in found)]
+    if violation["kind"] != "sometimes":
+        steps = violation["trace"]
+        assert steps[0]["action"] is None
+        assert all(isinstance(s["action"], str) and s["action"] for s in steps[1:])
+    statuses = {p["name"]: p["status"] for p in data["properties"]}
+    assert all(statuses[p] == "violated" for p in found)
+
+
+def test_check_text_output_shows_table_and_steps() -> None:
+    name, _ = _first_bad_preset()
+    proc = run("check", "--design", name, "--no-progress")
+    assert proc.returncode == 1
+    assert "violated" in proc.stdout
+    assert "shortest counterexample" in proc.stdout or "no reachable state" in proc.stdout
+    assert "distinct states" in proc.stdout
+
+
+def test_bounded_check_is_incomplete_and_reports_unknown() -> None:
+    proc = run("check", "--max-states", "50", "--format", "json", "--no-progress")
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["complete"] is False and data["ok"] is False
+    assert data["distinct_states"] <= 50
+    assert "unknown" in {p["status"] for p in data["properties"]}
+    # Safety properties not yet violated must be unknown, never "holds".
+    for p in data["properties"]:
+        if p["kind"] in ("always", "recoverable", "deadlock"):
+            assert p["status"] in ("unknown", "violated"), p
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["check", "--devices", "9"], ["--devices", "9"]),
+        (["check", "--design", "no-such-design"], ["no-such-design"]),
+        (["check", "--store", "bogus"], ["--store", "bogus"]),
+        (["nonsense-command"], ["nonsense-command"]),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args: list[str], needles: list[str]) -> None:
+    assert_one_line_error(run(*args), *needles)
+
+
+def test_bad_design_file_gives_one_line_naming_file_and_key(tmp_path: Path) -> None:
+    design = tmp_path / "mine.toml"
+    design.write_text('name = "mine"\nno_such_knob = true\n')
+    proc = run("check", "--design", str(design), "--no-progress")
+    assert_one_line_error(proc, "mine.toml", "no_such_knob")
+
+
+def test_report_writes_nothing_half_written_on_bad_input(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    proc = run("check", "--design", "no-such-design", "--report", str(out))
+    assert proc.returncode == 2
+    assert not out.exists()
+
+
+def test_progress_display_is_quiet_under_a_second_and_plain_off_a_terminal() -> None:
+    stream = io.StringIO()
+    display = ProgressDisplay(True, stream)
+    display(Progress(100, 200, 3, 10, 0.5))
+    assert stream.getvalue() == ""
+    display(Progress(5000, 9000, 7, 1234, 1.2))
+    text = stream.getvalue()
+    assert "5,000 states" in text and "depth 7" in text and "queue 1,234" in text
+    assert "states/s" in text
+    display(Progress(6000, 9500, 8, 10, 2.0))  # within 5 s of the last line: quiet
+    assert stream.getvalue() == text
+    display(Progress(9000, 19000, 9, 10, 6.5))
+    assert stream.getvalue().count("\n") == 2
+
+
+def test_python_dash_m_and_help() -> None:
+    proc = run("--help")
+    assert proc.returncode == 0
+    for command in ("check", "designs", "matrix"):
+        assert command in proc.stdout
