@@ -34,16 +34,20 @@ def fail(message: str) -> NoReturn:
 class ProgressDisplay:
     """Shows states, states/s, depth and queue once a run has taken over a second.
 
-    On a terminal it redraws one status line; elsewhere (CI logs) it prints a plain
-    line every few seconds, so long runs never look hung and short runs stay quiet.
+    On a terminal it is a live status line (rich's `Live`); elsewhere (CI logs) it
+    prints a plain line every five seconds, so long runs never look hung and short
+    runs stay quiet.
     """
 
     def __init__(self, enabled: bool, stream: Any = None) -> None:
+        from rich.console import Console
+
         self.enabled = enabled
         self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.console = Console(file=self.stream, highlight=False)
+        self.tty = self.console.is_terminal
         self.last_plain: float | None = None
-        self.shown = False
+        self.live: Any = None
 
     def __call__(self, p: Any) -> None:
         if not self.enabled or p.elapsed < 1.0:
@@ -53,18 +57,22 @@ class ProgressDisplay:
             f"depth {p.depth}  queue {p.queue:,}  {p.elapsed:.0f}s"
         )
         if self.tty:
-            self.stream.write("\r\033[K" + text)
-            self.stream.flush()
-            self.shown = True
+            from rich.live import Live
+            from rich.text import Text
+
+            if self.live is None:
+                self.live = Live(console=self.console, transient=True, refresh_per_second=4)
+                self.live.start()
+            self.live.update(Text(text))
         elif self.last_plain is None or p.elapsed - self.last_plain >= 5.0:
             self.last_plain = p.elapsed
             self.stream.write(f"progress: {text}\n")
             self.stream.flush()
 
     def close(self) -> None:
-        if self.shown and self.tty:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
 
 # --------------------------------------------------------------------------- helpers

@@ -30,6 +30,11 @@ from lifecycle.engine.model import Model
 from lifecycle.engine.properties import Property
 
 __all__ = [
+    "ABORTED",
+    "COMMITTED",
+    "INIT",
+    "PREPARED",
+    "WORKING",
     "CounterGrid",
     "FastCounterGrid",
     "FastTwoPhase",
@@ -92,7 +97,7 @@ class CounterGrid(Model):
         i = action[1]
         if state[i] >= self.n:
             return None
-        return state[:i] + (state[i] + 1,) + state[i + 1 :]
+        return (*state[:i], state[i] + 1, *state[i + 1 :])
 
     def is_terminal(self, state: tuple[int, ...]) -> bool:
         return state == self._full
@@ -115,7 +120,7 @@ class FastCounterGrid(CounterGrid):
         n = self.n
         for i, v in enumerate(state):
             if v < n:
-                yield self._actions[i], state[:i] + (v + 1,) + state[i + 1 :]
+                yield self._actions[i], (*state[:i], v + 1, *state[i + 1 :])
 
 
 # ------------------------------------------------------------------------ TwoPhase
@@ -280,7 +285,7 @@ class TwoPhase(Model):
 
 
 def _set(values: tuple[str, ...], index: int, value: str) -> tuple[str, ...]:
-    return values[:index] + (value,) + values[index + 1 :]
+    return (*values[:index], value, *values[index + 1 :])
 
 
 _RM_STATES = frozenset((WORKING, PREPARED, COMMITTED, ABORTED))
@@ -306,7 +311,12 @@ class FastTwoPhase(TwoPhase):
         add = out.append
         if tm_state == INIT:
             if tm_prepared == self._all:
-                add((("TMCommit",), TwoPhaseState(rm_state, COMMITTED, tm_prepared, msgs | {_COMMIT_MSG})))
+                add(
+                    (
+                        ("TMCommit",),
+                        TwoPhaseState(rm_state, COMMITTED, tm_prepared, msgs | {_COMMIT_MSG}),
+                    )
+                )
             add((("TMAbort",), TwoPhaseState(rm_state, ABORTED, tm_prepared, msgs | {_ABORT_MSG})))
             for rm in self._rm_range:
                 if self._prepared_msgs[rm] in msgs:

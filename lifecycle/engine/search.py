@@ -345,7 +345,7 @@ class _Search:
         nxt: Any = None
         position = 0
         try:
-            for position, state in enumerate(frontier):  # noqa: B007 (used on errors)
+            for position, state in enumerate(frontier):  # position is read on errors
                 expanded += 1
                 if not expanded & (_CHUNK - 1):
                     now = clock()
@@ -373,9 +373,12 @@ class _Search:
                         candidates.update(acts)
                     pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
                 if not pairs:
-                    if deadlock and DEADLOCK not in self.violations:
-                        if terminal is None or not terminal(state):
-                            self._violate(DEADLOCK, Kind.DEADLOCK, state)
+                    if (
+                        deadlock
+                        and DEADLOCK not in self.violations
+                        and (terminal is None or not terminal(state))
+                    ):
+                        self._violate(DEADLOCK, Kind.DEADLOCK, state)
                     continue
                 generated += len(pairs)
                 log_enabled([p[0] for p in pairs])

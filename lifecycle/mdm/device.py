@@ -21,6 +21,7 @@ Why the phases are split the way they are:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from lifecycle.mdm.state import (
     ALL_ARTIFACTS,
@@ -95,12 +96,38 @@ def device_route(v: View, m: Msg) -> str | None:
     return "ReceiveWipe"
 
 
+def _all_routes(v: View) -> dict[str, list[Any]]:
+    """Route every message in flight once (for all device and server receive rows)."""
+    from lifecycle.mdm.server import route_package1, route_package3
+
+    out: dict[str, list[Any]] = {}
+    for m in dict.fromkeys(v.net.in_flight):
+        kind = m[0]
+        if kind == "pkg1":
+            t = route_package1(v, "net", m)
+            if t is not None:
+                out.setdefault(t, []).append(("net", m))
+        elif kind == "pkg3":
+            out.setdefault(route_package3(v, m), []).append(m)
+        else:
+            t = device_route(v, m)
+            if t is not None:
+                out.setdefault(t, []).append(m)
+    for m in v.server.held:
+        t = route_package1(v, "held", m)
+        if t is not None:
+            out.setdefault(t, []).append(("held", m))
+    return out
+
+
+def routed(v: View, trigger: str) -> list[Any]:
+    """The arguments (messages, or (where, package 1) for the server) that `trigger`
+    would receive in this view."""
+    return v.routes(_all_routes).get(trigger, [])
+
+
 def _routed(v: View, trigger: str) -> Iterator[Msg]:
-    seen: set[Msg] = set()
-    for m in v.net.in_flight:
-        if m not in seen and device_route(v, m) == trigger:
-            seen.add(m)
-            yield m
+    yield from routed(v, trigger)
 
 
 def mobile_aadj_refuses(v: View) -> bool:
@@ -130,11 +157,23 @@ def _alert_exchange_pending(v: View) -> bool:
     return any(m[1] == g and m[2] == "alert" for m in v.server.held)
 
 
+def _close_connections(v: View) -> None:
+    """The device drops its HTTP connections: responses in flight to it for its main
+    session can no longer be delivered."""
+    g = v.device.gen
+    v.net = v.net._replace(
+        in_flight=tuple(
+            m for m in v.net.in_flight if not (m[0] in ("pkg2", "pkg4") and m[1] == g)
+        )
+    )
+
+
 def _abort_sessions(v: View) -> None:
-    """Terminate every active DM session, unsignalled (F6, F14, A1, A11), unless the
-    design keeps them."""
+    """Terminate every active DM session, unsignalled (F6, F14, A1, A11): the HTTP
+    connections close, so responses in flight are lost. Keep-sessions designs do not."""
     if v.design.device_sessions_on_unenroll == "abort":
         v.device = v.device._replace(session="idle")
+        _close_connections(v)
 
 
 # ------------------------------------------------------------------ enrollment
@@ -172,13 +211,16 @@ def enrollment_ready(v: View) -> bool:
 
 def complete_enrollment(v: View) -> None:
     """The server accepts the enrollment: a new generation, a new record, all enterprise
-    artifacts provisioned (F84). Under a device-id keyed server the record is reused;
+    artifacts provisioned (F84), and the device policy queued for the first session
+    (F53). Under a device-id keyed server the record is reused;
     queued commands of the old enrollment survive only if the design delivers them
     (real-world 3.7, 3.11)."""
     gen = v.device.gen + 1
     v.device = v.device._replace(gen=gen, artifacts=ALL_ARTIFACTS)
     s = v.server
     queue = s.queue if v.design.queue_on_reenroll == "deliver" else ()
+    # The first session after enrollment delivers the device policy (F53, F59 origin 5).
+    queue = (*queue, ("policy", gen))
     v.server = s._replace(
         gen=gen, record="enrolled", queue=queue, session="none", held=(), pushed=False
     )
@@ -302,6 +344,7 @@ def execute_wipe(v: View) -> None:
     """Reset the device: every enterprise artifact and the AAD association go with it;
     the device resets mid-session and returns no Status (F52, real-world 3.12)."""
     v.consume(v.arg)
+    _close_connections(v)
     d = v.device
     v.device = d._replace(
         session="idle",
@@ -434,6 +477,7 @@ def begin_self_unenroll(v: View) -> None:
     """The device unenrolls itself after N days without a successful sync. The server
     cannot be reached, so no alert is sent (F13 inference, A17); cleanup starts."""
     v.device = v.device._replace(cause="self", session="idle")
+    _close_connections(v)
 
 
 def remove_apps(v: View) -> None:

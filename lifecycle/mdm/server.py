@@ -112,22 +112,15 @@ def route_package3(v: View, m: Msg) -> str:
 
 
 def _package1s(v: View, trigger: str) -> Iterator[tuple[str, Msg]]:
-    seen: set[Msg] = set()
-    for m in v.net.in_flight:
-        if m[0] == "pkg1" and m not in seen and route_package1(v, "net", m) == trigger:
-            seen.add(m)
-            yield ("net", m)
-    for m in v.server.held:
-        if route_package1(v, "held", m) == trigger:
-            yield ("held", m)
+    from lifecycle.mdm.device import routed
+
+    yield from routed(v, trigger)
 
 
 def _package3s(v: View, trigger: str) -> Iterator[Msg]:
-    seen: set[Msg] = set()
-    for m in v.net.in_flight:
-        if m[0] == "pkg3" and m not in seen and route_package3(v, m) == trigger:
-            seen.add(m)
-            yield m
+    from lifecycle.mdm.device import routed
+
+    yield from routed(v, trigger)
 
 
 def _take(v: View) -> Msg:
@@ -141,10 +134,25 @@ def _take(v: View) -> Msg:
     return m
 
 
+def listening(v: View, m: Msg) -> bool:
+    """Is the device still reading the HTTP response to client package `m`? A client
+    that abandoned the exchange (aborted the session, F6, F14, A11) or never reads the
+    reply (the untracked alert session, A2, A18) has closed the connection, so the
+    response is never put in flight: the device would discard it anyway, and leaving it
+    out spares the model interleavings that change nothing."""
+    d = v.device
+    if d.gen != m[1] or d.phase == "wiped":
+        return False
+    if m[2] == "alert":
+        return d.alert in ("sent", "resent")
+    return d.session == ("wait4" if m[0] == "pkg3" else "wait2")
+
+
 def _reply(v: View, m: Msg, body: str, origin: int = 0) -> None:
     """Answer a client package: the server MUST respond to every one (F66, F68)."""
-    kind = "pkg4" if m[0] == "pkg3" else "pkg2"
-    v.send((kind, m[1], m[2], body, origin))
+    if listening(v, m):
+        kind = "pkg4" if m[0] == "pkg3" else "pkg2"
+        v.send((kind, m[1], m[2], body, origin))
 
 
 def _reply_after_unenroll(v: View, m: Msg) -> None:
@@ -202,17 +210,6 @@ def queue_wipe(v: View) -> None:
     """Queue a RemoteWipe/doWipe Exec (F52)."""
     s = v.server
     v.server = s._replace(queue=(*s.queue, ("wipe", s.gen)))
-
-
-def queue_empty(v: View) -> bool:
-    """Nothing is queued: one policy at a time keeps the queue (and the state) small."""
-    return not v.server.queue
-
-
-def queue_policy(v: View) -> None:
-    """Queue a policy for the enrollment (ordinary management, F35)."""
-    s = v.server
-    v.server = s._replace(queue=(("policy", s.gen),))
 
 
 # -------------------------------------------------------------- session rows
@@ -429,11 +426,6 @@ def _push_in_flight(v: View) -> bool:
     return any(m[0] == "push" for m in v.net.in_flight)
 
 
-def commands_waiting(v: View) -> bool:
-    """Commands are queued and no push is on its way: push to get a session (F61)."""
-    return bool(v.server.queue) and not _push_in_flight(v) and v.room()
-
-
 def send_push(v: View) -> None:
     """Send a raw WNS push to the device's ChannelURI (F61)."""
     v.send(("push", v.server.gen, "main", "-", 0))
@@ -494,11 +486,6 @@ ROWS = (
         "AdminRequestWipe", "server", ("enrolled", "failed"), "wipe_queued", "admin",
         ("F51", "F52"), "the admin requests a remote wipe (where unenroll is not possible)",
         guard=admin_may_wipe, effect=queue_wipe, stimulus=True,
-    ),
-    Row(
-        "AdminAssignPolicy", "server", ("enrolled",), None, "admin", ("F35",),
-        "the admin assigns a policy: it is queued for the next session",
-        guard=queue_empty, effect=queue_policy, stimulus=True,
     ),
     Row(
         "HoldSession", "server", ("*",), None, "server", ("F14", "F69"),
@@ -600,12 +587,6 @@ ROWS = (
         "a Status for a session the server no longer has is answered with an abort",
         choices=stale_statuses, effect=reject_stale_status,
         message="pkg3", direction="receive", peer="device", touches=("network",),
-    ),
-    Row(
-        "PushForCommands", "server", ("enrolled", "unenroll_queued", "wipe_queued"), None,
-        "server", ("F61", "F62"), "push the device so that it starts a session",
-        guard=commands_waiting, effect=send_push,
-        message="push", direction="send", peer="device", touches=("network",),
     ),
     Row(
         "VerifyWithPush", "server", ("unenroll_sent", "wipe_sent", "awaiting_confirmation"),

@@ -93,7 +93,17 @@ class View:
     NamedTuples to its attributes.
     """
 
-    __slots__ = ("arg", "design", "device", "directory", "index", "net", "scope", "server")
+    __slots__ = (
+        "_routes",
+        "arg",
+        "design",
+        "device",
+        "directory",
+        "index",
+        "net",
+        "scope",
+        "server",
+    )
 
     def __init__(
         self,
@@ -114,6 +124,14 @@ class View:
         self.scope = scope
         self.index = index
         self.arg = arg
+        self._routes: dict[str, list[Any]] | None = None
+
+    def routes(self, build: Callable[[View], dict[str, list[Any]]]) -> dict[str, list[Any]]:
+        """Trigger -> messages it would receive, computed once per view by `build` (the
+        receive rows' choices all read the same routing, so it is done once)."""
+        if self._routes is None:
+            self._routes = build(self)
+        return self._routes
 
     # -- channel helpers -------------------------------------------------------
     def room(self) -> bool:
@@ -200,12 +218,21 @@ class Table:
     rows: tuple[Row, ...]
 
     def __post_init__(self) -> None:
+        index = {
+            state: tuple(r for r in self.rows if r.fires_from(state)) for state in self.states
+        }
+        object.__setattr__(self, "_from", index)
         for row in self.rows:
             if row.machine != self.machine:
                 raise ValueError(f"row {row.trigger} belongs to {row.machine}, not {self.machine}")
             for s in (*row.source, row.dest):
                 if s is not None and s != ANY and s not in self.states:
                     raise ValueError(f"row {row.trigger}: unknown {self.machine} state {s!r}")
+
+    def rows_from(self, state: str) -> tuple[Row, ...]:
+        """The rows that may fire from `state` (an index built once)."""
+        index: dict[str, tuple[Row, ...]] = self.__dict__["_from"]
+        return index[state]
 
     @property
     def initial(self) -> str:

@@ -4,13 +4,11 @@ Writes into one directory (default `diagrams/`), deterministically (sorted, no
 timestamps), so that the committed files can be checked for staleness:
 
 - `machine-<name>.dot` / `.svg`: one state diagram per machine table;
-- `reachable.dot` / `.svg`: the reachable product graph of the reference design at
-  the smallest scope, clustered by device state, violating states red, cut at
-  `DRAW_LIMIT` states with a visible note;
-- `reachable-quotient.dot` / `.svg`: the same graph divided by device state (always
-  readable, whatever the size);
-- `reachable-<preset>.dot` / `.svg`: the quotient graph of a known-bad preset at the
-  smallest scope, where the violating device states are red;
+- `reachable-reference.dot` / `.svg` and `reachable-<REPORT_PRESET>.dot` / `.svg`:
+  the reachable product graph at the smallest scope. Up to `DRAW_LIMIT` states it is
+  drawn state by state, clustered by device state, violating states red; a bigger
+  graph says so in its title and is drawn as its quotient by device state (one box
+  per device state, red when it holds violating states), never as a hairball;
 - `counterexample-<preset>.svg`: a sequence chart of the shortest counterexample of
   every known-bad preset (drawn directly as SVG, no Graphviz needed).
 
@@ -27,11 +25,11 @@ from typing import Any
 
 from lifecycle.render.dot import render_svg
 from lifecycle.render.machines import machine_dot, machine_mermaid
-from lifecycle.render.reachable import cut, quotient_dot, reachable_dot, violations_by_node
+from lifecycle.render.reachable import quotient_dot, reachable_dot, violations_by_node
 from lifecycle.render.sequence import SequenceChart, to_mermaid, to_svg
 
 FORMATS = ("svg", "mermaid")
-DRAW_LIMIT = 120  # draw every state only up to this many; otherwise cut + quotient
+DRAW_LIMIT = 150  # draw state by state up to this many; beyond, the quotient
 EXPLORE_LIMIT = 50_000  # the reachable graph export's own bound
 # The known-bad preset whose report the browser test opens, and whose reachable
 # quotient shows violating states in red.
@@ -71,26 +69,39 @@ def _bad_presets() -> list[tuple[str, Any]]:
     return [(name, d) for name, d in presets().items() if d.expected_violations]
 
 
+def counterexample_scopes() -> list[Any]:
+    """The scopes tried, smallest first, when looking for a preset's counterexample:
+    the smallest scope, then one re-enrollment (stale-message bugs need one), then
+    the default scope."""
+    from lifecycle.mdm import Scope
+
+    return [smallest_scope(), Scope(devices=1, reenrollments=1, max_in_flight=1), default_scope()]
+
+
 @cache
 def counterexamples() -> tuple[Counterexample, ...]:
-    """The shortest counterexample of every known-bad preset, for the property it is
-    expected to violate, at the default scope (sorted by preset name)."""
+    """The shortest counterexample of every known-bad preset (sorted by name), for the
+    first property it is expected to violate, at the smallest scope that shows it
+    (`counterexample_scopes`): small scopes give short, readable charts and keep
+    `lifecycle diagrams` fast."""
     from lifecycle.engine import check
     from lifecycle.mdm import LifecycleModel
     from lifecycle.render.mdmview import MdmSteps
     from lifecycle.render.report import describe_scope
     from lifecycle.render.traces import trace_chart
 
-    scope = default_scope()
     out = []
     for name, design in sorted(_bad_presets()):
-        model = LifecycleModel(design, scope)
-        result = check(model)
-        chosen = None
-        for prop in design.expected_violations:
-            v = result.violation(prop)
-            if v is not None and v.trace.states:
-                chosen = v
+        for scope in counterexample_scopes():
+            model = LifecycleModel(design, scope)
+            result = check(model)
+            chosen = None
+            for prop in design.expected_violations:
+                v = result.violation(prop)
+                if v is not None and v.trace.states:
+                    chosen = v
+                    break
+            if chosen is not None:
                 break
         if chosen is None:
             continue
@@ -99,7 +110,7 @@ def counterexamples() -> tuple[Counterexample, ...]:
             chosen.trace,
             title=f"{name}: {chosen.property} violated in {len(chosen.trace)} steps",
             failing_note=f"{chosen.property} violated after step {len(chosen.trace)}",
-            subtitle=f"design {name} ({design.description})"[:150],
+            subtitle=_clip(design.description, 150),
         )
         out.append(
             Counterexample(
@@ -113,6 +124,10 @@ def counterexamples() -> tuple[Counterexample, ...]:
             )
         )
     return tuple(out)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def machine_files(out: Path, fmt: str) -> list[Path]:
@@ -154,7 +169,10 @@ def _state_tooltip(state: Any) -> str:
 
 
 def reachable_drawings() -> list[ReachableDrawing]:
-    """The DOT texts of the reachable-graph drawings (see the module docstring)."""
+    """The reachable graph of the reference design and of `REPORT_PRESET` at the
+    smallest scope. A graph of at most `DRAW_LIMIT` states is drawn state by state,
+    clustered by device state; a bigger one would be a hairball, so the drawing says
+    so and shows the quotient by device state instead. Violating states are red."""
     from lifecycle.engine import to_networkx
     from lifecycle.mdm import LifecycleModel, load_design
     from lifecycle.render.mdmview import MdmSteps, device_key
@@ -164,66 +182,67 @@ def reachable_drawings() -> list[ReachableDrawing]:
     scope_text = describe_scope(scope)
     drawings = []
     for preset in ("reference", REPORT_PRESET):
-        design = load_design(preset)
-        model = LifecycleModel(design, scope)
-        steps = MdmSteps(model)
+        model = LifecycleModel(load_design(preset), scope)
         graph = to_networkx(model, max_states=EXPLORE_LIMIT)
         total = graph.number_of_nodes()
         violations = violations_by_node(graph, _always_predicates(model))
         complete = not graph.graph.get("truncated")
-        size_note = f"{total} reachable states" if complete else f"over {total} states (cut)"
-        if preset == "reference":
-            drawn, was_cut = cut(graph, DRAW_LIMIT)
-            note = (
-                f"CUT: the first {drawn.number_of_nodes()} of {total} states (BFS order) are "
-                "drawn; see reachable-quotient.svg for the whole graph"
-                if was_cut
-                else ""
-            )
-            drawings.append(
-                ReachableDrawing(
-                    "reachable",
-                    reachable_dot(
-                        drawn,
-                        key=device_key,
-                        state_label=lambda s: "",
-                        state_tooltip=_state_tooltip,
-                        describe=steps.describe_action,
-                        violations=violations,
-                        title=f"Reachable states: {preset} design, smallest scope "
-                        f"({scope_text}); {size_note}, clustered by device state",
-                        total_states=total,
-                        cut_note=note,
-                    ),
-                    total,
-                    drawn.number_of_nodes(),
-                    was_cut,
-                )
-            )
-            name = "reachable-quotient"
-        else:
-            name = f"reachable-{preset}"
-        drawings.append(
-            ReachableDrawing(
-                name,
-                quotient_dot(
-                    graph,
-                    key=device_key,
-                    violations=violations,
-                    title=f"Reachable states by device state: {preset} design, smallest scope "
-                    f"({scope_text}); {size_note}",
-                    note="" if complete else "CUT: the export bound stopped the search",
-                ),
-                total,
-                total,
-                not complete,
-            )
+        bad = len(violations)
+        title = (
+            f"Reachable states of the {preset} design at the smallest scope\n"
+            f"({_wrap_commas(scope_text, 90)})\n"
+            f"{total:,} states{'' if complete else ' or more'}"
+            + (f", {bad:,} violating a property (red)" if bad else ", none violating a property")
         )
+        name = f"reachable-{preset}"
+        if complete and total <= DRAW_LIMIT:
+            steps = MdmSteps(model)
+            dot_text = reachable_dot(
+                graph,
+                key=device_key,
+                state_label=lambda s: "",
+                state_tooltip=_state_tooltip,
+                describe=steps.describe_action,
+                violations=violations,
+                title=title + "; clustered by device state",
+            )
+            drawn = total
+        else:
+            note = (
+                f"TOO LARGE TO DRAW STATE BY STATE (over {DRAW_LIMIT}): drawn as the "
+                "quotient by device state;\neach box stands for every state with that "
+                "device state, each arrow for the actions that change it"
+            )
+            if not complete:
+                note = f"CUT: the search stopped at {EXPLORE_LIMIT:,} states. " + note
+            dot_text = quotient_dot(
+                graph, key=device_key, violations=violations, title=title, note=note
+            )
+            drawn = 0
+        drawings.append(ReachableDrawing(name, dot_text, total, drawn, not complete))
     return drawings
 
 
-def write_diagrams(out: Path, fmt: str = "svg") -> list[Path]:
-    """Write every diagram into `out` and return the paths written (sorted)."""
+def _wrap_commas(text: str, width: int) -> str:
+    """Break a comma-separated line into lines of about `width` characters."""
+    lines: list[str] = []
+    current = ""
+    for part in text.split(", "):
+        candidate = f"{current}, {part}" if current else part
+        if current and len(candidate) > width:
+            lines.append(current + ",")
+            current = part
+        else:
+            current = candidate
+    lines.append(current)
+    return "\n".join(lines)
+
+
+def write_diagrams(out: Path, fmt: str = "svg", *, render: bool = True) -> list[Path]:
+    """Write every diagram into `out` and return the paths written (sorted).
+
+    `render=False` writes the DOT files without running Graphviz on them (the
+    staleness test compares DOT, not SVG)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     out = Path(out)
@@ -234,7 +253,7 @@ def write_diagrams(out: Path, fmt: str = "svg") -> list[Path]:
             path = out / f"{drawing.name}.dot"
             path.write_text(drawing.dot, encoding="utf-8")
             written.append(path)
-        for path in [p for p in written if p.suffix == ".dot"]:
+        for path in [p for p in written if p.suffix == ".dot" and render]:
             svg_path = path.with_suffix(".svg")
             svg_path.write_text(render_svg(path.read_text(encoding="utf-8")), encoding="utf-8")
             written.append(svg_path)
@@ -247,4 +266,22 @@ def write_diagrams(out: Path, fmt: str = "svg") -> list[Path]:
             path = out / f"{stem}.svg"
             path.write_text(to_svg(cx.chart), encoding="utf-8")
         written.append(path)
+    _remove_stale(out, fmt, written)
     return sorted(written)
+
+
+GENERATED_PREFIXES = ("machine-", "reachable-", "counterexample-")
+
+
+def _remove_stale(out: Path, fmt: str, written: list[Path]) -> None:
+    """Delete generated files of this format that were not written this time (a
+    renamed preset or machine), so the directory always matches the model."""
+    suffixes = (".mmd",) if fmt == "mermaid" else (".dot", ".svg")
+    keep = {p.name for p in written}
+    for path in sorted(out.iterdir()):
+        if (
+            path.suffix in suffixes
+            and path.name.startswith(GENERATED_PREFIXES)
+            and path.name not in keep
+        ):
+            path.unlink()

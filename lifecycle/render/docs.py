@@ -14,8 +14,8 @@ Generated (and overwritten) here:
 - `matrix.md`: the mutation matrix (every preset checked at the default scope), with
   state counts and times.
 
-Written by hand by others and only linked: `model.md` (the modelling decisions) and
-`testing.md` (the architects' test recipe).
+Written by hand by others and only linked: `model.md` (the modelling decisions),
+`testing.md` (the architects' test recipe) and `engine.md` (the checker engine).
 
 Output is deterministic except for the times in `matrix.md`, which sit in cells
 marked by `TIME_PATTERN` so the staleness test can mask them.
@@ -42,12 +42,19 @@ PAGES = (
     "counterexamples.md",
     "matrix.md",
 )
-HAND_WRITTEN = ("model.md", "testing.md")
+HAND_WRITTEN = ("model.md", "testing.md", "engine.md")
+
+
+def _text(value: Any) -> str:
+    """Plain text for markdown outside code: `<Meta/>` must not become an HTML tag."""
+    return str(value).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _cell(value: Any) -> str:
-    """Markdown table cell text: no pipes or newlines."""
+    """Markdown table cell text: no pipes or newlines, no raw HTML (code spans kept)."""
     text = str(value).replace("|", "\\|").replace("\n", " ").strip()
+    if "`" not in text:
+        text = _text(text)
     return text or "-"
 
 
@@ -130,7 +137,9 @@ def index_page() -> str:
         "wrong, step by step.\n",
         "- [Mutation matrix](matrix.md): every preset checked, states and times.\n",
         "- [Testing recipe for architects](testing.md): test your own design or "
-        "server against the model.\n\n",
+        "server against the model.\n",
+        "- [The checker engine](engine.md): the generic explicit-state model checker "
+        "underneath, usable on its own.\n\n",
         "## The machines\n\n",
         "Drawn from the same tables the checker runs. Red, thick edges are unenroll "
         "paths; open an SVG to see each transition's facts in its tooltip.\n\n",
@@ -182,12 +191,12 @@ def reference_page() -> str:
         "does not change). A source `*` means any state.\n\n",
     ]
     tables = _tables()
-    for machine, table in tables.items():
+    for machine in tables:
         out.append(f"- [{machine}](#{machine})\n")
     out.append("\n")
     for machine, table in tables.items():
         out.append(f'<a id="{machine}"></a>\n\n## {machine}\n\n')
-        out.append(f"{table.description}\n\n")
+        out.append(f"{_text(table.description)}\n\n")
         out.append(_img(f"machine-{machine}.svg", f"{machine} state machine"))
         out.append("\n### States\n\n")
         leaving: dict[str, list[str]] = {s: [] for s in table.states}
@@ -295,8 +304,7 @@ def designs_page() -> str:
         "```toml\n",
         'name = "my_design"\n',
         'description = "One line saying what this design does."\n',
-        "expected_violations = []   # property names you expect to fail; [] for a sound "
-        "design\n\n",
+        "expected_violations = []   # property names you expect to fail; [] for a sound design\n\n",
     ]
     for knob in all_knobs:
         out.append(f"{knob['name']} = {_toml(knob['default'])}\n")
@@ -393,10 +401,8 @@ def counterexamples_page() -> str:
     out.append("\n")
     for cx in shown:
         out.append(f'<a id="{cx.preset}"></a>\n\n## {cx.preset}\n\n')
-        out.append(f"{cx.description}\n\n")
-        out.append(
-            f"Violates `{cx.property}` in {cx.steps} steps (scope: {cx.scope_text}).\n\n"
-        )
+        out.append(f"{_text(cx.description)}\n\n")
+        out.append(f"Violates `{cx.property}` in {cx.steps} steps (scope: {cx.scope_text}).\n\n")
         out.append(_img(f"counterexample-{cx.preset}.svg", f"counterexample of {cx.preset}"))
         out.append("\n")
         for i, step in enumerate(cx.chart.steps, start=1):

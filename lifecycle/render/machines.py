@@ -4,14 +4,19 @@ A `MachineView` is a neutral copy of one table (states and rows), so the drawing
 does not depend on how `lifecycle.mdm` spells its rows; `lifecycle.render.mdmview`
 builds the views from the MDM tables.
 
-In the drawings:
+How a table becomes a readable drawing:
 
-- each edge is labelled with its trigger and, in brackets, its guard;
-- the edge tooltip (SVG `<title>`) carries the fact ids, the actor and the effect;
-- rows on an unenroll path (unenroll, cleanup, retire, wipe, disconnect) are drawn
-  thick and red, everything else thin and grey-blue, with a legend;
-- transitions between the same two states are merged into one edge with one label
-  line per row, which keeps the drawings readable.
+- a row that changes the state is an edge labelled `trigger [guard]`;
+- a row that fires from three or more states goes through one small junction dot, so
+  it is labelled once instead of once per source;
+- a row that does not change the state (an internal transition: receive a status,
+  serve a session) is listed inside the box of each state it fires from, under a
+  rule, like a UML internal activity; a row that fires from any state is listed in a
+  separate "in any state" box;
+- the fact ids, the actor, the message and the effect of a row are in its SVG
+  tooltip (the edge, or the line in the box);
+- rows on an unenroll path (unenroll, cleanup, wipe, alert, verification) are drawn
+  thick and red, with a legend.
 """
 
 from __future__ import annotations
@@ -20,42 +25,44 @@ from dataclasses import dataclass
 
 from lifecycle.render.dot import attrs, html, node_id, quote
 
-UNENROLL_WORDS = ("unenroll", "cleanup", "clean_up", "retire", "wipe", "disconnect", "remove")
 UNENROLL_COLOUR = "#c62828"
 NORMAL_COLOUR = "#37474f"
+JUNCTION_MIN_SOURCES = 3
+ANY = "*"
 
 
 @dataclass(frozen=True)
 class MachineRow:
+    """One row of a table. `dest` None is an internal transition; `sources` may be
+    `("*",)` for any state."""
+
     trigger: str
-    source: str
-    dest: str
+    sources: tuple[str, ...]
+    dest: str | None
     guard: str = ""
     effect: str = ""
     facts: tuple[str, ...] = ()
     actor: str = ""
     message: str = ""
-    peer: str = ""
-    unenroll: bool | None = None  # None: decide from the names
+    unenroll: bool = False
+    description: str = ""
 
     @property
-    def on_unenroll_path(self) -> bool:
-        if self.unenroll is not None:
-            return self.unenroll
-        text = f"{self.trigger} {self.source} {self.dest}".lower()
-        return any(word in text for word in UNENROLL_WORDS)
+    def internal(self) -> bool:
+        return self.dest is None
 
     def label(self) -> str:
         return f"{self.trigger} [{self.guard}]" if self.guard else self.trigger
 
     def tooltip(self) -> str:
         parts = [self.label()]
-        if self.facts:
-            parts.append("facts: " + ", ".join(self.facts))
+        if self.description:
+            parts.append(self.description)
+        parts.append("facts: " + (", ".join(self.facts) if self.facts else "-"))
         if self.actor:
             parts.append(f"actor: {self.actor}")
         if self.message:
-            parts.append(f"message: {self.message}" + (f" to {self.peer}" if self.peer else ""))
+            parts.append(f"message: {self.message}")
         if self.effect:
             parts.append(f"effect: {self.effect}")
         return "\n".join(parts)
@@ -65,68 +72,154 @@ class MachineRow:
 class MachineView:
     name: str  # file-name friendly: device, server, directory, network
     title: str
-    states: tuple[str, ...]
+    states: tuple[str, ...]  # the initial state first
     rows: tuple[MachineRow, ...]
-    initial: tuple[str, ...] = ()
-    final: tuple[str, ...] = ()
     description: str = ""
-    state_notes: tuple[tuple[str, str], ...] = ()  # (state, tooltip text)
+    final: tuple[str, ...] = ()
 
-    def all_states(self) -> list[str]:
-        """Declared states first (in table order), then any state only rows mention."""
-        seen = list(self.states)
+    @property
+    def initial(self) -> str:
+        return self.states[0]
+
+    def unenroll_states(self) -> list[str]:
+        """States entered by an unenroll-path row (shaded red)."""
+        out = []
         for row in self.rows:
-            for s in (row.source, row.dest):
-                if s not in seen:
-                    seen.append(s)
-        return seen
+            if (
+                row.unenroll
+                and row.dest is not None
+                and row.dest not in out
+                and row.dest != self.initial
+            ):
+                out.append(row.dest)
+        return [s for s in self.states if s in out]
 
 
-def _merge(rows: tuple[MachineRow, ...]) -> list[tuple[str, str, bool, list[MachineRow]]]:
-    """Group rows by (source, dest, unenroll?) in first-appearance order."""
-    groups: dict[tuple[str, str, bool], list[MachineRow]] = {}
-    for row in rows:
-        groups.setdefault((row.source, row.dest, row.on_unenroll_path), []).append(row)
-    return [(s, d, u, rs) for (s, d, u), rs in groups.items()]
+def _attr(text: str) -> str:
+    """Text for an attribute inside an HTML-like label (newlines as entities)."""
+    return html(text).replace("\n", "&#10;")
 
 
-def _wrap(text: str, width: int = 34) -> list[str]:
-    """Break a long label at spaces or underscores so edges stay narrow."""
-    if len(text) <= width:
-        return [text]
-    lines: list[str] = []
-    current = ""
-    for word in text.replace("_", "_\u200b").split():
-        for piece in word.split("\u200b"):
-            if current and len(current) + len(piece) + 1 > width:
-                lines.append(current)
-                current = piece
-            else:
-                current = (
-                    f"{current}{piece}"
-                    if current.endswith("_")
-                    else (f"{current} {piece}" if current else piece)
-                )
-    if current:
-        lines.append(current)
-    return lines
+def _sid(view: MachineView, state: str) -> str:
+    return node_id(view.name, state)
 
 
-def machine_dot(view: MachineView, *, max_rows_per_edge: int = 4) -> str:
-    """The machine as DOT text (deterministic)."""
+def _state_label(state: str, internal: list[MachineRow], heading_colour: str) -> str:
+    """An HTML-like label: the state name, then its internal transitions."""
+    cells = [
+        f'<tr><td align="center"><font point-size="12" color="{heading_colour}">'
+        f"<b>{html(state.replace('_', ' '))}</b></font></td></tr>"
+    ]
+    if internal:
+        cells.append("<hr/>")
+    for row in internal:
+        colour = UNENROLL_COLOUR if row.unenroll else "#455a64"
+        cells.append(
+            f'<tr><td align="left" href="#" tooltip="{_attr(row.tooltip())}">'
+            f'<font point-size="8" color="{colour}">{html(row.label())}</font></td></tr>'
+        )
+    return '<<table border="0" cellborder="0" cellspacing="1" cellpadding="1">' + (
+        "".join(cells) + "</table>>"
+    )
+
+
+def groups(view: MachineView) -> list[tuple[str, ...]]:
+    """Source sets drawn as boxes (UML composite states): a set of 3+ states that two
+    or more rows fire from, kept only while the boxes nest (a laminar family).
+    Each group lists its states in table order; groups come largest first."""
+    counts: dict[frozenset[str], int] = {}
+    for row in view.rows:
+        if ANY in row.sources or len(set(row.sources)) < JUNCTION_MIN_SOURCES:
+            continue
+        key = frozenset(row.sources)
+        counts[key] = counts.get(key, 0) + 1
+    order = {s: i for i, s in enumerate(view.states)}
+    candidates = sorted(
+        (s for s, c in counts.items() if c >= 2),
+        key=lambda s: (-len(s), sorted(order[x] for x in s)),
+    )
+    chosen: list[frozenset[str]] = []
+    for s in candidates:
+        if all(s <= g or g <= s or not (s & g) for g in chosen):
+            chosen.append(s)
+    return [tuple(x for x in view.states if x in g) for g in chosen]
+
+
+def _group_label(entries: list[tuple[str, MachineRow]]) -> str:
+    cells = [
+        '<tr><td align="left"><font point-size="9" color="#546e7a"><i>'
+        + ("in any state in this box:" if entries else "")
+        + "</i></font></td></tr>"
+    ]
+    for text, row in entries:
+        colour = UNENROLL_COLOUR if row.unenroll else "#455a64"
+        cells.append(
+            f'<tr><td align="left" href="#" tooltip="{_attr(row.tooltip())}">'
+            f'<font point-size="9" color="{colour}">{html(text)}</font></td></tr>'
+        )
+    return '<<table border="0" cellborder="0" cellspacing="1" cellpadding="1">' + (
+        "".join(cells) + "</table>>"
+    )
+
+
+def ranks(view: MachineView) -> dict[str, int]:
+    """Breadth-first distance of each state from the initial state along the rows
+    (states no row reaches start a new search, in table order). An edge that goes
+    back to a smaller distance is a back edge: it does not push its target
+    down, so the main flow of the lifecycle reads from top to bottom."""
+    succ: dict[str, list[str]] = {s: [] for s in view.states}
+    for row in view.rows:
+        if row.dest is None:
+            continue
+        sources = list(view.states) if ANY in row.sources else list(row.sources)
+        for s in sources:
+            if row.dest not in succ[s]:
+                succ[s].append(row.dest)
+    rank: dict[str, int] = {}
+    for root in view.states:
+        if root in rank:
+            continue
+        rank[root] = 0
+        frontier = [root]
+        while frontier:
+            nxt = []
+            for s in frontier:
+                for d in succ[s]:
+                    if d not in rank:
+                        rank[d] = rank[s] + 1
+                        nxt.append(d)
+            frontier = nxt
+    return rank
+
+
+def _edge_style(unenroll: bool) -> dict[str, str | int | float | bool]:
+    if unenroll:
+        return {
+            "color": UNENROLL_COLOUR,
+            "fontcolor": UNENROLL_COLOUR,
+            "penwidth": 2.2,
+            "class": "unenroll",
+        }
+    return {"color": NORMAL_COLOUR, "fontcolor": "#263238"}
+
+
+def machine_dot(view: MachineView) -> str:
+    """The machine as DOT text (deterministic: table order throughout)."""
     lines = [
         f"digraph {quote(view.name)} {{",
         "  graph "
         + attrs(
             {
-                "label": f"{view.title}\n(hover an edge for its facts, actor and effect)",
+                "label": f"{view.title}\n"
+                "red: unenroll path;  lines in a box: transitions that keep the state;  "
+                "hover for facts",
                 "labelloc": "t",
                 "fontname": "Helvetica",
-                "fontsize": 16,
+                "fontsize": 15,
                 "rankdir": "TB",
-                "nodesep": 0.35,
+                "nodesep": 0.3,
                 "ranksep": 0.45,
-                "newrank": True,
+                "compound": True,
                 "tooltip": view.description or view.title,
             }
         )
@@ -140,147 +233,286 @@ def machine_dot(view: MachineView, *, max_rows_per_edge: int = 4) -> str:
                 "color": "#1565c0",
                 "fontname": "Helvetica",
                 "fontsize": 11,
+                "margin": "0.08,0.04",
             }
         )
         + ";",
         "  edge " + attrs({"fontname": "Helvetica", "fontsize": 9, "arrowsize": 0.7}) + ";",
     ]
-    notes = dict(view.state_notes)
-    unenroll_states = {
-        s for r in view.rows if r.on_unenroll_path for s in (r.dest,) if r.dest != r.source
-    }
-    for state in view.all_states():
+    boxes = groups(view)
+    box_of = {frozenset(g): i for i, g in enumerate(boxes)}
+    box_entries: dict[int, list[tuple[str, MachineRow]]] = {i: [] for i in range(len(boxes))}
+    internal_of: dict[str, list[MachineRow]] = {s: [] for s in view.states}
+    any_internal: list[MachineRow] = []
+    for row in view.rows:
+        key = frozenset(row.sources)
+        if row.internal:
+            if ANY in row.sources:
+                any_internal.append(row)
+            elif key in box_of:
+                box_entries[box_of[key]].append((row.label(), row))
+            else:
+                for s in row.sources:
+                    internal_of.setdefault(s, []).append(row)
+        elif key in box_of and row.dest in key:
+            box_entries[box_of[key]].append(
+                (f"{row.label()} → {(row.dest or '').replace('_', ' ')}", row)
+            )
+
+    shaded = set(view.unenroll_states())
+    rank = ranks(view)
+
+    def back(sources: list[str] | tuple[str, ...], dest: str) -> bool:
+        """An edge back up the flow: to a smaller distance, or into a box whose
+        earliest state comes before every source (a retry, a resurrection)."""
+        target = rank[dest]
+        for g in boxes:
+            if dest in g and not set(sources) <= set(g):
+                target = min(target, *(rank[s] for s in g))
+        return all(target < rank[s] for s in sources)
+
+    def state_line(state: str, indent: str) -> str:
         node: dict[str, str | int | float | bool] = {
-            "label": state.replace("_", " "),
-            "tooltip": notes.get(state, state),
+            "label": _state_label(state, internal_of.get(state, []), "#0d47a1"),
+            "tooltip": state,
         }
-        if state in view.final:
-            node["peripheries"] = 2
-        if state in unenroll_states:
+        if state in shaded:
             node["fillcolor"] = "#ffebee"
             node["color"] = UNENROLL_COLOUR
-        lines.append(f"  {node_id(view.name, state)} {attrs(node)};")
-    for i, state in enumerate(view.initial):
-        start = node_id(view.name, "start", str(i))
+            node["label"] = _state_label(state, internal_of.get(state, []), "#b71c1c")
+        if state in view.final:
+            node["peripheries"] = 2
+        return f"{indent}{_sid(view, state)} {attrs(node)};"
+
+    # nested boxes: the parent of a box is the smallest box strictly containing it
+    sets = [frozenset(g) for g in boxes]
+    parent: dict[int, int | None] = {}
+    for i, members in enumerate(sets):
+        around = [j for j, h in enumerate(sets) if j != i and members < h]
+        parent[i] = min(around, key=lambda j: len(sets[j])) if around else None
+
+    def emit_box(i: int, indent: str) -> None:
+        lines.append(f"{indent}subgraph cluster_group_{i} {{")
         lines.append(
-            f"  {start} "
-            + attrs({"shape": "point", "width": 0.15, "label": "", "tooltip": "initial state"})
+            f"{indent}  graph "
+            + attrs(
+                {
+                    "label": _group_label(box_entries[i]),
+                    "labeljust": "l",
+                    "style": "rounded,dashed",
+                    "color": "#78909c",
+                    "fontname": "Helvetica",
+                    "tooltip": "a group of states that rows fire from as one",
+                }
+            )
             + ";"
         )
-        lines.append(f"  {start} -> {node_id(view.name, state)};")
-    for source, dest, unenroll, rows in _merge(view.rows):
-        label_rows = []
-        for row in rows[:max_rows_per_edge]:
-            text_lines = _wrap(row.label())
-            facts = f" ({', '.join(row.facts)})" if row.facts else ""
-            text_lines[-1] += facts
-            label_rows.extend(text_lines)
-        if len(rows) > max_rows_per_edge:
-            label_rows.append(f"+{len(rows) - max_rows_per_edge} more (see tooltip)")
-        label = "<" + "<br/>".join(html(t) for t in label_rows) + ">"
+        for j in sorted(k for k, p in parent.items() if p == i):
+            emit_box(j, indent + "  ")
+        inner = set().union(*(sets[j] for j, p in parent.items() if p == i))
+        for state in boxes[i]:
+            if state not in inner:
+                lines.append(state_line(state, indent + "  "))
+        lines.append(f"{indent}}}")
+
+    boxed = set().union(*sets) if sets else set()
+    for state in view.states:
+        if state not in boxed:
+            lines.append(state_line(state, "  "))
+    for i in sorted(k for k, p in parent.items() if p is None):
+        emit_box(i, "  ")
+
+    start = node_id(view.name, "start")
+    lines.append(
+        f"  {start} "
+        + attrs(
+            {
+                "shape": "point",
+                "width": 0.14,
+                "style": "filled",
+                "fillcolor": "black",
+                "label": "",
+                "tooltip": "initial state",
+            }
+        )
+        + ";"
+    )
+    lines.append(f"  {start} -> {_sid(view, view.initial)};")
+    if any_internal:
+        any_id = node_id(view.name, "any_state")
+        lines.append(
+            f"  {any_id} "
+            + attrs(
+                {
+                    "label": _state_label("in any state", any_internal, "#37474f"),
+                    "style": "rounded,dashed,filled",
+                    "fillcolor": "#fafafa",
+                    "color": "#78909c",
+                    "tooltip": "rows that may fire in any state and keep it",
+                }
+            )
+            + ";"
+        )
+    # state-changing rows
+    merged: dict[tuple[str, str, bool], list[MachineRow]] = {}
+    from_box: list[tuple[int, MachineRow]] = []
+    junctions: list[MachineRow] = []
+    for row in view.rows:
+        if row.dest is None:
+            continue
+        key = frozenset(row.sources)
+        if key in box_of:
+            if row.dest not in key:
+                from_box.append((box_of[key], row))
+            continue
+        sources = list(view.states) if ANY in row.sources else list(row.sources)
+        if len(sources) >= JUNCTION_MIN_SOURCES:
+            junctions.append(row)
+            continue
+        for s in sources:
+            merged.setdefault((s, row.dest, row.unenroll), []).append(row)
+
+    for (source, dest, unenroll), rows in merged.items():
         tooltip = "\n\n".join(r.tooltip() for r in rows)
+        label = "<" + "<br/>".join(html(r.label()) for r in rows) + ">"
         edge: dict[str, str | int | float | bool] = {
             "label": label,
             "tooltip": tooltip,
             "labeltooltip": tooltip,
-            "edgetooltip": tooltip,
         }
-        if unenroll:
-            edge.update(
-                {
-                    "color": UNENROLL_COLOUR,
-                    "fontcolor": UNENROLL_COLOUR,
-                    "penwidth": 2.2,
-                    "class": "unenroll",
-                }
+        edge.update(_edge_style(unenroll))
+        if source != dest and back([source], dest):
+            # drawn reversed with the arrow at the far end: it ranks like a forward
+            # edge, so the main flow stays top to bottom and the edge stays short
+            edge["dir"] = "back"
+            lines.append(f"  {_sid(view, dest)} -> {_sid(view, source)} {attrs(edge)};")
+        else:
+            lines.append(f"  {_sid(view, source)} -> {_sid(view, dest)} {attrs(edge)};")
+    for i, g in enumerate(boxes):
+        # a row from a box to a state inside it is listed in the box; an invisible
+        # edge from the box's earliest state keeps its target below it
+        for _, row in box_entries[i]:
+            if row.dest is None:
+                continue
+            first = min((s for s in g if s != row.dest), key=lambda s: (rank[s], g.index(s)))
+            if rank[row.dest] > rank[first]:
+                lines.append(
+                    f"  {_sid(view, first)} -> {_sid(view, row.dest)} "
+                    + attrs({"style": "invis"})
+                    + ";"
+                )
+    for i, row in from_box:
+        assert row.dest is not None
+        tooltip = row.tooltip()
+        box_edge: dict[str, str | int | float | bool] = {
+            "label": "<" + html(row.label()) + "<br/>(from any state in the box)>",
+            "tooltip": tooltip,
+            "labeltooltip": tooltip,
+            "ltail": f"cluster_group_{i}",
+        }
+        box_edge.update(_edge_style(row.unenroll))
+        if back(boxes[i], row.dest):
+            box_edge["dir"] = "back"
+            box_edge["lhead"] = box_edge.pop("ltail")
+            lines.append(
+                f"  {_sid(view, row.dest)} -> {_sid(view, boxes[i][-1])} {attrs(box_edge)};"
             )
         else:
-            edge.update({"color": NORMAL_COLOUR, "fontcolor": "#263238"})
-        lines.append(f"  {node_id(view.name, source)} -> {node_id(view.name, dest)} {attrs(edge)};")
-    # legend
-    lines.append("  subgraph cluster_legend {")
-    lines.append(
-        "    graph "
-        + attrs(
-            {
-                "label": "legend",
-                "fontsize": 10,
+            lines.append(
+                f"  {_sid(view, boxes[i][-1])} -> {_sid(view, row.dest)} {attrs(box_edge)};"
+            )
+    for row in junctions:
+        assert row.dest is not None
+        junction = node_id(view.name, "via", row.trigger)
+        colour = UNENROLL_COLOUR if row.unenroll else NORMAL_COLOUR
+        tooltip = row.tooltip()
+        lines.append(
+            f"  {junction} "
+            + attrs(
+                {
+                    "shape": "point",
+                    "width": 0.09,
+                    "style": "filled",
+                    "fillcolor": colour,
+                    "color": colour,
+                    "label": "",
+                    "tooltip": tooltip,
+                }
+            )
+            + ";"
+        )
+        sources = list(view.states) if ANY in row.sources else list(row.sources)
+        for s in sources:
+            inbound: dict[str, str | int | float | bool] = {
+                "arrowhead": "none",
+                "tooltip": tooltip,
                 "style": "dashed",
-                "color": "#90a4ae",
-                "fontname": "Helvetica",
             }
-        )
-        + ";"
-    )
-    lines.append(
-        "    legend_a "
-        + attrs({"label": "", "shape": "point", "width": 0.05, "style": "invis"})
-        + "; legend_b "
-        + attrs({"label": "", "shape": "point", "width": 0.05, "style": "invis"})
-        + "; legend_c "
-        + attrs({"label": "", "shape": "point", "width": 0.05, "style": "invis"})
-        + "; legend_d "
-        + attrs({"label": "", "shape": "point", "width": 0.05, "style": "invis"})
-        + ";"
-    )
-    lines.append(
-        "    legend_a -> legend_b "
-        + attrs(
-            {
-                "label": "unenroll path",
-                "color": UNENROLL_COLOUR,
-                "fontcolor": UNENROLL_COLOUR,
-                "penwidth": 2.2,
-                "fontsize": 9,
-            }
-        )
-        + ";"
-    )
-    lines.append(
-        "    legend_c -> legend_d "
-        + attrs({"label": "trigger [guard] (facts)", "color": NORMAL_COLOUR, "fontsize": 9})
-        + ";"
-    )
-    lines.append("  }")
+            inbound.update(_edge_style(row.unenroll))
+            inbound["penwidth"] = 1.0
+            lines.append(f"  {_sid(view, s)} -> {junction} {attrs(inbound)};")
+        outbound: dict[str, str | int | float | bool] = {
+            "label": "<" + html(row.label()) + f"<br/>(from {len(sources)} states)>",
+            "tooltip": tooltip,
+            "labeltooltip": tooltip,
+        }
+        outbound.update(_edge_style(row.unenroll))
+        lines.append(f"  {junction} -> {_sid(view, row.dest)} {attrs(outbound)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- Mermaid
-def _mermaid_id(view: MachineView, state: str) -> str:
-    return node_id(state) or "s"
-
-
 def _mermaid_label(text: str) -> str:
     return text.replace(":", " ").replace(";", ",").replace("#", "no. ").replace("\n", " ")
 
 
 def machine_mermaid(view: MachineView) -> str:
-    """The machine as a Mermaid `stateDiagram-v2`; unenroll-path states in red, and
-    unenroll-path transitions prefixed with ⚠ (Mermaid cannot colour one transition)."""
-    lines = ["stateDiagram-v2", f"    %% {view.title}; generated from the model tables"]
-    lines.append("    direction TB")
-    for state in view.all_states():
+    """The machine as a Mermaid `stateDiagram-v2`.
+
+    Unenroll-path states are red and unenroll-path transitions are prefixed with ⚠
+    (Mermaid cannot colour a single transition). Internal transitions become notes on
+    their states; fact ids follow each label in parentheses.
+    """
+    lines = [
+        "stateDiagram-v2",
+        f"    %% {view.title}: generated from the model tables by `lifecycle diagrams`",
+        "    direction TB",
+    ]
+    for state in view.states:
         lines.append(f'    state "{_mermaid_label(state.replace("_", " "))}" as {node_id(state)}')
-    for state in view.initial:
-        lines.append(f"    [*] --> {_mermaid_id(view, state)}")
-    for source, dest, unenroll, rows in _merge(view.rows):
-        for row in rows:
-            facts = f" ({', '.join(row.facts)})" if row.facts else ""
-            mark = "⚠ " if unenroll else ""
+    lines.append(f"    [*] --> {node_id(view.initial)}")
+    for row in view.rows:
+        if row.dest is None:
+            continue
+        sources = list(view.states) if ANY in row.sources else list(row.sources)
+        facts = f" ({', '.join(row.facts)})" if row.facts else ""
+        mark = "⚠ " if row.unenroll else ""
+        for s in sources:
             lines.append(
-                f"    {_mermaid_id(view, source)} --> {_mermaid_id(view, dest)}: "
+                f"    {node_id(s)} --> {node_id(row.dest)}: "
                 f"{mark}{_mermaid_label(row.label())}{facts}"
             )
+    notes: dict[str, list[str]] = {}
+    any_id = "in_any_state"
+    for row in view.rows:
+        if row.dest is not None:
+            continue
+        facts = f" ({', '.join(row.facts)})" if row.facts else ""
+        targets = [any_id] if ANY in row.sources else [node_id(s) for s in row.sources]
+        for s in targets:
+            notes.setdefault(s, []).append(_mermaid_label(row.label()) + facts)
+    if any_id in notes:
+        lines.append(f'    state "in any state (keeps the state)" as {any_id}')
+    for state in [*(node_id(s) for s in view.states), any_id]:
+        if state in notes:
+            lines.append(f"    note right of {state}")
+            lines.extend(f"        {text}" for text in notes[state])
+            lines.append("    end note")
     for state in view.final:
-        lines.append(f"    {_mermaid_id(view, state)} --> [*]")
-    unenroll_states = sorted(
-        {r.dest for r in view.rows if r.on_unenroll_path and r.dest != r.source},
-        key=view.all_states().index,
-    )
-    if unenroll_states:
+        lines.append(f"    {node_id(state)} --> [*]")
+    shaded = view.unenroll_states()
+    if shaded:
         lines.append("    classDef unenroll fill:#ffebee,stroke:#c62828,color:#b71c1c")
-        lines.append(
-            "    class " + ",".join(_mermaid_id(view, s) for s in unenroll_states) + " unenroll"
-        )
+        lines.append("    class " + ",".join(node_id(s) for s in shaded) + " unenroll")
     return "\n".join(lines) + "\n"

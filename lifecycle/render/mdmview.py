@@ -23,8 +23,6 @@ from typing import Any
 
 from lifecycle.render.machines import MachineRow, MachineView
 
-ANY_STATE = "any state"
-
 MACHINE_TITLES = {
     "device": "Device (MDM client)",
     "server": "MDM server: per-enrollment record",
@@ -48,6 +46,14 @@ PEER_LIFELINE = {
     "network": "network",
     "user": "user",
     "admin": "admin",
+}
+MESSAGE_NAMES = {
+    "pkg1": "pkg 1",
+    "pkg2": "pkg 2",
+    "pkg3": "pkg 3",
+    "pkg4": "pkg 4",
+    "push": "push",
+    "enroll": "enroll",
 }
 ACTOR_LIFELINE = {
     "user": "user",
@@ -86,63 +92,71 @@ def _doc_line(fn: Callable[..., Any] | None) -> str:
     return doc.splitlines()[0] if doc else ""
 
 
-def _is_unenroll(row: Any) -> bool:
-    text = " ".join(
-        [row.trigger, *row.source, row.dest or "", row.description, row.message or ""]
-    ).lower()
-    words = ("unenroll", "cleanup", "clean up", "retire", "wipe", "disconnect", "1226")
-    return any(w in text for w in words)
+UNENROLL_WORDS = (
+    "unenroll",
+    "cleanup",
+    "wipe",
+    "disconnect",
+    "remove",
+    "leaves",
+    "stopenforcing",
+    "dormant",
+    "awaiting_confirmation",
+    "verifywithpush",
+    "presume",
+    "alert",
+)
+
+
+def is_unenroll(row: Any) -> bool:
+    """A row on an unenroll path: its trigger or its destination says so."""
+    text = f"{row.trigger} {row.dest or ''}".lower()
+    return any(w in text for w in UNENROLL_WORDS)
+
+
+def _effect_text(row: Any) -> str:
+    parts = []
+    if row.effect is not None:
+        parts.append(f"{_callable_name(row.effect)}: {_doc_line(row.effect)}".rstrip(": "))
+    if row.touches:
+        parts.append("also changes: " + ", ".join(row.touches))
+    if row.stimulus:
+        parts.append("environment stimulus (may come at any time)")
+    return "; ".join(parts)
+
+
+def machine_view(machine: str, table: Any) -> MachineView:
+    rows = []
+    for row in table.rows:
+        message = ""
+        if row.message:
+            message = f"{row.direction} {row.message}" + (f" ({row.peer})" if row.peer else "")
+        rows.append(
+            MachineRow(
+                trigger=row.trigger,
+                sources=tuple(row.source),
+                dest=row.dest,
+                guard=_callable_name(row.guard),
+                effect=_effect_text(row),
+                facts=tuple(row.facts),
+                actor=row.actor,
+                message=message,
+                unenroll=is_unenroll(row),
+                description=row.description,
+            )
+        )
+    return MachineView(
+        name=machine,
+        title=MACHINE_TITLES.get(machine, machine),
+        states=tuple(table.states),
+        rows=tuple(rows),
+        description=table.description,
+    )
 
 
 def machine_views() -> list[MachineView]:
     """One view per table, in the order the tables are enumerated."""
-    views = []
-    for machine, table in _tables().items():
-        rows = []
-        uses_any = False
-        for row in table.rows:
-            guard = _callable_name(row.guard)
-            effect_parts = [row.description]
-            if row.effect is not None:
-                effect_parts.append(f"{_callable_name(row.effect)}: {_doc_line(row.effect)}")
-            if row.touches:
-                effect_parts.append("also changes: " + ", ".join(row.touches))
-            if row.stimulus:
-                effect_parts.append("environment stimulus (may come at any time)")
-            for source in row.source:
-                if source == "*":
-                    uses_any = True
-                    source = ANY_STATE
-                dest = row.dest if row.dest is not None else source
-                rows.append(
-                    MachineRow(
-                        trigger=row.trigger,
-                        source=source,
-                        dest=dest,
-                        guard=guard,
-                        effect=" | ".join(p for p in effect_parts if p),
-                        facts=tuple(row.facts),
-                        actor=row.actor,
-                        message=(f"{row.direction} {row.message}" if row.message else ""),
-                        peer=row.peer or "",
-                        unenroll=_is_unenroll(row),
-                    )
-                )
-        states = tuple(table.states) + ((ANY_STATE,) if uses_any else ())
-        views.append(
-            MachineView(
-                name=machine,
-                title=MACHINE_TITLES.get(machine, machine),
-                states=states,
-                rows=tuple(rows),
-                initial=(table.states[0],),
-                description=table.description,
-                state_notes=((ANY_STATE, "a row that may fire from any state"),)
-                if uses_any
-                else (),
-            )
-        )
-    return views
+    return [machine_view(machine, table) for machine, table in _tables().items()]
 
 
 def device_key(state: Any) -> str:
@@ -152,6 +166,18 @@ def device_key(state: Any) -> str:
     if devices is None:
         return "?"
     return " | ".join(d.phase for d in devices)
+
+
+def _lost_message(row: Any, action: Any) -> tuple[Any, ...] | None:
+    """The message a network row drops (its argument), or None for other rows."""
+    if row.machine != "network" or not isinstance(action, tuple) or len(action) < 3:
+        return None
+    arg = action[2]
+    if isinstance(arg, tuple) and len(arg) == 2 and arg[0] in ("net", "held"):
+        arg = arg[1]
+    if isinstance(arg, tuple) and arg and isinstance(arg[0], str):
+        return arg
+    return None
 
 
 class MdmSteps:
@@ -182,6 +208,18 @@ class MdmSteps:
 
         return format_action(action)
 
+    def short_label(self, action: Any) -> str:
+        """The arrow text: the trigger, and the package it carries."""
+        row = self._row(action)
+        if row is None:
+            return self.describe_action(action)
+        label = str(row.trigger)
+        lost = _lost_message(row, action)
+        message = lost[0] if lost is not None else row.message
+        if message:
+            label += f" ({MESSAGE_NAMES.get(message, message)})"
+        return label
+
     def _actor_lifeline(self, row: Any) -> str:
         if row.actor == "timer":
             return MACHINE_LIFELINE.get(row.machine, "device")
@@ -200,15 +238,19 @@ class MdmSteps:
             return (None, None)
         actor = self._actor_lifeline(row)
         machine = MACHINE_LIFELINE.get(row.machine, actor)
+        lost_msg = _lost_message(row, action)
+        if lost_msg is not None:
+            # a lost message: a crossed arrow from the network towards its addressee
+            to_server = lost_msg[0] in ("pkg1", "pkg3")
+            return ("lost", "server" if to_server else "device")
         if row.message is None:
             if actor != machine:
                 return ("call", machine)
             return (None, None)
-        peer = PEER_LIFELINE.get(row.peer or "", None)
-        lost = "lose" in row.trigger or "lost" in row.trigger or "drop" in row.trigger
+        peer = PEER_LIFELINE.get(row.peer or "")
         if actor == "network":
             target = peer if peer and peer != "network" else machine
-            return ("lost" if lost else row.message, target)
+            return (row.message, target)
         if row.direction == "send":
             return (row.message, "network")
         if row.direction == "receive":

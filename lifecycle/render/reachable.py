@@ -203,9 +203,11 @@ def quotient_dot(
     key_of, order = _order(graph, key)
     size = Counter(key_of.values())
     bad: dict[str, set[str]] = defaultdict(set)
+    bad_count: Counter[str] = Counter()
     for vnode, vnames in violations.items():
         if vnode in key_of:
             bad[key_of[vnode]].update(vnames)
+            bad_count[key_of[vnode]] += 1
     initial = {key_of[n] for n, d in graph.nodes(data=True) if d.get("initial")}
     crossing: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     internal: Counter[str] = Counter()
@@ -215,13 +217,17 @@ def quotient_dot(
             internal[a] += 1
         else:
             crossing[(a, b)][action_name(data["action"])] += 1
-    heading = title + (f"\n{note}" if note else "")
+    heading = "<br/>".join(html(line) for line in title.split("\n"))
+    if note:
+        heading += "<br/>" + "<br/>".join(
+            f'<font color="{RED_LINE}">{html(line)}</font>' for line in note.split("\n")
+        )
     lines = [
         f"digraph {quote('reachable_quotient')} {{",
         "  graph "
         + attrs(
             {
-                "label": heading,
+                "label": f"<{heading}>",
                 "labelloc": "t",
                 "fontname": "Helvetica",
                 "fontsize": 15,
@@ -259,7 +265,9 @@ def quotient_dot(
         }
         if bad[k]:
             rows.append(
-                '<font color="#b71c1c">' + html("violates " + ", ".join(sorted(bad[k]))) + "</font>"
+                '<font color="#b71c1c">'
+                + html(f"{bad_count[k]} violate " + ", ".join(sorted(bad[k])))
+                + "</font>"
             )
             node.update({"fillcolor": RED_FILL, "color": RED_LINE, "penwidth": 2})
             node["tooltip"] = str(node["tooltip"]) + "\nviolates: " + ", ".join(sorted(bad[k]))

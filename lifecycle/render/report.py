@@ -247,6 +247,7 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
     ]
     if result.stop_reason:
         summary.append(("stopped early", str(result.stop_reason)))
+    chart_model = _chart_model(model)
     steps_by_property = {v.property: len(v.trace) for v in result.violations if v.trace.states}
     properties = tuple(
         PropertyRow(
@@ -271,7 +272,7 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
             )
             continue
         chart = trace_chart(
-            model,
+            chart_model,
             v.trace,
             title=f"{v.property}: {design_name} ({len(v.trace)} steps)",
             failing_note=f"{v.property} violated after step {len(v.trace)}",
@@ -296,6 +297,20 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
         properties=properties,
         counterexamples=tuple(views),
     )
+
+
+def _chart_model(model: Any) -> Any:
+    """The MDM model gets its lifelines from the table rows; any other model is
+    drawn as it is."""
+    try:
+        from lifecycle.mdm import LifecycleModel
+    except ImportError:  # pragma: no cover - the mdm package is part of the project
+        return model
+    if isinstance(model, LifecycleModel):
+        from lifecycle.render.mdmview import MdmSteps
+
+        return MdmSteps(model)
+    return model
 
 
 def write_report(out_dir: Path, design: Any, scope: Any, model: Any, result: Any) -> Path:

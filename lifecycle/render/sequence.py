@@ -38,8 +38,9 @@ class Step:
     """One step of a chart.
 
     `source` and `target` are lifeline keys; a `LOCAL` step has `target == source`.
-    `label` is the short text on the arrow; `detail` (e.g. the changed fields and the
-    fact ids) goes into the tooltip and the report's step table.
+    `label` is the short text on the arrow; `note` the full description, shown in a
+    column on the right; `detail` (e.g. the changed fields and the fact ids) goes into
+    the tooltip.
     """
 
     source: str
@@ -47,6 +48,7 @@ class Step:
     label: str
     kind: str = MESSAGE
     detail: str = ""
+    note: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -101,15 +103,56 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+_NOTE_W = 470  # the column on the right with each step's full description
+_NOTE_CHARS = 74
+_NOTE_LINES = 3
+_LINE_H = 14
+
+
+def _wrap(text: str, width: int, max_lines: int) -> list[str]:
+    """Greedy word wrap; the last line ends with an ellipsis when text is left over."""
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _fit(lines[-1] + " …", width * _CHAR_W)
+        if not lines[-1].endswith("…"):
+            lines[-1] += "…"
+    return [_fit(line, (width + 2) * _CHAR_W) for line in lines]
+
+
 def to_svg(chart: SequenceChart) -> str:
-    """The chart as a standalone SVG document (also fine to inline in HTML)."""
+    """The chart as a standalone SVG document (also fine to inline in HTML).
+
+    Arrows carry the short `label`; when steps have a `note`, a column on the right
+    gives each step's full description, wrapped, on the same row."""
     keys = [key for key, _ in chart.lifelines]
     x_of = {key: _LEFT + _COL_W * i + _COL_W / 2 for i, key in enumerate(keys)}
-    width = _LEFT + _COL_W * len(keys) + 10
+    has_notes = any(step.note for step in chart.steps)
+    chart_w = _LEFT + _COL_W * len(keys)
+    width = chart_w + (_NOTE_W + 10 if has_notes else 10)
     top = _TOP + (16 if chart.subtitle else 0)
-    first_row = top + _HEAD_H + 26
+    first_top = top + _HEAD_H + 10
+    notes = [
+        _wrap(step.note, _NOTE_CHARS, _NOTE_LINES) if step.note else [] for step in chart.steps
+    ]
+    heights = [max(_ROW_H, _LINE_H * len(lines) + 12) for lines in notes]
+    row_tops = []
+    y_acc = first_top
+    for h in heights:
+        row_tops.append(y_acc)
+        y_acc += h
     note_h = 30 if chart.failing is not None else 0
-    bottom = first_row + _ROW_H * len(chart.steps) + note_h + 8
+    bottom = y_acc + note_h + 8
     height = bottom + _HEAD_H + 12
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence-chart" '
@@ -119,13 +162,11 @@ def to_svg(chart: SequenceChart) -> str:
         f"<title>{escape(chart.title)}</title>",
         "<defs>"
         '<marker id="seq-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
-        f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
-        '<path d="M0,0 L10,5 L0,10 z" '
-        f'fill="{_INK}"/></marker>'
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{_INK}"/></marker>'
         '<marker id="seq-arrow-red" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
-        f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
-        '<path d="M0,0 L10,5 L0,10 z" '
-        f'fill="{_RED}"/></marker>'
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{_RED}"/></marker>'
         "</defs>",
         f'<rect x="0" y="0" width="{_num(width)}" height="{_num(height)}" fill="white"/>',
         f'<text x="10" y="22" font-size="15" font-weight="bold" fill="{_INK}">'
@@ -133,18 +174,37 @@ def to_svg(chart: SequenceChart) -> str:
     ]
     if chart.subtitle:
         out.append(
-            f'<text x="10" y="40" font-size="12" fill="#546e7a">{escape(chart.subtitle)}</text>'
+            f'<text x="10" y="40" font-size="12" fill="#546e7a">'
+            f"{escape(_fit(chart.subtitle, width - 20))}</text>"
         )
+    if has_notes:
+        out.append(
+            f'<text x="{_num(chart_w + 10)}" y="{_num(top + 19)}" font-weight="bold" '
+            f'fill="#546e7a">what happens</text>'
+        )
+
+    # zebra bands first, so that lifelines and arrows are drawn on top of them
+    for i, (y0, h) in enumerate(zip(row_tops, heights, strict=True)):
+        if chart.failing == i:
+            out.append(
+                f'<rect class="failing-band" x="2" y="{_num(y0)}" width="{_num(width - 4)}" '
+                f'height="{_num(h)}" fill="#ffebee" stroke="{_RED}" stroke-width="1.5" rx="3"/>'
+            )
+        elif i % 2 == 1:
+            out.append(
+                f'<rect x="2" y="{_num(y0)}" width="{_num(width - 4)}" height="{_num(h)}" '
+                f'fill="#f7f9fa"/>'
+            )
 
     # lifelines: a head box at the top and at the bottom, a dashed line between
     for key, label in chart.lifelines:
         x = x_of[key]
         out.append(f'<g class="lifeline" data-lifeline="{escape(key)}">')
-        for y in (top, bottom):
+        for head_y in (top, bottom):
             out.append(
-                f'<rect x="{_num(x - 60)}" y="{_num(y)}" width="120" height="{_HEAD_H}" rx="4" '
-                f'fill="#e3f2fd" stroke="#1565c0"/>'
-                f'<text x="{_num(x)}" y="{_num(y + 19)}" text-anchor="middle" '
+                f'<rect x="{_num(x - 60)}" y="{_num(head_y)}" width="120" height="{_HEAD_H}" '
+                f'rx="4" fill="#e3f2fd" stroke="#1565c0"/>'
+                f'<text x="{_num(x)}" y="{_num(head_y + 19)}" text-anchor="middle" '
                 f'font-weight="bold" fill="#0d47a1">{escape(label)}</text>'
             )
         out.append(
@@ -154,25 +214,24 @@ def to_svg(chart: SequenceChart) -> str:
         out.append("</g>")
 
     for i, step in enumerate(chart.steps):
-        y = first_row + _ROW_H * i
+        y0, h = row_tops[i], heights[i]
+        y = y0 + h / 2 - 4  # the arrow's baseline area, centred in the row
         failing = chart.failing == i
         colour = _RED if failing else _INK
         marker = "seq-arrow-red" if failing else "seq-arrow"
         classes = "step failing-step" if failing else "step"
-        tooltip = f"{i + 1}. {step.label}" + (f"\n{step.detail}" if step.detail else "")
+        tooltip = f"{i + 1}. {step.label}"
+        if step.note:
+            tooltip += f"\n{step.note}"
+        if step.detail:
+            tooltip += f"\n{step.detail}"
         out.append(f'<g class="{classes}" data-step="{i + 1}">')
         out.append(f"<title>{escape(tooltip)}</title>")
-        if failing:
-            out.append(
-                f'<rect x="2" y="{_num(y - _ROW_H / 2 - 1)}" width="{_num(width - 4)}" '
-                f'height="{_ROW_H}" fill="#ffebee" stroke="{_RED}" stroke-width="1.5" rx="3"/>'
-            )
-        else:
-            # an invisible band, so the whole row shows the tooltip
-            out.append(
-                f'<rect x="2" y="{_num(y - _ROW_H / 2)}" width="{_num(width - 4)}" '
-                f'height="{_ROW_H}" fill="white" fill-opacity="0"/>'
-            )
+        # an invisible band, so that the whole row shows the tooltip
+        out.append(
+            f'<rect x="2" y="{_num(y0)}" width="{_num(width - 4)}" height="{_num(h)}" '
+            f'fill="white" fill-opacity="0"/>'
+        )
         out.append(
             f'<text x="8" y="{_num(y + 4)}" fill="{colour}" font-weight="bold">{i + 1}</text>'
         )
@@ -182,8 +241,8 @@ def to_svg(chart: SequenceChart) -> str:
             box_w = min(_COL_W * 1.7, len(text) * _CHAR_W + 14)
             # keep the box on the chart: put it left of the lifeline near the right edge
             bx = x1 - 8
-            if bx + box_w > width - 6:
-                bx = max(_LEFT, width - 6 - box_w)
+            if bx + box_w > chart_w - 6:
+                bx = max(_LEFT, chart_w - 6 - box_w)
             out.append(
                 f'<rect x="{_num(bx)}" y="{_num(y - 11)}" width="{_num(box_w)}" height="20" '
                 f'rx="3" fill="{"#ffcdd2" if failing else _LOCAL_FILL}" stroke="{colour}"/>'
@@ -204,21 +263,27 @@ def to_svg(chart: SequenceChart) -> str:
                     f'stroke="{_RED}" stroke-width="2"/>'
                 )
             span = abs(x2 - x1)
-            text = _fit(step.label, max(span - 8, _COL_W * 0.9))
+            text = _fit(step.label, max(span - 8, _COL_W * 1.25))
             mid = (x1 + x2) / 2
             out.append(
                 f'<text x="{_num(mid)}" y="{_num(y + 1)}" text-anchor="middle" '
                 f'fill="{colour}">{escape(text)}</text>'
             )
+        for j, line in enumerate(notes[i]):
+            ny = y0 + 6 + (h - _LINE_H * len(notes[i])) / 2 + _LINE_H * j + 10
+            out.append(
+                f'<text class="note" x="{_num(chart_w + 10)}" y="{_num(ny - 4)}" '
+                f'fill="{colour}" font-size="11.5">{escape(line)}</text>'
+            )
         out.append("</g>")
 
     if chart.failing is not None:
-        y = first_row + _ROW_H * len(chart.steps) - 6
+        y = y_acc + 4
         note = chart.failing_note or f"property violated after step {chart.failing + 1}"
         out.append(
-            f'<g class="failing-note"><rect x="4" y="{_num(y - 4)}" '
+            f'<g class="failing-note"><rect x="4" y="{_num(y)}" '
             f'width="{_num(min(width - 8, len(note) * _CHAR_W * 1.1 + 30))}" height="20" '
-            f'fill="white"/><text x="10" y="{_num(y + 10)}" fill="{_RED}" '
+            f'fill="white"/><text x="10" y="{_num(y + 14)}" fill="{_RED}" '
             f'font-weight="bold">✗ {escape(note)}</text></g>'
         )
     out.append("</svg>")
@@ -242,6 +307,9 @@ def to_mermaid(chart: SequenceChart) -> str:
         if failing:
             lines.append("    rect rgb(255, 205, 210)")
         text = f"{i + 1}. {_mermaid_text(step.label)}"
+        if step.note:
+            note = _mermaid_text(step.note)
+            text += ": " + (note if len(note) <= 100 else note[:99] + "…")
         if step.kind == LOCAL or step.source == step.target:
             lines.append(f"{indent}Note over {step.source}: {text}")
         elif step.kind == LOST:

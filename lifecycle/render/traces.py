@@ -2,9 +2,9 @@
 
 Works for any engine model. When the model can say who performs an action
 (`actor_of(action)`) and, for a message, to whom it goes (`message_of(action)`, and
-`reversed(action)` for a message drawn towards the actor), the steps become arrows between the lifelines user,
-device, network, server, Azure AD and admin; otherwise each step is a local step on a
-single "system" lifeline.
+`reversed(action)` for a message drawn towards the actor), the steps become arrows
+between the lifelines user, device, network, server, Azure AD and admin; otherwise
+each step is a local step on a single "system" lifeline.
 """
 
 from __future__ import annotations
@@ -77,21 +77,31 @@ def facts(model: Any, action: Any) -> str:
     return ""
 
 
+def short_label(model: Any, action: Any) -> str:
+    fn = getattr(model, "short_label", None)
+    if callable(fn):
+        return str(fn(action))
+    return describe(model, action)
+
+
 def step_of(model: Any, action: Any, detail: str = "") -> Step:
-    """One chart step for an action."""
-    label = describe(model, action)
+    """One chart step for an action: the short label on the arrow; when the model has
+    a separate short label, its full description goes in the notes column."""
+    label = short_label(model, action)
+    full = describe(model, action)
+    note = full if full != label else ""
     who = _lifeline(actor(model, action))
     if who is None:
-        return Step("system", "system", label, LOCAL, detail)
+        return Step("system", "system", label, LOCAL, detail, note)
     kind, peer = message(model, action)
     target = _lifeline(peer)
     if target is None or target == who:
-        return Step(who, who, label, LOCAL, detail)
+        return Step(who, who, label, LOCAL, detail, note)
     lost = kind is not None and "lost" in kind.lower()
     flip = getattr(model, "reversed", None)
     if callable(flip) and flip(action):
         who, target = target, who
-    return Step(who, target, label, LOST if lost else MESSAGE, detail)
+    return Step(who, target, label, LOST if lost else MESSAGE, detail, note)
 
 
 def _change_text(changes: dict[str, tuple[Any, Any]], limit: int = 6) -> str:

@@ -21,6 +21,7 @@ from lifecycle.testing.machine import (
     state_machine,
 )
 from lifecycle.testing.profiles import (
+    PHASES,
     PROFILE_ENV,
     PROFILES,
     active_profile,
@@ -30,6 +31,7 @@ from lifecycle.testing.profiles import (
 from lifecycle.testing.run import find_failure
 
 __all__ = [
+    "PHASES",
     "PROFILES",
     "PROFILE_ENV",
     "DeadlockFound",

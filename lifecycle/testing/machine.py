@@ -99,16 +99,22 @@ def _optional(model: Any, name: str) -> Callable[[Any], Any] | None:
     return method
 
 
-@dataclass(frozen=True)
 class _Step:
-    """One enabled action and its result; its repr is what Hypothesis prints."""
+    """One enabled action and its result; it prints as the described action, which is
+    what Hypothesis shows for each draw of a failing example."""
 
-    action: Any
-    next_state: Any
-    text: str
+    __slots__ = ("action", "next_state", "text")
+
+    def __init__(self, action: Any, next_state: Any, text: str) -> None:
+        self.action = action
+        self.next_state = next_state
+        self.text = text
 
     def __repr__(self) -> str:
         return self.text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text)
 
 
 def enabled_steps(
@@ -227,8 +233,7 @@ class ModelStateMachine(RuleBasedStateMachine):
         raise failure
 
     def _draw(self, data: Any, steps: list[_Step], label: str) -> _Step:
-        if len(steps) == 1:
-            return steps[0]
+        # A one-element sampled_from makes no choice, but is still printed.
         drawn: _Step = data.draw(st.sampled_from(steps), label=label)
         return drawn
 

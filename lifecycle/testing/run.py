@@ -41,7 +41,7 @@ def find_failure(
     if overrides:
         base = Settings(base, **overrides)
     if seed is not None:
-        machine._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+        machine._hypothesis_internal_use_seed = seed
     try:
         run_state_machine_as_test(machine, settings=base)
     except BaseException as exc:

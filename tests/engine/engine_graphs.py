@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 
 from lifecycle.engine import Model, Property, Trace
 
-# Deterministic and database-free, so CI sees the same examples on every run.
+# Inherit the suite's Hypothesis profile (tests/conftest.py loads `ci`: derandomized and
+# database-free, so CI sees the same examples every run; `deep` for nightly runs), with
+# half as many examples again: each example here is a few milliseconds.
 FAST = settings(
-    derandomize=True,
-    database=None,
+    parent=settings.default,
+    max_examples=settings.default.max_examples * 3 // 2,
     deadline=None,
-    max_examples=150,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 ACTION_NAMES = ("a", "b", "c")
@@ -82,9 +83,7 @@ class GraphModel(Model):
     def __init__(self, spec: GraphSpec, *, recoverable: bool = False) -> None:
         self.spec = spec
         self.recoverable = recoverable
-        self._candidates = {
-            u: [a for a, _ in pairs] + [NEVER] for u, pairs in spec.out.items()
-        }
+        self._candidates = {u: [a for a, _ in pairs] + [NEVER] for u, pairs in spec.out.items()}
         self._target = {(u, a): v for u, pairs in spec.out.items() for a, v in pairs}
 
     def init_states(self) -> list[int]:
@@ -192,9 +191,7 @@ def oracle(spec: GraphSpec, *, boundary: bool = True, terminal: bool = True) -> 
     reachable = set(dist)
     generated = len(spec.inits) + sum(expansion.out_degree(v) for v in reachable)
     deadlocks = {
-        v
-        for v in reachable
-        if v not in outside and v not in terminals and full.out_degree(v) == 0
+        v for v in reachable if v not in outside and v not in terminals and full.out_degree(v) == 0
     }
     enabled: dict[str, int] = {}
     for u, _v, d in expansion.edges(data=True):
@@ -205,8 +202,9 @@ def oracle(spec: GraphSpec, *, boundary: bool = True, terminal: bool = True) -> 
     for waits in spec.waiting:
         escapes = {v for v in reachable if v not in waits or v in outside}
         sink = "escape"
+        reverse.add_node(sink)
         reverse.add_edges_from((sink, v) for v in escapes)
-        can_escape = nx.descendants(reverse, sink) if escapes else set()
+        can_escape = nx.descendants(reverse, sink)
         reverse.remove_node(sink)
         stuck |= {v for v in reachable & waits if v not in can_escape}
     return Oracle(dist, generated, deadlocks, enabled, stuck, expansion)

@@ -70,13 +70,13 @@ def _view() -> MachineView:
     return MachineView(
         name="toy",
         title="Toy machine",
-        states=("enrolled", "unenrolling", "unenrolled"),
-        initial=("enrolled",),
-        final=("unenrolled",),
+        states=("enrolled", "unenrolling", "unenrolled", "failed"),
         rows=(
-            MachineRow("sync", "enrolled", "enrolled", guard="online", facts=("F56",)),
-            MachineRow("user_unenroll", "enrolled", "unenrolling", facts=("F1", "F6")),
-            MachineRow("cleanup_done", "unenrolling", "unenrolled", effect="remove certs"),
+            MachineRow("Sync", ("enrolled",), None, guard="online", facts=("F56",)),
+            MachineRow("UserUnenroll", ("enrolled",), "unenrolling", facts=("F1",), unenroll=True),
+            MachineRow("Cleanup", ("unenrolling",), "unenrolled", effect="certs", unenroll=True),
+            MachineRow("Fail", ("enrolled", "unenrolling", "unenrolled"), "failed"),
+            MachineRow("Status", ("*",), None, facts=("F66",)),
         ),
     )
 
@@ -86,16 +86,35 @@ def test_machine_dot_marks_unenroll_paths_and_puts_facts_in_tooltips() -> None:
     unenroll_edges = [line for line in dot.splitlines() if 'class="unenroll"' in line]
     assert len(unenroll_edges) == 2
     assert all("#c62828" in line for line in unenroll_edges)
-    assert 'tooltip="sync [online]\\nfacts: F56"' in dot
+    # an internal transition is listed in its state's box, facts in its tooltip
+    assert 'tooltip="Sync [online]&#10;facts: F56"' in dot
+    assert "in any state" in dot  # the "*" row has its own box
+    # a row from three states goes through one junction, labelled once
+    assert dot.count("toy_via_Fail") == 5  # the dot, three inbound lines, one arrow
+    assert dot.count("label=<Fail<br/>") == 1
     assert machine_dot(_view()) == dot
+
+
+def test_back_edges_are_drawn_reversed_so_the_flow_reads_top_down() -> None:
+    view = MachineView(
+        name="loop",
+        title="loop",
+        states=("a", "b"),
+        rows=(MachineRow("Go", ("a",), "b"), MachineRow("Back", ("b",), "a")),
+    )
+    dot = machine_dot(view)
+    assert "loop_a -> loop_b" in dot
+    back = [line for line in dot.splitlines() if "Back" in line and "->" in line]
+    assert back and back[0].strip().startswith("loop_a -> loop_b") and 'dir="back"' in back[0]
 
 
 def test_machine_mermaid_is_a_state_diagram() -> None:
     text = machine_mermaid(_view())
     assert text.startswith("stateDiagram-v2\n")
     assert "    [*] --> enrolled" in text
-    assert "    enrolled --> unenrolling: ⚠ user_unenroll (F1, F6)" in text
-    assert "    enrolled --> enrolled: sync [online] (F56)" in text
+    assert "    enrolled --> unenrolling: ⚠ UserUnenroll (F1)" in text
+    assert "    enrolled --> failed: Fail" in text
+    assert "        Sync [online] (F56)" in text  # internal transition as a note
     assert "class unenrolling,unenrolled unenroll" in text
 
 

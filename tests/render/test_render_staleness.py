@@ -41,7 +41,7 @@ def _diff(committed: Path, fresh: Path, text_filter: bool = False) -> str:
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated")
-    write_diagrams(out / "diagrams", "svg")
+    write_diagrams(out / "diagrams", "svg", render=False)
     write_diagrams(out / "diagrams", "mermaid")
     write_docs(out / "docs", pages=[p for p in PAGES if p != "matrix.md"])
     return out

@@ -16,6 +16,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from lifecycle.engine import Model, ModelError, Property, check
 from lifecycle.engine.examples import FastTwoPhase
 from lifecycle.testing import (
+    PHASES,
     DeadlockFound,
     PropertyViolation,
     enabled_steps,
@@ -23,7 +24,9 @@ from lifecycle.testing import (
     state_machine,
 )
 
-FAST = settings(max_examples=60, stateful_step_count=30, database=None, deadline=None)
+FAST = settings(
+    max_examples=60, stateful_step_count=30, database=None, deadline=None, phases=PHASES
+)
 
 
 class Lock(NamedTuple):

@@ -1,0 +1,48 @@
+"""The Windows MDM lifecycle: device, server, directory (Azure AD) and network state
+machines as transition tables, design knobs and presets, the properties a design must
+satisfy, and their composition into an engine model.
+
+    from lifecycle.engine import check
+    from lifecycle.mdm import LifecycleModel, Scope, load_design
+
+    result = check(LifecycleModel(load_design("reference"), Scope(devices=1)))
+    assert result.ok
+
+Public API: `load_design`, `presets`, `Design`, `DesignError`, `Scope`, `knobs`,
+`LifecycleModel`, `all_tables`; the mutation matrix is `lifecycle.mdm.matrix`, the
+generated reference text `lifecycle.mdm.reference`.
+"""
+
+from lifecycle.mdm.design import (
+    KINDS,
+    PLATFORMS,
+    Design,
+    DesignError,
+    Scope,
+    knobs,
+    load_design,
+    load_design_file,
+    presets,
+)
+from lifecycle.mdm.model import LifecycleModel, describe_message
+from lifecycle.mdm.properties import PROPERTY_NAMES
+from lifecycle.mdm.tables import all_tables, apply_row, enabled_rows, machine_states
+
+__all__ = [
+    "KINDS",
+    "PLATFORMS",
+    "PROPERTY_NAMES",
+    "Design",
+    "DesignError",
+    "LifecycleModel",
+    "Scope",
+    "all_tables",
+    "apply_row",
+    "describe_message",
+    "enabled_rows",
+    "knobs",
+    "load_design",
+    "load_design_file",
+    "machine_states",
+    "presets",
+]

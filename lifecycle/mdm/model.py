@@ -1,0 +1,254 @@
+"""`LifecycleModel`: the device, server, directory and network tables composed into one
+engine model.
+
+Composition. A state is a `World`: per device, its `Device`, its `ServerRecord`, its
+`Directory` entry and its `Channel`. Devices interact with nothing but their own
+slice (the server keeps one record per device, Azure AD one entry per device, and each
+device has its own channel), so every row reads and writes one slice only. The
+successor function is compiled from the tables once per distinct slice: the enabled
+rows of a slice and the slices they lead to are computed by interpreting the rows and
+memoised, and a world's successors are the memoised successors of each of its slices
+with that slice replaced. The state space of N devices is the product of the slice
+spaces (minus what the shared bounds cut), and the cost of a successor is a dictionary
+lookup plus one tuple rebuild.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from lifecycle.engine import Model, Property
+from lifecycle.mdm import tables
+from lifecycle.mdm.design import Design, Scope
+from lifecycle.mdm.device import UNMANAGED
+from lifecycle.mdm.properties import build_properties
+from lifecycle.mdm.state import (
+    ARTIFACT_NAMES,
+    EMPTY_CHANNEL,
+    NO_DIRECTORY,
+    NO_RECORD,
+    Bundle,
+    Msg,
+    World,
+    fresh_device,
+)
+
+# A memoised slice successor: (trigger, arg, next slice).
+_Step = tuple[str, Any, Bundle]
+
+
+class LifecycleModel(Model):
+    """The Windows MDM lifecycle for one design at one scope: an engine model.
+
+    Actions are ``(trigger, device)`` or ``(trigger, device, arg)``; the trigger is the
+    row's name in `lifecycle.mdm.tables`. Use `describe_action` and `actor_of` to
+    print a trace as steps an engineer reads.
+    """
+
+    def __init__(self, design: Design | None = None, scope: Scope | None = None) -> None:
+        self.design = design if design is not None else Design()
+        self.scope = scope if scope is not None else Scope()
+        self._steps: dict[Bundle, tuple[tuple[_Step, ...], bool]] = {}
+        self._properties: list[Property] | None = None
+
+    # -------------------------------------------------------------- compiled
+    def _local(self, bundle: Bundle) -> tuple[tuple[_Step, ...], bool]:
+        """The slice's enabled steps and whether it is quiet (memoised)."""
+        found = self._steps.get(bundle)
+        if found is None:
+            steps = []
+            quiet = True
+            for row, arg in tables.enabled_rows_of_bundle(self, bundle):
+                steps.append((row.trigger, arg, tables.apply_bundle(self, bundle, row, arg)))
+                if not row.stimulus:
+                    quiet = False
+            found = (tuple(steps), quiet)
+            self._steps[bundle] = found
+        return found
+
+    def quiet(self, bundle: Bundle) -> bool:
+        """A device slice is quiet when only stimuli (user, admin, periodic timers) are
+        enabled for it: nothing in flight, no session, no cleanup step, no server timer
+        pending."""
+        return self._local(bundle)[1]
+
+    def slice_successors(self, bundle: Bundle) -> tuple[_Step, ...]:
+        """The enabled (trigger, arg, next slice) of one device slice."""
+        return self._local(bundle)[0]
+
+    @property
+    def compiled_slices(self) -> int:
+        """How many distinct device slices the successor function has compiled."""
+        return len(self._steps)
+
+    # ------------------------------------------------------------ engine API
+    def init_states(self) -> list[World]:
+        """Every device out of the box, for each platform and local-admin choice."""
+        starts: list[Bundle] = [
+            (fresh_device(p, a), NO_RECORD, NO_DIRECTORY, EMPTY_CHANNEL)
+            for p in self.scope.platforms
+            for a in self.scope.local_admin
+            if a or "aad_join" in self.scope.kinds
+        ]
+        out = []
+        for combo in itertools.product(starts, repeat=self.scope.devices):
+            out.append(
+                World(
+                    tuple(b[0] for b in combo),
+                    tuple(b[1] for b in combo),
+                    tuple(b[2] for b in combo),
+                    tuple(b[3] for b in combo),
+                )
+            )
+        return out
+
+    def successors(self, state: World) -> Iterator[tuple[tuple[Any, ...], World]]:
+        devices, servers, dirs, nets = state
+        local = self._local
+        for i, bundle in enumerate(zip(devices, servers, dirs, nets, strict=True)):
+            steps = local(bundle)[0]
+            if not steps:
+                continue
+            j = i + 1
+            for trigger, arg, (d, s, r, n) in steps:
+                action = (trigger, i) if arg is None else (trigger, i, arg)
+                yield action, World(
+                    devices[:i] + (d,) + devices[j:],
+                    servers[:i] + (s,) + servers[j:],
+                    dirs[:i] + (r,) + dirs[j:],
+                    nets[:i] + (n,) + nets[j:],
+                )
+
+    def actions(self, state: World) -> list[tuple[Any, ...]]:
+        return [a for a, _ in self.successors(state)]
+
+    def next_state(self, state: World, action: Any) -> World | None:
+        for a, nxt in self.successors(state):
+            if a == action:
+                return nxt
+        return None
+
+    def properties(self) -> Sequence[Property]:
+        if self._properties is None:
+            self._properties = build_properties(self)
+        return self._properties
+
+    def is_terminal(self, state: World) -> bool:
+        """Legitimate end: every device is out of management (dormant, wiped, never
+        enrolled) with nothing in flight, no session and nothing held."""
+        return all(
+            d.phase in UNMANAGED and d.session == "idle" and not n.in_flight and not s.held
+            for d, s, n in zip(state.device, state.server, state.net, strict=True)
+        )
+
+    def action_names(self) -> list[str]:
+        return [r.trigger for r in tables.all_rows()]
+
+    # ----------------------------------------------------------------- humans
+    def actor_of(self, action: Any) -> str:
+        """The lifeline of an action: user, device, network, server, aad, admin or
+        timer (the device number is ``action[1]``)."""
+        return tables.row(action[0]).actor
+
+    def describe_action(self, action: Any) -> str:
+        """Who did what, in the doc's words: ``"server: send the DMClient Unenroll Exec
+        in package 2; expect no response (device 0, gen 1)"``."""
+        trigger, index = action[0], action[1]
+        arg = action[2] if len(action) > 2 else None
+        r = tables.row(trigger)
+        where = f"device {index}"
+        detail = describe_arg(trigger, arg)
+        if detail:
+            where = f"{where}, {detail}"
+        return f"{r.actor}: {r.description} ({where})"
+
+    def state_summary(self, state: World) -> list[str]:
+        """One line per device: phase, record, association, channel."""
+        lines = []
+        for i, (d, s, r, n) in enumerate(
+            zip(state.device, state.server, state.directory, state.net, strict=True)
+        ):
+            arts = ",".join(name for bit, name in ARTIFACT_NAMES.items() if d.artifacts & bit)
+            lines.append(
+                f"device {i}: {d.phase} gen {d.gen} {d.kind}/{d.platform} "
+                f"session {d.session} artifacts [{arts}] | server: {s.record} gen {s.gen} "
+                f"queue {list(s.queue)} | aad: {r.association} | in flight: "
+                f"{[describe_message(m) for m in n.in_flight]}"
+            )
+        return lines
+
+
+_BODY = {
+    "none": "Alert 1201",
+    "type": "1226 unenroll alert with Meta Type userrequest",
+    "empty_meta": "1226 unenroll alert with an empty <Meta/>",
+    "final": "Final",
+    "abort": "abort",
+    "policy": "a policy",
+    "unenroll": "DMClient Unenroll Exec",
+    "wipe": "RemoteWipe/doWipe",
+    "ok": "Status 200",
+    "error": "error Status",
+    "-": "",
+}
+_KIND = {
+    "pkg1": "package 1",
+    "pkg2": "package 2",
+    "pkg3": "package 3",
+    "pkg4": "package 4",
+    "push": "WNS push",
+}
+
+
+def describe_message(m: Msg) -> str:
+    """``package 1 (gen 1, alert session): 1226 unenroll alert with Meta Type``."""
+    kind, gen, slot, body, origin = m
+    text = f"{_KIND.get(kind, kind)} (gen {gen}"
+    if kind != "push":
+        text += ", alert session" if slot == "alert" else ""
+    text += ")"
+    if _BODY.get(body, body):
+        text += f": {_BODY.get(body, body)}"
+    if origin and origin != gen:
+        text += f" queued for gen {origin}"
+    return text
+
+
+def describe_arg(trigger: str, arg: Any) -> str:
+    """A readable rendering of a row argument (a message, a held package, a kind)."""
+    if arg is None:
+        return ""
+    if isinstance(arg, tuple) and len(arg) == 2 and arg[0] in ("net", "held"):
+        prefix = "held " if arg[0] == "held" else ""
+        return prefix + describe_message(arg[1])
+    if isinstance(arg, tuple) and len(arg) == 5:
+        return describe_message(arg)
+    if trigger == "StartEnrollment":
+        kind, manual = arg
+        return f"{kind}" + ("" if manual else ", AllowManualMDMUnenrollment=0")
+    if trigger == "SendUnenrollAlert":
+        return _BODY["type"] if arg == "type" else _BODY["empty_meta"]
+    return repr(arg)
+
+
+def check_model(
+    design: Design | str | None = None, scope: Scope | None = None, **check_args: Any
+) -> Any:
+    """Convenience: build the model and run `lifecycle.engine.check` on it."""
+    from lifecycle.engine import check
+    from lifecycle.mdm.design import load_design
+
+    d = load_design(design) if isinstance(design, str) else design
+    return check(LifecycleModel(d, scope), **check_args)
+
+
+def initial_bundles(model: LifecycleModel) -> Iterable[Bundle]:
+    """The distinct initial device slices of a model."""
+    seen = []
+    for w in model.init_states():
+        for b in zip(w.device, w.server, w.directory, w.net, strict=True):
+            if b not in seen:
+                seen.append(b)
+    return seen

@@ -1,0 +1,152 @@
+"""All transition tables, and the interpreter functions a live machine needs.
+
+For the runtime (live `transitions.Machine` objects built from the same rows) and for
+the agreement test between the two interpreters:
+
+- `all_tables()`: machine name -> `Table` (device, server, directory, network);
+- `row(trigger)`: the row of a trigger (triggers are unique across tables);
+- `machine_states(model, state, device)`: machine name -> current state string;
+- `enabled_rows(model, state, device)`: the enabled `(row, arg)` pairs, in table order;
+- `apply_row(model, state, device, row, arg)`: the engine state after the row fires;
+- `make_view` / `commit`: the same, one level down, for a live machine's callbacks.
+
+An engine action is ``(trigger, device)`` or ``(trigger, device, arg)``, so
+``enabled_rows`` and ``LifecycleModel.successors`` list the same transitions:
+``{(r.trigger, i, a) ...} == {action for action, _ in model.successors(state)}`` with
+the argument left out when it is None.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.mdm import device, directory, network, server
+from lifecycle.mdm.state import Bundle, World
+from lifecycle.mdm.table import Row, Table, View
+
+if TYPE_CHECKING:
+    from lifecycle.mdm.model import LifecycleModel
+
+_TABLES: dict[str, Table] = {
+    "device": device.TABLE,
+    "server": server.TABLE,
+    "directory": directory.TABLE,
+    "network": network.TABLE,
+}
+_ROWS: dict[str, tuple[Table, Row]] = {}
+for _table in _TABLES.values():
+    for _row in _table.rows:
+        if _row.trigger in _ROWS:
+            raise RuntimeError(f"trigger {_row.trigger} appears in two tables")
+        _ROWS[_row.trigger] = (_table, _row)
+
+
+def all_tables() -> dict[str, Table]:
+    """Machine name -> table, in a stable order (device, server, directory, network)."""
+    return dict(_TABLES)
+
+
+def row(trigger: str) -> Row:
+    """The row of a trigger (also the engine action name)."""
+    return _ROWS[trigger][1]
+
+
+def table_of(trigger: str) -> Table:
+    """The table holding a trigger's row."""
+    return _ROWS[trigger][0]
+
+
+def all_rows() -> list[Row]:
+    """Every row of every table, in table order."""
+    return [r for t in _TABLES.values() for r in t.rows]
+
+
+def view_of_bundle(model: LifecycleModel, bundle: Bundle, index: int = 0, arg: Any = None) -> View:
+    """A view of one device slice."""
+    dev, srv, dirc, net = bundle
+    return View(dev, srv, dirc, net, model.design, model.scope, index, arg)
+
+
+def make_view(model: LifecycleModel, state: World, index: int, arg: Any = None) -> View:
+    """A view of device `index`'s slice of `state`, for guards and effects."""
+    bundle = (state.device[index], state.server[index], state.directory[index], state.net[index])
+    return view_of_bundle(model, bundle, index, arg)
+
+
+def commit(state: World, view: View) -> World:
+    """The engine state with device `view.index`'s slice replaced by the view's."""
+    i = view.index
+
+    def put(items: tuple[Any, ...], value: Any) -> tuple[Any, ...]:
+        return items[:i] + (value,) + items[i + 1 :]
+
+    return World(
+        put(state.device, view.device),
+        put(state.server, view.server),
+        put(state.directory, view.directory),
+        put(state.net, view.net),
+    )
+
+
+def machine_states_of_view(view: View) -> dict[str, str]:
+    """Machine name -> current state string, for a view."""
+    return {name: t.state_of(view) for name, t in _TABLES.items()}
+
+
+def machine_states(model: LifecycleModel, state: World, index: int) -> dict[str, str]:
+    """Machine name -> current state string for device `index` (the device's phase, its
+    server record, its AAD association, its channel empty/busy)."""
+    return machine_states_of_view(make_view(model, state, index))
+
+
+def enabled_rows_of_bundle(
+    model: LifecycleModel, bundle: Bundle, index: int = 0
+) -> list[tuple[Row, Any]]:
+    """The enabled (row, arg) pairs of one device slice, in table order."""
+    view = view_of_bundle(model, bundle, index)
+    out: list[tuple[Row, Any]] = []
+    for table in _TABLES.values():
+        for r in table.rows_from(table.state_of(view)):
+            for arg in r.args(view):
+                out.append((r, arg))
+    return out
+
+
+def enabled_rows(model: LifecycleModel, state: World, index: int) -> list[tuple[Row, Any]]:
+    """The enabled (row, arg) pairs for device `index` in `state`, in table order."""
+    bundle = (state.device[index], state.server[index], state.directory[index], state.net[index])
+    return enabled_rows_of_bundle(model, bundle, index)
+
+
+def fire(view: View, r: Row, arg: Any) -> None:
+    """Fire row `r` with `arg` on a view: the effect, then the row's `dest`. The caller
+    has checked that the row is enabled."""
+    view.arg = arg
+    if r.effect is not None:
+        r.effect(view)
+    if r.dest is not None:
+        table_of(r.trigger).set_state(view, r.dest)
+    view.arg = None
+
+
+def apply_bundle(model: LifecycleModel, bundle: Bundle, r: Row, arg: Any, index: int = 0) -> Bundle:
+    """The device slice after row `r` fires with `arg`."""
+    view = view_of_bundle(model, bundle, index)
+    fire(view, r, arg)
+    return view.bundle()
+
+
+def apply_row(model: LifecycleModel, state: World, index: int, r: Row | str, arg: Any = None) -> World:
+    """The engine state after row `r` (a Row or a trigger) fires for device `index`
+    with `arg`. Raises ValueError when the row is not enabled with that argument."""
+    rr = row(r) if isinstance(r, str) else r
+    view = make_view(model, state, index)
+    if not rr.fires_from(table_of(rr.trigger).state_of(view)) or arg not in list(rr.args(view)):
+        raise ValueError(f"{rr.trigger}({arg!r}) is not enabled for device {index}")
+    fire(view, rr, arg)
+    return commit(state, view)
+
+
+def action_of(r: Row, index: int, arg: Any) -> tuple[Any, ...]:
+    """The engine action for a row firing: ``(trigger, device)`` or with the arg."""
+    return (r.trigger, index) if arg is None else (r.trigger, index, arg)

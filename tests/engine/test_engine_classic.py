@@ -1,0 +1,207 @@
+"""Classic models whose figures follow from first principles (see the derivations in
+`lifecycle.engine.examples`), checked for both stores and both model styles."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from lifecycle.engine import Kind, Property, Status, check
+from lifecycle.engine.examples import (
+    ABORTED,
+    COMMITTED,
+    INIT,
+    PREPARED,
+    WORKING,
+    CounterGrid,
+    FastCounterGrid,
+    FastTwoPhase,
+    TwoPhase,
+    TwoPhaseState,
+)
+
+STORES = ("exact", "fingerprint")
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("cls", [CounterGrid, FastCounterGrid])
+@pytest.mark.parametrize(("n", "dims"), [(0, 1), (1, 1), (5, 1), (4, 2), (10, 2), (3, 3), (2, 4)])
+def test_counter_grid_counts(cls: type[CounterGrid], store: str, n: int, dims: int) -> None:
+    # (n+1)^dims states, all reachable; the shortest path to s has sum(s) steps, so the
+    # deepest state (n,...,n) is dims*n steps away: depth dims*n + 1 (TLC counts states).
+    # Every state has one successor per counter below n: generated = 1 + dims*n*(n+1)^(dims-1).
+    result = check(cls(n, dims), store=store)
+    assert result.ok and result.complete
+    assert result.distinct_states == (n + 1) ** dims
+    assert result.depth == dims * n + 1
+    assert result.generated_states == 1 + dims * n * (n + 1) ** (dims - 1)
+    assert len(result.witnesses["full"]) == dims * n
+    if n > 0:
+        inc = result.coverage.actions["Inc"]
+        assert inc.enabled == result.generated_states - 1
+        assert inc.new_states == result.distinct_states - 1
+
+
+def test_counter_grid_without_terminal_end_deadlocks_at_the_far_corner() -> None:
+    class Open(CounterGrid):
+        def is_terminal(self, state: Any) -> bool:
+            return False
+
+    result = check(Open(4, 2))
+    violation = result.violation("deadlock")
+    assert violation is not None and not result.ok
+    assert violation.trace.states[-1] == (4, 4)
+    assert len(violation.trace) == 8
+
+
+def test_counter_grid_always_recoverable_holds_then_fails_with_a_trap() -> None:
+    assert check(CounterGrid(3, 2, always_recoverable=True)).status("can finish") is Status.HOLDS
+
+    class Trap(CounterGrid):
+        """Counter 0 may jump to n+1 when counter 1 is 2: a state from which `full`
+        is unreachable. The shortest way there is Inc(1), Inc(1), Jump: 3 steps."""
+
+        def actions(self, state: Any) -> list[Any]:
+            return [*super().actions(state), ("Jump",)]
+
+        def next_state(self, state: Any, action: Any) -> Any:
+            if action == ("Jump",):
+                return (self.n + 1, state[1]) if state[1] == 2 and state[0] <= self.n else None
+            return super().next_state(state, action)
+
+        def is_terminal(self, state: Any) -> bool:
+            return True
+
+        def properties(self) -> list[Property]:
+            full = (self.n, self.n)
+            return [Property.always_recoverable("can finish", lambda s: s != full)]
+
+    result = check(Trap(3, 2))
+    violation = result.violation("can finish")
+    assert violation is not None and violation.kind is Kind.RECOVERABLE
+    assert violation.trace.states[-1] == (4, 2)
+    assert len(violation.trace) == 3
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("cls", [TwoPhase, FastTwoPhase])
+@pytest.mark.parametrize("rms", [1, 2, 3, 4])
+def test_two_phase_counts(cls: type[TwoPhase], store: str, rms: int) -> None:
+    # 6^N + 4^N + 2^N states (288 for N=3, TLC's figure for TwoPhase.tla), depth 3N+2,
+    # generated 2 + (N+1)4^N + N 2^N + N 6^N + 2N 6^(N-1): derivations in TwoPhase.
+    model = cls(rms)
+    result = check(model, store=store)
+    assert result.ok and result.complete
+    assert result.distinct_states == 6**rms + 4**rms + 2**rms
+    assert result.depth == 3 * rms + 2
+    assert result.generated_states == model.expected_generated
+    assert {p.name: p.status for p in result.properties} == {
+        "type ok": Status.HOLDS,
+        "consistent": Status.HOLDS,
+        "committed": Status.HOLDS,
+        "aborted": Status.HOLDS,
+        "deadlock": Status.HOLDS,
+    }
+    # Shortest witnesses: TMAbort at once (1 step); commit needs every RM to prepare and
+    # be received first (2N + 1 steps).
+    assert len(result.witnesses["aborted"]) == 1
+    assert len(result.witnesses["committed"]) == 2 * rms + 1
+
+
+def two_phase_states(rms: int) -> set[TwoPhaseState]:
+    """The reachable states of TwoPhase, enumerated from the product characterisation in
+    the TwoPhase docstring rather than by search. Per RM: (state, sent Prepared,
+    in tm_prepared)."""
+    init = [(WORKING, False, False), (ABORTED, False, False)]
+    init += [(PREPARED, True, False), (PREPARED, True, True)]
+    committed = [(PREPARED, True, True), (COMMITTED, True, True)]
+    aborted = [*init, (ABORTED, True, False), (ABORTED, True, True)]
+    out = set()
+    for tm, choices, extra in (
+        (INIT, init, ()),
+        (COMMITTED, committed, (("Commit",),)),
+        (ABORTED, aborted, (("Abort",),)),
+    ):
+        for combo in itertools.product(choices, repeat=rms):
+            out.add(
+                TwoPhaseState(
+                    tuple(c[0] for c in combo),
+                    tm,
+                    frozenset(i for i, c in enumerate(combo) if c[2]),
+                    frozenset([*(("Prepared", i) for i, c in enumerate(combo) if c[1]), *extra]),
+                )
+            )
+    return out
+
+
+@pytest.mark.parametrize("rms", [1, 2, 3])
+def test_two_phase_reachable_set_is_the_characterised_set(rms: int) -> None:
+    expected = two_phase_states(rms)
+    assert len(expected) == 6**rms + 4**rms + 2**rms
+    result = check(TwoPhase(rms), keep_graph=True)
+    keys = result.extra["graph"][0]
+    assert set(keys) == expected
+    assert len(keys) == len(expected)
+
+
+def test_two_phase_coverage_from_first_principles() -> None:
+    # N = 3. Enabled counts per action, by phase (see TwoPhase.expected_generated):
+    # TMAbort in every init-phase state: 4^3; TMCommit in one; TMRcvPrepared where the
+    # RM has sent Prepared: 2*3*4^2; RMPrepare/RMChooseToAbort where it is working:
+    # 3*4^2 + 3*6^2; RMRcvCommitMsg: 3*2^3; RMRcvAbortMsg: 3*6^3.
+    result = check(TwoPhase(3))
+    enabled = {name: c.enabled for name, c in result.coverage.actions.items()}
+    assert enabled == {
+        "TMAbort": 64,
+        "TMCommit": 1,
+        "TMRcvPrepared": 96,
+        "RMPrepare": 156,
+        "RMChooseToAbort": 156,
+        "RMRcvCommitMsg": 24,
+        "RMRcvAbortMsg": 648,
+    }
+    assert result.coverage.never_enabled == ()
+    # The all-prepared committed state has a single predecessor edge: TMCommit.
+    assert result.coverage.actions["TMCommit"].new_states == 1
+    assert sum(c.new_states for c in result.coverage.actions.values()) == 288 - 1
+    table = result.coverage.table()
+    assert "TMCommit" in table and "never enabled" not in table
+
+
+class EagerCommit(TwoPhase):
+    """A broken TM that commits without waiting for every RM to prepare."""
+
+    def next_state(self, state: TwoPhaseState, action: Any) -> TwoPhaseState | None:
+        if action == ("TMCommit",):
+            if state.tm_state != INIT:
+                return None
+            return state._replace(tm_state=COMMITTED, msgs=state.msgs | {("Commit",)})
+        return super().next_state(state, action)
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_broken_two_phase_shortest_counterexample(store: str) -> None:
+    # An RM commits only after receiving Commit (TMCommit, RMRcvCommitMsg: 2 steps) and
+    # another aborts by choice in 1 step; nothing shorter reaches "committed and aborted".
+    result = check(EagerCommit(3), store=store)
+    violation = result.violation("consistent")
+    assert violation is not None and violation.kind is Kind.ALWAYS
+    assert len(violation.trace) == 3
+    assert [a[0] for a in violation.trace.actions].count("TMCommit") == 1
+    last = violation.trace.states[-1]
+    assert COMMITTED in last.rm_state and ABORTED in last.rm_state
+    # The trace replays: each step is what next_state gives.
+    model = EagerCommit(3)
+    for before, action, after in violation.trace.steps():
+        assert model.next_state(before, action) == after
+    assert result.status("type ok") is Status.HOLDS  # complete search, not violated
+
+
+def test_stop_on_violation_is_incomplete_but_keeps_the_violation() -> None:
+    result = check(EagerCommit(3), stop_on_violation=True)
+    assert not result.complete and not result.ok
+    assert "first violation" in (result.stop_reason or "")
+    assert result.violation("consistent") is not None
+    assert result.status("type ok") is Status.UNKNOWN
