@@ -11,6 +11,7 @@ some property is unknown and none is violated.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -112,6 +113,22 @@ def _status_style(status: str) -> str:
     return {"holds": "green", "violated": "bold red", "unknown": "yellow"}.get(status, "")
 
 
+def _console() -> Any:
+    """stdout console; 120 columns when not a terminal (logs, pipes), not rich's 80."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = 120
+    return console
+
+
+def _facts_of(description: str) -> str:
+    """The fact and ambiguity ids a property description cites: "F14, F50, A10"."""
+    ids = re.findall(r"\b[FA]\d+(?:[-–][FA]?\d+)?", description)
+    return ", ".join(dict.fromkeys(ids)) or "-"
+
+
 def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str, Any]:
     """The `--format json` object (keys fixed by issue 3)."""
     from lifecycle.engine import to_jsonable
@@ -161,16 +178,16 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
     )
     console.print(f"design [bold]{design.name}[/] at scope {scope.describe()}: {verdict}")
     table = Table(show_header=True, header_style="bold")
-    table.add_column("property")
-    table.add_column("kind")
-    table.add_column("status")
-    table.add_column("facts / meaning", overflow="fold")
+    table.add_column("property", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("facts", overflow="fold")
     for p in result.properties:
         table.add_row(
             p.name,
             p.kind.value,
             f"[{_status_style(p.status.value)}]{p.status.value}[/]",
-            p.description,
+            _facts_of(p.description),
         )
     console.print(table)
     figures = (
@@ -306,8 +323,6 @@ def check(
     progress: bool,
 ) -> int:
     """Check a design at a bounded scope and print the verdict per property."""
-    from rich.console import Console
-
     from lifecycle.engine import check as run_check
     from lifecycle.mdm import DesignError, LifecycleModel
 
@@ -338,7 +353,7 @@ def check(
     if fmt == "json":
         click.echo(json.dumps(result_to_json(loaded, scope, model, result), indent=2))
     else:
-        render_text(loaded, scope, model, result, Console(highlight=False))
+        render_text(loaded, scope, model, result, _console())
     if result.violations:
         return EXIT_VIOLATED
     return EXIT_OK if result.ok else EXIT_INCOMPLETE
@@ -366,7 +381,6 @@ def designs(fmt: str) -> int:
             )
         )
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
@@ -375,7 +389,7 @@ def designs(fmt: str) -> int:
     table.add_column("description", overflow="fold")
     for name, d in all_presets.items():
         table.add_row(name, ", ".join(d.expected_violations) or "-", d.description)
-    Console().print(table)
+    _console().print(table)
     return EXIT_OK
 
 
@@ -401,7 +415,6 @@ def matrix(
 
         click.echo(json.dumps(to_jsonable(rows), indent=2))
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(show_header=True, header_style="bold")
@@ -416,7 +429,7 @@ def matrix(
                 f"{row.states:,}",
                 f"{row.seconds:.2f}",
             )
-        Console().print(table)
+        _console().print(table)
         click.echo(f"matrix took {time.perf_counter() - started:.1f}s")
     return EXIT_OK if all(r.caught for r in rows) else EXIT_VIOLATED
 

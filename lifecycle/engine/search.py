@@ -15,6 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from lifecycle.engine.model import Model, ModelProtocol, action_name
@@ -33,6 +34,7 @@ from lifecycle.engine.trace import Trace
 STORES = ("exact", "fingerprint")
 DEADLOCK = "deadlock"
 _CHUNK = 512  # states expanded between clock/progress checks
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -226,13 +228,17 @@ class _Search:
         if cut is not None:
             self.queue = len(frontier)
             raise cut
+        # The store keys of the frontier's states, so that expanding a state does not
+        # hash it again and (fingerprint mode) its children share the key object as
+        # their parent. In exact mode a state is its own key.
+        frontier_keys = [hash(s) for s in frontier] if self.fingerprint else frontier
         while frontier:
             self.queue = len(frontier)
             # At the depth bound the last level is still expanded (so that deadlocks
             # there are found and the counts match an unbounded search), but any new
             # state means the bound cut the search.
             last = self.max_depth is not None and self.depth >= self.max_depth
-            frontier = self._expand_level(frontier, last=last)
+            frontier, frontier_keys = self._expand_level(frontier, frontier_keys, last=last)
             if frontier:
                 self.depth += 1
         self.queue = 0
@@ -265,7 +271,7 @@ class _Search:
             self.seen[key] = None
         return True
 
-    def _check_state(self, state: Any) -> None:
+    def _check_state(self, state: Any, ident: int | None = None) -> None:
         try:
             for prop in self.always:
                 if prop.name not in self.violations and not prop.predicate(state):
@@ -273,7 +279,8 @@ class _Search:
             if self.sometimes_open:
                 self._check_sometimes(state)
             if self.recoverable:
-                ident = self.seen[self._key(state)]
+                if ident is None:
+                    ident = self.seen[self._key(state)]
                 for index, prop in enumerate(self.recoverable):
                     for k in waiting_keys(prop.predicate(state)):
                         self.waiting.setdefault((index, k), []).append(ident)
@@ -299,9 +306,16 @@ class _Search:
             p.predicate for p in self.sometimes if p.name not in self.witnesses
         ]
 
-    def _expand_level(self, frontier: list[Any], *, last: bool = False) -> list[Any]:
-        """Expand one BFS level and return the next. With `last` (the depth bound), any
-        new state stops the search. The hot loop: keep it free of attribute lookups."""
+    def _expand_level(
+        self, frontier: list[Any], frontier_keys: list[Any], *, last: bool = False
+    ) -> tuple[list[Any], list[Any]]:
+        """Expand one BFS level; return the next level and its store keys. With `last`
+        (the depth bound), any new state stops the search.
+
+        The hot loop. It is written for CPython's sake: no attribute lookups, no
+        per-state comprehension or generator, no pair tuples on the actions/next_state
+        path, coverage logged with C-level list appends and counted in batches.
+        """
         seen = self.seen
         fingerprint = self.fingerprint
         graph = self.graph
@@ -324,8 +338,18 @@ class _Search:
             limit_reason = ""
         new_frontier: list[Any] = []
         append = new_frontier.append
-        enabled_log: list[Any] = []
-        log_enabled = enabled_log.extend
+        if fingerprint and not graph:
+            new_keys: list[Any] = []
+            append_key: Callable[[Any], None] | None = new_keys.append
+        else:
+            new_keys = new_frontier
+            append_key = None
+        # Coverage: (action, state) pairs from successors(), actions otherwise; counted
+        # by name in batches (_flush_coverage).
+        enabled_pairs: list[Any] = []
+        log_pairs = enabled_pairs.extend
+        enabled_actions: list[Any] = []
+        log_action = enabled_actions.append
         new_log: list[Any] = []
         log_new = new_log.append
         candidates = self.candidates
@@ -334,6 +358,8 @@ class _Search:
         parent_ids = self.parent_ids
         succ_ids = self.succ_ids
         edges_actions = self.edges_actions
+        # Graph mode: the frontier is the last len(frontier) states given ids.
+        base = len(keys) - len(frontier)
         distinct = self.distinct
         generated = self.generated
         expanded = self.expanded
@@ -356,34 +382,27 @@ class _Search:
                     if now >= next_tick:
                         next_tick = now + 0.5
                         self._report()
-                    self._flush_coverage(enabled_log, new_log)
+                    self._flush_coverage(enabled_pairs, enabled_actions, new_log)
                 if within is not None and not within(state):
                     continue
-                if successors is not None:
-                    pairs = successors(state)
-                    if type(pairs) is not list:
-                        pairs = list(pairs)
-                else:
-                    acts = actions(state)
-                    if acts is not last_acts:
-                        if type(acts) is list or type(acts) is tuple:
-                            last_acts = acts
-                        else:
-                            acts = list(acts)
-                        candidates.update(acts)
-                    pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
-                if not pairs:
-                    if (
-                        deadlock
-                        and DEADLOCK not in self.violations
-                        and (terminal is None or not terminal(state))
-                    ):
-                        self._violate(DEADLOCK, Kind.DEADLOCK, state)
-                    continue
-                generated += len(pairs)
-                log_enabled([p[0] for p in pairs])
+                before = generated
                 if graph:
-                    pid = seen[hash(state) if fingerprint else state]
+                    if successors is not None:
+                        pairs = successors(state)
+                        if type(pairs) is not list:
+                            pairs = list(pairs)
+                    else:
+                        acts = actions(state)
+                        if acts is not last_acts:
+                            if type(acts) is list or type(acts) is tuple:
+                                last_acts = acts
+                            else:
+                                acts = list(acts)
+                            candidates.update(acts)
+                        pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
+                    generated += len(pairs)
+                    log_pairs(pairs)
+                    pid = base + position
                     my_succ = succ_ids[pid]
                     my_actions = edges_actions[pid] if edges_actions is not None else None
                     for action, nxt in pairs:
@@ -402,49 +421,98 @@ class _Search:
                             distinct += 1
                             append(nxt)
                             log_new(action)
-                            self._check_state(nxt)
+                            self._check_state(nxt, ident)
                         # Edge and action together, so a bound that stops the search
                         # here leaves the two lists the same length.
                         my_succ.append(ident)
                         if my_actions is not None:
                             my_actions.append(action)
-                    continue
-                parent_key = hash(state) if fingerprint else state
-                for action, nxt in pairs:
-                    key = hash(nxt) if fingerprint else nxt
-                    if key not in seen:
-                        if distinct >= limit:
-                            raise _Stop(limit_reason)
-                        seen[key] = parent_key
-                        distinct += 1
-                        append(nxt)
-                        log_new(action)
-                        for pred in always:
-                            if not pred(nxt):
-                                self._check_state(nxt)
-                                break
-                        for pred in sometimes:
-                            if pred(nxt):
-                                self._check_sometimes(nxt)
-                                break
+                elif successors is not None:
+                    pairs = successors(state)
+                    if type(pairs) is not list:
+                        pairs = list(pairs)
+                    log_pairs(pairs)
+                    parent_key = frontier_keys[position]
+                    for action, nxt in pairs:
+                        generated += 1
+                        key = hash(nxt) if fingerprint else nxt
+                        if key not in seen:
+                            if distinct >= limit:
+                                raise _Stop(limit_reason)
+                            seen[key] = parent_key
+                            distinct += 1
+                            append(nxt)
+                            if append_key is not None:
+                                append_key(key)
+                            log_new(action)
+                            for pred in always:
+                                if not pred(nxt):
+                                    self._check_state(nxt)
+                                    break
+                            for pred in sometimes:
+                                if pred(nxt):
+                                    self._check_sometimes(nxt)
+                                    break
+                else:
+                    acts = actions(state)
+                    if acts is not last_acts:
+                        if type(acts) is list or type(acts) is tuple:
+                            last_acts = acts
+                        else:
+                            acts = list(acts)
+                        candidates.update(acts)
+                    parent_key = frontier_keys[position]
+                    for action in acts:
+                        nxt = next_state(state, action)
+                        if nxt is None:
+                            continue
+                        generated += 1
+                        log_action(action)
+                        key = hash(nxt) if fingerprint else nxt
+                        if key not in seen:
+                            if distinct >= limit:
+                                raise _Stop(limit_reason)
+                            seen[key] = parent_key
+                            distinct += 1
+                            append(nxt)
+                            if append_key is not None:
+                                append_key(key)
+                            log_new(action)
+                            for pred in always:
+                                if not pred(nxt):
+                                    self._check_state(nxt)
+                                    break
+                            for pred in sometimes:
+                                if pred(nxt):
+                                    self._check_sometimes(nxt)
+                                    break
+                if (
+                    generated == before
+                    and deadlock
+                    and DEADLOCK not in self.violations
+                    and (terminal is None or not terminal(state))
+                ):
+                    self._violate(DEADLOCK, Kind.DEADLOCK, state)
                 action = nxt = None
         except (_Stop, KeyboardInterrupt):
             self.distinct, self.generated, self.expanded = distinct, generated, expanded
             self.queue = len(frontier) - position + len(new_frontier)
-            self._flush_coverage(enabled_log, new_log)
+            self._flush_coverage(enabled_pairs, enabled_actions, new_log)
             raise
         except ModelError:
             raise
         except Exception as exc:
             raise self._diagnose(state, action, nxt, exc) from exc
         self.distinct, self.generated, self.expanded = distinct, generated, expanded
-        self._flush_coverage(enabled_log, new_log)
-        return new_frontier
+        self._flush_coverage(enabled_pairs, enabled_actions, new_log)
+        return new_frontier, new_keys
 
-    def _flush_coverage(self, enabled: list[Any], new: list[Any]) -> None:
-        self.enabled_counts.update(enabled)
+    def _flush_coverage(self, pairs: list[Any], actions: list[Any], new: list[Any]) -> None:
+        self.enabled_counts.update(map(_first, pairs))
+        self.enabled_counts.update(actions)
         self.new_counts.update(new)
-        enabled.clear()
+        pairs.clear()
+        actions.clear()
         new.clear()
 
     def _report(self) -> None:

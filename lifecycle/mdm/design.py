@@ -344,6 +344,16 @@ class Scope:
       enroll by Azure AD join).
     - manual_unenroll: AllowManualMDMUnenrollment values explored (True = 1, the
       default; False = 0, user disconnect blocked, F31, F47).
+    - interleaving: how several devices are interleaved (irrelevant for one device).
+      Devices are independent by construction: every row reads and writes one
+      device's slice (its device, its enrollment record, its directory entry, its
+      channel), and every property is a per-device property. So:
+      "independent" (default) is a partial-order reduction: one device moves at a time
+      while the others rest in their initial state, and another starts only when the
+      moving one has no step left; verdicts and shortest counterexamples equal those
+      of the full product (tested against "full" on a small scope).
+      "full" explores every interleaving of every device (the product, up to device
+      symmetry); it is exact but grows as the per-device space to the power N.
     """
 
     devices: int = 1
@@ -353,6 +363,7 @@ class Scope:
     max_in_flight: int = 2
     local_admin: tuple[bool, ...] = (True, False)
     manual_unenroll: tuple[bool, ...] = (True, False)
+    interleaving: str = "independent"
 
     def __post_init__(self) -> None:
         def bad(key: str, value: Any, allowed: str) -> DesignError:
@@ -364,6 +375,8 @@ class Scope:
             raise bad("reenrollments", self.reenrollments, "0, 1, 2")
         if not isinstance(self.max_in_flight, int) or not 1 <= self.max_in_flight <= 4:
             raise bad("max_in_flight", self.max_in_flight, "1, 2, 3, 4")
+        if self.interleaving not in ("independent", "full"):
+            raise bad("interleaving", self.interleaving, "independent, full")
         object.__setattr__(self, "kinds", tuple(self.kinds))
         object.__setattr__(self, "platforms", tuple(self.platforms))
         object.__setattr__(self, "local_admin", tuple(self.local_admin))

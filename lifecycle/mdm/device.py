@@ -120,6 +120,26 @@ def _all_routes(v: View) -> dict[str, list[Any]]:
     return out
 
 
+# Triggers whose arguments come from `_all_routes` (the receive rows of the device and
+# the server). The compiled successor function reads the routing table directly.
+ROUTED_TRIGGERS = frozenset(
+    {
+        "ReceivePush", "DiscardPush", "ReceiveFinal", "ReceivePolicy", "ReceiveCommandLate",
+        "ReceiveUnenrollExec", "RejectUnenrollExec", "ReceiveWipe", "ReceiveAlertReply",
+        "DiscardServerPackage", "HoldSession", "ReceiveUnenrollAlert", "AcceptUnenrollAlert",
+        "AcknowledgeDuplicateAlert", "AcknowledgeStaleAlert", "RejectUnknownSession",
+        "ResurrectEnrollment", "DetectFailedUnenroll", "ServeSession", "SendPolicy",
+        "SendUnenrollExec", "SendWipe", "SendWipeMarkDone", "ReceiveStatus",
+        "ReceiveErrorStatus", "RejectStaleStatus",
+    }
+)
+
+
+def all_routes(v: View) -> dict[str, list[Any]]:
+    """Trigger -> arguments, for every receive row, computed once per view."""
+    return v.routes(_all_routes)
+
+
 def routed(v: View, trigger: str) -> list[Any]:
     """The arguments (messages, or (where, package 1) for the server) that `trigger`
     would receive in this view."""

@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from lifecycle.engine import Model, Property
+from lifecycle.engine import Model, Property, Trace
 from lifecycle.mdm import tables
 from lifecycle.mdm.design import Design, Scope
 from lifecycle.mdm.device import UNMANAGED
@@ -52,6 +52,7 @@ class LifecycleModel(Model):
         self.scope = scope if scope is not None else Scope()
         self._steps: dict[Bundle, tuple[tuple[_Step, ...], bool]] = {}
         self._properties: list[Property] | None = None
+        self._initial_set = frozenset(self._initial_bundles)
 
     # -------------------------------------------------------------- compiled
     def _local(self, bundle: Bundle) -> tuple[tuple[_Step, ...], bool]:
@@ -85,41 +86,111 @@ class LifecycleModel(Model):
 
     # ------------------------------------------------------------ engine API
     def init_states(self) -> list[World]:
-        """Every device out of the box, for each platform and local-admin choice."""
-        starts: list[Bundle] = [
+        """Every device out of the box, for each platform and local-admin choice (up to
+        the order of devices, which is canonical)."""
+        starts = self._initial_bundles
+        out: list[World] = []
+        seen: set[World] = set()
+        for combo in itertools.product(starts, repeat=self.scope.devices):
+            world = self._world(sorted(combo, key=self._order))
+            if world not in seen:
+                seen.add(world)
+                out.append(world)
+        return out
+
+    @property
+    def _initial_bundles(self) -> list[Bundle]:
+        return [
             (fresh_device(p, a), NO_RECORD, NO_DIRECTORY, EMPTY_CHANNEL)
             for p in self.scope.platforms
             for a in self.scope.local_admin
             if a or "aad_join" in self.scope.kinds
         ]
-        out = []
-        for combo in itertools.product(starts, repeat=self.scope.devices):
-            out.append(
-                World(
-                    tuple(b[0] for b in combo),
-                    tuple(b[1] for b in combo),
-                    tuple(b[2] for b in combo),
-                    tuple(b[3] for b in combo),
-                )
-            )
-        return out
+
+    def _order(self, bundle: Bundle) -> tuple[bool, Bundle]:
+        """Canonical device order: devices that have moved first, then by value. Devices
+        are interchangeable (same scope for each), so a world is stored up to their
+        order (symmetry reduction)."""
+        return (bundle in self._initial_set, bundle)
+
+    @staticmethod
+    def _world(slices: Sequence[Bundle]) -> World:
+        return World(
+            tuple(b[0] for b in slices),
+            tuple(b[1] for b in slices),
+            tuple(b[2] for b in slices),
+            tuple(b[3] for b in slices),
+        )
+
+    def movers(self, slices: Sequence[Bundle]) -> Sequence[int]:
+        """The devices allowed to move.
+
+        With interleaving "full": every device. With "independent" (a partial-order
+        reduction): once a device has left its initial state, only that device moves
+        and the others rest in theirs. Rows read and write one device's slice, so
+        devices never enable, disable or affect each other, and every property is a
+        per-device property: every device slice reachable in the product is reachable
+        here with the other devices at rest, by a path of the same length, so the
+        verdicts and the shortest counterexamples are those of the product. (The one
+        difference: a global `deadlock` of the product, every device stuck, shows here
+        as one device stuck while the others rest; the verdict is the same because the
+        devices are interchangeable.)
+        """
+        if self.scope.interleaving == "full":
+            return range(len(slices))
+        initial = self._initial_set
+        for i, b in enumerate(slices):
+            if b not in initial:
+                return (i,)
+        return range(len(slices))
 
     def successors(self, state: World) -> Iterator[tuple[tuple[Any, ...], World]]:
         devices, servers, dirs, nets = state
         local = self._local
-        for i, bundle in enumerate(zip(devices, servers, dirs, nets, strict=True)):
-            steps = local(bundle)[0]
-            if not steps:
-                continue
-            j = i + 1
-            for trigger, arg, (d, s, r, n) in steps:
+        if len(devices) == 1:
+            for trigger, arg, (d, s, r, n) in local((devices[0], servers[0], dirs[0], nets[0]))[0]:
+                action = (trigger, 0) if arg is None else (trigger, 0, arg)
+                yield action, World((d,), (s,), (r,), (n,))
+            return
+        slices = list(zip(devices, servers, dirs, nets, strict=True))
+        order = self._order
+        for i in self.movers(slices):
+            for trigger, arg, nb in local(slices[i])[0]:
                 action = (trigger, i) if arg is None else (trigger, i, arg)
-                yield action, World(
-                    devices[:i] + (d,) + devices[j:],
-                    servers[:i] + (s,) + servers[j:],
-                    dirs[:i] + (r,) + dirs[j:],
-                    nets[:i] + (n,) + nets[j:],
-                )
+                new = slices[:i] + [nb] + slices[i + 1 :]
+                new.sort(key=order)
+                yield action, self._world(new)
+
+    def stable_trace(self, trace: Trace) -> Trace:
+        """The same trace with each device keeping its number throughout.
+
+        States are stored with devices in canonical order, so in a trace of several
+        devices a device's number can change from one step to the next. This replays
+        the actions on unsorted worlds and renumbers the actions, for reports.
+        """
+        if not trace.states or len(trace.states[0].device) == 1:
+            return trace
+        current = list(_slices(trace.states[0]))
+        perm = list(range(len(current)))  # canonical index -> stable index
+        states = [self._world(current)]
+        actions: list[tuple[Any, ...]] = []
+        for action, target in zip(trace.actions, trace.states[1:], strict=True):
+            trigger, i = action[0], action[1]
+            arg = action[2] if len(action) > 2 else None
+            j = perm[i]
+            for t, a, nb in self._local(current[j])[0]:
+                if t == trigger and a == arg:
+                    current[j] = nb
+                    break
+            else:
+                raise ValueError(f"cannot replay {action!r}")
+            order = sorted(range(len(current)), key=lambda k: self._order(current[k]))
+            perm = order
+            if self._world([current[k] for k in order]) != target:
+                raise ValueError("stable_trace: the replay does not match the trace")
+            states.append(self._world(current))
+            actions.append((trigger, j, *action[2:]))
+        return Trace(tuple(states), tuple(actions))
 
     def actions(self, state: World) -> list[tuple[Any, ...]]:
         return [a for a, _ in self.successors(state)]
@@ -137,7 +208,8 @@ class LifecycleModel(Model):
 
     def is_terminal(self, state: World) -> bool:
         """Legitimate end: every device is out of management (dormant, wiped, never
-        enrolled) with nothing in flight, no session and nothing held."""
+        enrolled) with nothing in flight, no session and nothing held. (Only states
+        without successors are asked.)"""
         return all(
             d.phase in UNMANAGED and d.session == "idle" and not n.in_flight and not s.held
             for d, s, n in zip(state.device, state.server, state.net, strict=True)
@@ -242,6 +314,10 @@ def check_model(
 
     d = load_design(design) if isinstance(design, str) else design
     return check(LifecycleModel(d, scope), **check_args)
+
+
+def _slices(world: World) -> Iterator[Bundle]:
+    return zip(world.device, world.server, world.directory, world.net, strict=True)
 
 
 def initial_bundles(model: LifecycleModel) -> Iterable[Bundle]:

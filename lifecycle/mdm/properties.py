@@ -126,12 +126,16 @@ def build_properties(model: LifecycleModel) -> list[Property]:
         return all(agrees(b) or not quiet(b) for b in _bundles(state))
 
     def waiting(state: World) -> list[Hashable]:
+        # Keys name the kind of wait, not the device number: devices are stored in
+        # canonical order, so a number does not follow a device from state to state.
+        # Devices are independent, so "some device waits on its session -> EF no
+        # device does" is equivalent to the per-device form (each device can clear
+        # its own wait while the others stand still).
         keys: list[Hashable] = []
-        for i, d in enumerate(state.device):
-            if d.session != "idle":
-                keys.append(("device", i, "session"))
-            if state.server[i].held:
-                keys.append(("server", i, "held session"))
+        if any(d.session != "idle" for d in state.device):
+            keys.append(("device", "session"))
+        if any(s.held for s in state.server):
+            keys.append(("server", "held session"))
         return keys
 
     props = [

@@ -25,11 +25,14 @@ Format of a row
 - ``dest`` (str or None): the machine state after the row; None means an internal
   transition (the machine state does not change).
 - ``guard`` (function or None): ``guard(view) -> bool``; a named module-level function
-  with a docstring. None means always true.
-- ``choices`` (function or None): ``choices(view) -> iterable of hashable args``. A row
-  with choices fires once per argument (a message to receive, the enrollment kind to
-  pick); the argument is passed to ``guard``/``effect`` as ``view.arg``. None means the
-  row takes no argument (``view.arg`` is None).
+  with a docstring, evaluated with ``view.arg`` None. None means always true.
+- ``choices`` (function or None): ``choices(view) -> iterable of hashable args``,
+  evaluated when the guard holds. A row with choices is enabled once per argument (a
+  message to receive, the enrollment kind to pick) and none when there is none; the
+  argument reaches the effect as ``view.arg``. None means the row takes no argument
+  (``view.arg`` is None). The receive rows (`lifecycle.mdm.device.ROUTED_TRIGGERS`)
+  get their arguments from one routing function per side, so that exactly one row
+  takes each message; their ``choices`` read that routing.
 - ``effect`` (function or None): ``effect(view) -> None``; mutates the view. It must not
   write the row's own machine state: that is set from ``dest`` after the effect runs.
   It may write fields of other machines; those are listed in ``touches``.
@@ -187,17 +190,16 @@ class Row:
         return ANY in self.source or state in self.source
 
     def args(self, view: View) -> Iterator[Any]:
-        """The arguments the row is enabled with in `view` (empty when disabled)."""
+        """The arguments the row is enabled with in `view` (empty when disabled): the
+        guard is evaluated once, with ``view.arg`` None; then each choice is one
+        argument (or the single argument None when the row has no choices)."""
+        view.arg = None
         if self.guard is not None and not self.guard(view):
             return
         if self.choices is None:
             yield None
             return
-        for arg in self.choices(view):
-            view.arg = arg
-            if self.guard is None or self.guard(view):
-                yield arg
-        view.arg = None
+        yield from self.choices(view)
 
 
 @dataclass(frozen=True)

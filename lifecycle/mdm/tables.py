@@ -33,6 +33,7 @@ _TABLES: dict[str, Table] = {
     "directory": directory.TABLE,
     "network": network.TABLE,
 }
+_TABLE_LIST = tuple(_TABLES.values())
 _ROWS: dict[str, tuple[Table, Row]] = {}
 for _table in _TABLES.values():
     for _row in _table.rows:
@@ -104,11 +105,20 @@ def enabled_rows_of_bundle(
 ) -> list[tuple[Row, Any]]:
     """The enabled (row, arg) pairs of one device slice, in table order."""
     view = view_of_bundle(model, bundle, index)
+    routes = device.all_routes(view)
+    routed = device.ROUTED_TRIGGERS
     out: list[tuple[Row, Any]] = []
-    for table in _TABLES.values():
+    for table in _TABLE_LIST:
         for r in table.rows_from(table.state_of(view)):
-            for arg in r.args(view):
-                out.append((r, arg))
+            if r.trigger in routed:
+                # Receive rows: the routing decided which row takes each message.
+                for arg in routes.get(r.trigger, ()):
+                    out.append((r, arg))
+            elif r.guard is None or r.guard(view):
+                if r.choices is None:
+                    out.append((r, None))
+                else:
+                    out.extend((r, arg) for arg in r.choices(view))
     return out
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +149,22 @@ def index_page() -> str:
         out.append(f"### {view.title}\n\n")
         out.append(_img(f"machine-{view.name}.svg", f"{view.name} state machine"))
         out.append("\n")
+    from lifecycle.render.diagrams import DRAW_LIMIT, REPORT_PRESET
+
     out.append("## The reachable state space\n\n")
     out.append(
-        "The reference design at the smallest scope, divided by the device's state "
-        "(each box stands for all the states with that device state). The full graph, "
-        "clustered by device state, is in "
-        f"[reachable.svg]({DIAGRAMS}/reachable.svg).\n\n"
+        "Every state the checker visits for the reference design at the smallest scope. "
+        f"Beyond {DRAW_LIMIT} states a state-by-state drawing is unreadable, so it is "
+        "drawn as the quotient by the device's state: each box stands for every "
+        "reachable state with that device state, each arrow for the actions that change "
+        "it.\n\n"
     )
-    out.append(_img("reachable-quotient.svg", "reachable states by device state"))
-    out.append("\n")
+    out.append(_img("reachable-reference.svg", "reachable states by device state"))
+    out.append(
+        f"\nThe same for the `{REPORT_PRESET}` preset, where the device states holding "
+        "violating states are red: "
+        f"[reachable-{REPORT_PRESET}.svg]({DIAGRAMS}/reachable-{REPORT_PRESET}.svg).\n\n"
+    )
     if bad:
         out.append("## A counterexample\n\n")
         out.append(
@@ -384,7 +392,9 @@ def counterexamples_page() -> str:
         HEADER,
         "# Counterexamples\n\n",
         "The shortest counterexample of every known-bad preset, for the property it is "
-        "expected to violate, found by a breadth-first search at the default scope. "
+        "expected to violate, found by a breadth-first search at the smallest scope that "
+        "shows it (one device, no re-enrollment, one message in flight; one "
+        "re-enrollment for the stale-message bugs). "
         "Each is drawn as a sequence chart (lifelines user, device, network, server, "
         "Azure AD, admin; the failing step is red; a crossed dashed arrow is a message "
         "the network lost). Open a chart to see each step's facts and changed fields in "
@@ -408,7 +418,8 @@ def counterexamples_page() -> str:
         for i, step in enumerate(cx.chart.steps, start=1):
             where = step.source if step.source == step.target else f"{step.source} → {step.target}"
             mark = " **← violation**" if cx.chart.failing == i - 1 else ""
-            out.append(f"{i}. *{where}*: `{step.label}`{mark}\n")
+            note = f": {_text(step.note)}" if step.note else ""
+            out.append(f"{i}. *{where}*: `{step.label}`{note}{mark}\n")
         out.append("\n")
     return "".join(out)
 
@@ -419,9 +430,7 @@ def matrix_page(rows: list[Any] | None = None) -> str:
 
     scope = default_scope()
     if rows is None:
-        from lifecycle.mdm.matrix import run_matrix
-
-        rows = list(run_matrix(scope))
+        rows = matrix_rows(scope)
     out = [
         HEADER,
         "# Mutation matrix\n\n",
@@ -446,6 +455,43 @@ def matrix_page(rows: list[Any] | None = None) -> str:
         ),
     ]
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One preset's matrix result, with the fields of `lifecycle.mdm.matrix` rows."""
+
+    design: str
+    expected: tuple[str, ...]
+    found: dict[str, int]
+    caught: bool
+    states: int
+    seconds: float
+
+
+def matrix_rows(scope: Any) -> list[Any]:
+    """The mutation matrix: `lifecycle.mdm.matrix.run_matrix` when it exists, else the
+    same check done here (each preset at `scope`; the reference must hold every
+    property, each bad preset must violate every property it expects)."""
+    try:
+        from lifecycle.mdm.matrix import run_matrix  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        pass
+    else:
+        return list(run_matrix(scope))
+    from lifecycle.engine import check
+    from lifecycle.mdm import LifecycleModel, presets
+
+    rows: list[Any] = []
+    for name, design in presets().items():
+        result = check(LifecycleModel(design, scope))
+        found = {v.property: len(v.trace) for v in result.violations}
+        expected = tuple(design.expected_violations)
+        caught = result.ok if not expected else all(p in found for p in expected)
+        rows.append(
+            MatrixRow(name, expected, found, caught, result.distinct_states, result.elapsed)
+        )
+    return rows
 
 
 GENERATORS: dict[str, Callable[[], str]] = {

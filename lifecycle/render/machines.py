@@ -7,8 +7,14 @@ builds the views from the MDM tables.
 How a table becomes a readable drawing:
 
 - a row that changes the state is an edge labelled `trigger [guard]`;
-- a row that fires from three or more states goes through one small junction dot, so
-  it is labelled once instead of once per source;
+- a set of three or more states that several rows fire from is drawn as a dashed box
+  (a UML composite state): the rows that keep the state are listed in the box's
+  label, and each row that leaves the box starts at a dot at the bottom of the box,
+  labelled once;
+- any other row that fires from three or more states goes through one small
+  junction dot, so it is labelled once instead of once per source;
+- a row back up the flow (a retry, a resurrection) is laid out reversed, so the
+  lifecycle reads from top to bottom;
 - a row that does not change the state (an internal transition: receive a status,
   serve a session) is listed inside the box of each state it fires from, under a
   rule, like a UML internal activity; a row that fires from any state is listed in a
@@ -313,7 +319,40 @@ def machine_dot(view: MachineView) -> str:
         for state in boxes[i]:
             if state not in inner:
                 lines.append(state_line(state, indent + "  "))
+        for row in exits.get(i, []):
+            colour = UNENROLL_COLOUR if row.unenroll else NORMAL_COLOUR
+            lines.append(
+                f"{indent}  {_exit_id(i, row)} "
+                + attrs(
+                    {
+                        "shape": "point",
+                        "width": 0.1,
+                        "style": "filled",
+                        "fillcolor": colour,
+                        "color": colour,
+                        "label": "",
+                        "tooltip": row.tooltip(),
+                    }
+                )
+                + ";"
+            )
         lines.append(f"{indent}}}")
+
+    def _exit_id(i: int, row: MachineRow) -> str:
+        return node_id(view.name, "exit", str(i), row.trigger)
+
+    # a forward row from a box leaves from a dot drawn inside the box, so it is not
+    # mistaken for a row from the state nearest to where it crosses the border
+    exits: dict[int, list[MachineRow]] = {}
+    for row in view.rows:
+        key = frozenset(row.sources)
+        if (
+            row.dest is not None
+            and key in box_of
+            and row.dest not in key
+            and not back(boxes[box_of[key]], row.dest)
+        ):
+            exits.setdefault(box_of[key], []).append(row)
 
     boxed = set().union(*sets) if sets else set()
     for state in view.states:
@@ -418,9 +457,15 @@ def machine_dot(view: MachineView) -> str:
                 f"  {_sid(view, row.dest)} -> {_sid(view, boxes[i][-1])} {attrs(box_edge)};"
             )
         else:
-            lines.append(
-                f"  {_sid(view, boxes[i][-1])} -> {_sid(view, row.dest)} {attrs(box_edge)};"
-            )
+            del box_edge["ltail"]
+            lines.append(f"  {_exit_id(i, row)} -> {_sid(view, row.dest)} {attrs(box_edge)};")
+            # invisible edges keep the dot below every state of the box
+            for s in boxes[i]:
+                lines.append(
+                    f"  {_sid(view, s)} -> {_exit_id(i, row)} "
+                    + attrs({"style": "invis", "weight": 0})
+                    + ";"
+                )
     for row in junctions:
         assert row.dest is not None
         junction = node_id(view.name, "via", row.trigger)
@@ -464,7 +509,8 @@ def machine_dot(view: MachineView) -> str:
 
 # --------------------------------------------------------------------------- Mermaid
 def _mermaid_label(text: str) -> str:
-    return text.replace(":", " ").replace(";", ",").replace("#", "no. ").replace("\n", " ")
+    text = text.replace(":", " ").replace(";", ",").replace("#", "no. ").replace("\n", " ")
+    return text.replace("<", "#lt;").replace(">", "#gt;")
 
 
 def machine_mermaid(view: MachineView) -> str:

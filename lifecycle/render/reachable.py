@@ -62,6 +62,7 @@ def cut(graph: nx.MultiDiGraph, limit: int) -> tuple[nx.MultiDiGraph, bool]:
     keep = sorted(graph.nodes)[:limit]
     sub = graph.subgraph(keep).copy()
     sub.graph.update(graph.graph)
+    sub.graph["truncated"] = True
     return sub, True
 
 

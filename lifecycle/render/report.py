@@ -66,7 +66,7 @@ class ReportData:
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem;
-       color: #263238; max-width: 1200px; }
+       color: #263238; max-width: 1500px; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #cfd8dc; }
 h3 { font-size: 1.05rem; margin-top: 1.5rem; }
@@ -85,6 +85,7 @@ td.status-violated { color: #b71c1c; font-weight: bold; }
 td.status-unknown { color: #8d6e00; font-weight: bold; }
 tr.failing td { background: #ffebee; }
 .chart { overflow-x: auto; border: 1px solid #eceff1; padding: .4rem; margin: .6rem 0; }
+svg.sequence-chart { max-width: 100%; height: auto; }
 code, .field { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem; }
 del { background: #ffebee; color: #b71c1c; text-decoration: line-through; }
 ins { background: #e8f5e9; color: #1b5e20; text-decoration: none; font-weight: bold; }

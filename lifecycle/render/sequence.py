@@ -292,8 +292,10 @@ def to_svg(chart: SequenceChart) -> str:
 
 # --------------------------------------------------------------------------- Mermaid
 def _mermaid_text(text: str) -> str:
-    """Mermaid message text: no newlines, no semicolons or `#` (which Mermaid parses)."""
-    return text.replace("\n", " ").replace(";", ",").replace("#", "no. ").replace("%%", "%").strip()
+    """Mermaid message text: no newlines, no semicolons or `#` (which Mermaid parses),
+    and `<`/`>` as Mermaid entities so `<Meta/>` is not read as HTML."""
+    text = text.replace("\n", " ").replace(";", ",").replace("#", "no. ").replace("%%", "%")
+    return text.replace("<", "#lt;").replace(">", "#gt;").strip()
 
 
 def to_mermaid(chart: SequenceChart) -> str:

@@ -87,6 +87,7 @@ class LiveDevice:
         self.view = self._refresh(
             world.device[index], world.server[index], world.directory[index], world.net[index]
         )
+        self._triggers: dict[tuple[str, str], tuple[str, ...]] = {}
         self.parts: dict[str, _Part] = {}
         self.machines: dict[str, Machine] = {}
         for name, table in self.tables.items():
@@ -177,7 +178,11 @@ class LiveDevice:
         for name, table in self.tables.items():
             part = self.parts[name]
             machine = self.machines[name]
-            for trigger in machine.get_triggers(part.state):
+            key = (name, part.state)
+            triggers = self._triggers.get(key)
+            if triggers is None:  # static per state; `get_triggers` scans every event
+                triggers = self._triggers[key] = tuple(machine.get_triggers(part.state))
+            for trigger in triggers:
                 r = table.row(trigger)
                 args = list(dict.fromkeys(r.choices(view))) if r.choices is not None else [None]
                 for arg in args:

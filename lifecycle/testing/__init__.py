@@ -11,14 +11,18 @@
 See docs/testing.md for the five-line recipe that turns a design into a pytest test.
 """
 
+from lifecycle.testing.harness import DesignFailure, check_design
+from lifecycle.testing.lifecycle import ACTORS, LiveLifecycleMachine, lifecycle_machine
 from lifecycle.testing.machine import (
     DeadlockFound,
     LifecycleFailure,
     ModelStateMachine,
     PropertyViolation,
     RunStats,
+    StuckForever,
     enabled_steps,
     state_machine,
+    stuck_keys,
 )
 from lifecycle.testing.profiles import (
     PHASES,
@@ -31,18 +35,25 @@ from lifecycle.testing.profiles import (
 from lifecycle.testing.run import find_failure
 
 __all__ = [
+    "ACTORS",
     "PHASES",
     "PROFILES",
     "PROFILE_ENV",
     "DeadlockFound",
+    "DesignFailure",
     "LifecycleFailure",
+    "LiveLifecycleMachine",
     "ModelStateMachine",
     "PropertyViolation",
     "RunStats",
+    "StuckForever",
     "active_profile",
+    "check_design",
     "enabled_steps",
     "find_failure",
+    "lifecycle_machine",
     "load_profile",
     "register_profiles",
     "state_machine",
+    "stuck_keys",
 ]

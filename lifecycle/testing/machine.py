@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from hypothesis.stateful import (
 
 from lifecycle.engine import Kind, Model, ModelError, Property, Trace, action_name
 from lifecycle.engine import format_action as default_format_action
+from lifecycle.engine.properties import waiting_keys
 
 __all__ = [
     "DeadlockFound",
@@ -45,8 +46,10 @@ __all__ = [
     "ModelStateMachine",
     "PropertyViolation",
     "RunStats",
+    "StuckForever",
     "enabled_steps",
     "state_machine",
+    "stuck_keys",
 ]
 
 
@@ -74,12 +77,24 @@ class DeadlockFound(LifecycleFailure):
     """A non-terminal state inside the boundary has no enabled action."""
 
 
+class StuckForever(LifecycleFailure):
+    """An `always_recoverable` property fails: in the last state of the run, a party
+    waits, and no state reachable from it (all explored) frees it."""
+
+
 def failure_text(
-    prop: str, kind: Kind, trace: Trace, format_action: Callable[[Any], str], found_by: str
+    prop: str,
+    kind: Kind,
+    trace: Trace,
+    format_action: Callable[[Any], str],
+    found_by: str,
+    detail: str = "",
 ) -> str:
     """The header and steps, as `lifecycle check` prints a violation."""
     if kind is Kind.DEADLOCK:
         head = f"deadlock ({kind.value}): a non-terminal state with no enabled action"
+    elif kind is Kind.RECOVERABLE:
+        head = f"{prop} ({kind.value}) violated: {detail}"
     else:
         head = f"{prop} ({kind.value}) violated"
     return (
@@ -140,6 +155,43 @@ def enabled_steps(
             if nxt is not None:
                 pairs.append((action, nxt))
     return sorted(pairs, key=lambda p: format_action(p[0]))
+
+
+def stuck_keys(
+    successors: Callable[[Any], Iterable[Any]],
+    waiting: Callable[[Any], Any],
+    start: Any,
+    budget: int = 20_000,
+) -> list[Any] | None:
+    """The keys of an `always_recoverable` property that wait forever from `start`.
+
+    Explores the states reachable from `start` (breadth-first, `successors(state)`
+    yields next states) until every key waiting in `start` is seen not waiting. Returns
+    the keys that never stop waiting when the exploration is complete (a definite
+    violation of AG EF: nothing reachable frees them), and None when the budget ran out
+    first (unknown). A stuck state stays stuck in every state after it, so checking
+    the last state of a run finds every stuck state the run went through.
+    """
+    open_keys = set(waiting_keys(waiting(start)))
+    if not open_keys:
+        return []
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        nxt: list[Any] = []
+        for state in frontier:
+            for succ in successors(state):
+                if succ in seen:
+                    continue
+                seen.add(succ)
+                if len(seen) > budget:
+                    return None
+                open_keys &= set(waiting_keys(waiting(succ)))
+                if not open_keys:
+                    return []
+                nxt.append(succ)
+        frontier = nxt
+    return sorted(open_keys, key=repr)
 
 
 # --------------------------------------------------------------------------- stats
@@ -225,9 +277,9 @@ class ModelStateMachine(RuleBasedStateMachine):
         self._actions.append(step.action)
         self._enter(step.next_state)
 
-    def _fail(self, cls: type[LifecycleFailure], prop: str, kind: Kind) -> None:
+    def _fail(self, cls: type[LifecycleFailure], prop: str, kind: Kind, detail: str = "") -> None:
         trace = self.trace()
-        text = failure_text(prop, kind, trace, self.format_step, "Hypothesis")
+        text = failure_text(prop, kind, trace, self.format_step, "Hypothesis", detail)
         failure = cls(prop, kind, trace, text)
         type(self).stats.failed(failure)
         raise failure
@@ -257,14 +309,37 @@ class ModelStateMachine(RuleBasedStateMachine):
         """
 
     @precondition(
-        lambda self: self.state is not None
-        and any(name not in self._known_names for name in self._by_name)
+        lambda self: (
+            self.state is not None and any(name not in self._known_names for name in self._by_name)
+        )
     )
     @rule(data=st.data())
     def other_action(self, data: Any) -> None:
         """Enabled actions whose name `action_names()` did not list."""
         steps = [s for s in self._steps if action_name(s.action) not in self._known_names]
         self._take(self._draw(data, steps, "action"))
+
+    _recoverable: Sequence[Property] = ()
+    recoverable_budget: int = 20_000
+
+    def teardown(self) -> None:
+        """Check the `always_recoverable` properties on the last state (see
+        `stuck_keys`: a stuck state stays stuck, so the last state is enough)."""
+        if self.state is None or not self._recoverable:
+            return
+        for prop in self._recoverable:
+            keys = stuck_keys(
+                self._next_states, prop.predicate, self.state, self.recoverable_budget
+            )
+            if keys:
+                detail = (
+                    f"{', '.join(map(repr, keys))} waits forever: no state reachable from "
+                    "the last one frees it"
+                )
+                self._fail(StuckForever, prop.name, Kind.RECOVERABLE, detail)
+
+    def _next_states(self, state: Any) -> list[Any]:
+        return [n for _, n in enabled_steps(self.model, state, self.format_step)]
 
     @invariant()
     def no_deadlock(self) -> None:
@@ -354,8 +429,10 @@ def state_machine(
         from hypothesis.stateful import run_state_machine_as_test
         run_state_machine_as_test(state_machine(MyModel()), settings=...)
 
-    Only `always` properties (and the deadlock check) are checked: `sometimes` and
-    `always_recoverable` are statements about the whole reachable graph, which a
+    `always` properties are invariants; `always_recoverable` properties are checked
+    on the last state of each run by exploring what is reachable from it (budget
+    `recoverable_budget` states, a class attribute; past it, nothing is reported).
+    `sometimes` properties are statements about the whole reachable graph, which a
     random walk cannot decide; the exhaustive `check()` decides them.
     """
     for required in ("init_states", "properties"):
@@ -394,6 +471,7 @@ def state_machine(
         "_known_names": frozenset(names),
         "_within": _optional(model, "within_boundary"),
         "_terminal": _optional(model, "is_terminal"),
+        "_recoverable": tuple(p for p in model.properties() if p.kind is Kind.RECOVERABLE),
         "__doc__": f"Hypothesis walks of {model!r}.",
     }
     if by_name:
@@ -417,4 +495,3 @@ class _AllNames(frozenset[str]):
 
     def __contains__(self, item: object) -> bool:
         return True
-

@@ -205,3 +205,13 @@ def test_stop_on_violation_is_incomplete_but_keeps_the_violation() -> None:
     assert "first violation" in (result.stop_reason or "")
     assert result.violation("consistent") is not None
     assert result.status("type ok") is Status.UNKNOWN
+
+
+def test_fingerprint_collision_probability_is_reported() -> None:
+    # TLC's optimistic estimate n * (g - n) / 2^64, with n distinct and g generated
+    # states: for TwoPhase(4), 1568 * (8258 - 1568) / 2^64.
+    result = check(TwoPhase(4), store="fingerprint")
+    assert result.store == "fingerprint"
+    assert result.collision_probability == 1568 * (8258 - 1568) / 2.0**64
+    assert "fingerprint collision probability (optimistic): 5.7e-13" in result.summary()
+    assert check(TwoPhase(4)).collision_probability is None

@@ -146,7 +146,8 @@ def test_fingerprint_reports_tlc_collision_estimate(spec: GraphSpec) -> None:
     printed = check(GraphModel(spec), store="fingerprint")
     assert exact.collision_probability is None
     n, g = printed.distinct_states, printed.generated_states
-    assert printed.collision_probability == pytest.approx(n * (g - n) / 2.0**64)
+    # pytest.approx's default absolute tolerance (1e-12) would accept anything this small.
+    assert printed.collision_probability == pytest.approx(n * (g - n) / 2.0**64, rel=1e-9, abs=0)
 
 
 @FAST

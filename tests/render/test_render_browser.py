@@ -50,7 +50,14 @@ def _chromium() -> str:
 
 @pytest.mark.browser
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - a broken set-up, not a skip
+        pytest.fail(
+            "the playwright package is missing: install the dev extras "
+            "(.venv/bin/pip install -e '.[dev]', which `make test` does)",
+            pytrace=False,
+        )
 
     from lifecycle.render.diagrams import REPORT_PRESET, smallest_scope
 

@@ -164,3 +164,17 @@ def test_report_html_for_a_toy_violation() -> None:
         ("admin", "server", "message"),
         ("server", "server", "local"),
     ]
+
+
+class _NeverDone(_Toy):
+    def properties(self) -> list[Property]:
+        return [Property.sometimes("finishes", lambda s: s.server == "done", "never happens")]
+
+
+def test_report_explains_a_sometimes_property_without_a_witness() -> None:
+    model = _NeverDone()
+    result = check(model, deadlock=False)
+    html = build_html(report_data("toy-design", "1 device", model, result))
+    assert "No reachable state is a witness" in html
+    assert html.count("<svg") == 0
+    assert '<td class="status-violated">violated</td>' in html

@@ -1,0 +1,266 @@
+"""`lifecycle_machine(design, scope)`: Hypothesis drives the live `transitions` machines.
+
+Where `state_machine(LifecycleModel(...))` walks the engine's compiled successor
+function, this machine walks the *live* device, server, directory and network machines
+of `lifecycle.runtime`, with every interleaving of devices (no symmetry or partial-order
+reduction), so scopes far beyond what the exhaustive check can enumerate (three
+devices, two re-enrollments each, long runs) are explored.
+
+- One rule per actor, each choosing among the live machines' enabled triggers of that
+  actor: `enroll`, `re_enroll`, `user`, `admin`, `maintenance_timer`, `push`,
+  `network_delivery`, `network_loss`, `device`, `server`, `aad`. Hypothesis' swarm
+  testing switches whole actors off per run (no loss, no admin), and a shrunk example
+  reads as who did what.
+- Every `always` property of the model is an invariant; a non-terminal world with no
+  enabled trigger fails as a deadlock; `no_deadlock` (always_recoverable) is checked
+  on the last world of each run, per device, by exploring what the device can still
+  reach.
+- `cross_check=True` (the default) checks every live step against the engine's
+  compiled successor function for the device's slice: the two interpreters of the
+  tables must agree on each step, and a `Disagreement` names the step and the state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import initialize, invariant, precondition, rule
+
+from lifecycle.engine import Kind, Property
+from lifecycle.engine.properties import waiting_keys
+from lifecycle.mdm import Design, LifecycleModel, Scope, load_design
+from lifecycle.mdm.state import World
+from lifecycle.runtime import Disagreement, LiveStep, LiveWorld
+from lifecycle.testing.machine import (
+    DeadlockFound,
+    ModelStateMachine,
+    PropertyViolation,
+    RunStats,
+    StuckForever,
+    stuck_keys,
+)
+
+__all__ = ["ACTORS", "LiveLifecycleMachine", "category", "lifecycle_machine"]
+
+#: The rules of the live machine, one per actor (see `category`).
+ACTORS = (
+    "enroll",
+    "re_enroll",
+    "user",
+    "admin",
+    "maintenance_timer",
+    "push",
+    "network_delivery",
+    "network_loss",
+    "device",
+    "server",
+    "aad",
+)
+_AGAIN = ("dormant", "wiped")
+
+
+def category(step: LiveStep, phase: str) -> str:
+    """The actor rule a live step belongs to, from the row's metadata (`phase` is the
+    device's phase, which tells a first enrollment from a re-enrollment)."""
+    r = step.row
+    if r.trigger == "StartEnrollment":
+        return "re_enroll" if phase in _AGAIN else "enroll"
+    if r.machine == "network":
+        return "network_loss"
+    if r.message == "push":
+        return "push"
+    if r.actor == "user":
+        return "user"
+    if r.actor == "admin":
+        return "admin"
+    if r.actor == "timer":
+        return "maintenance_timer"
+    if r.direction in ("receive", "exchange"):
+        return "network_delivery"
+    if r.actor == "aad":
+        return "aad"
+    return "server" if r.machine == "server" else "device"
+
+
+class LiveLifecycleMachine(ModelStateMachine):
+    """Base class of the machines `lifecycle_machine()` builds."""
+
+    cross_check: bool = True
+    _live: LiveWorld | None = None
+    _always: tuple[Property, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_actor: dict[str, list[LiveStep]] = {}
+        self._live_steps: list[LiveStep] = []
+
+    # -- bookkeeping
+    def _world_live(self) -> LiveWorld:
+        cls = type(self)
+        if cls._live is None:
+            cls._live = LiveWorld(self.model, self._init_states[0])
+        return cls._live
+
+    def _enter(self, state: Any) -> None:
+        self.state = state
+        self._states.append(state)
+        live = self._world_live()
+        steps = live.enabled()
+        self._live_steps = steps
+        self._enabled = len(steps)
+        by_actor: dict[str, list[LiveStep]] = {}
+        for step in steps:
+            phase = live.devices[step.device].view.device.phase
+            by_actor.setdefault(category(step, phase), []).append(step)
+        for group in by_actor.values():
+            group.sort(key=lambda s: self.format_step(s.action))
+        self._by_actor = by_actor
+
+    def _fire(self, step: LiveStep) -> None:
+        type(self).stats.steps += 1
+        live = self._world_live()
+        i = step.device
+        v = live.devices[i].view
+        before = (v.device, v.server, v.directory, v.net)
+        world = live.fire(step)
+        self._actions.append(step.action)
+        if self.cross_check:
+            after = (world.device[i], world.server[i], world.directory[i], world.net[i])
+            expected = self.model.slice_successors(before)
+            if (step.row.trigger, step.arg, after) not in expected:
+                self._disagree(step, before, after, expected)
+        self._enter(world)
+
+    def _disagree(self, step: LiveStep, before: Any, after: Any, expected: Any) -> None:
+        match = [nb for t, a, nb in expected if (t, a) == (step.row.trigger, step.arg)]
+        verdict = (
+            "the engine does not enable it"
+            if not match
+            else f"the engine reaches {match[0]!r}, the live machines {after!r}"
+        )
+        trace = self.trace()
+        raise Disagreement(
+            f"live machines and engine disagree on step {len(trace)}, "
+            f"{self.format_step(step.action)}: {verdict}\n"
+            + trace.render(format_action=self.format_step),
+            state=trace.states[-2] if len(trace.states) > 1 else trace.states[-1],
+            action=step.action,
+            engine=None,
+            live=None,
+            path=trace,
+        )
+
+    def _pick(self, data: Any, actor: str) -> LiveStep:
+        steps = self._by_actor[actor]
+        if len(steps) == 1:
+            return steps[0]
+        index: int = data.draw(st.integers(0, len(steps) - 1), label=actor)
+        return steps[index]
+
+    # -- rules
+    @initialize(data=st.data())
+    def start(self, data: Any) -> None:
+        inits = self._init_states
+        world = inits[0] if len(inits) == 1 else data.draw(st.sampled_from(inits), label="start")
+        self._world_live().load(world)
+        self._enter(world)
+
+    @precondition(lambda self: self.state is not None and not self._live_steps)
+    @rule()
+    def idle(self) -> None:
+        """Nothing is enabled (every device done): stutter until the run ends."""
+
+    # `other_action` of the generic machine has no place here: every step has an actor.
+    other_action = None  # type: ignore[assignment]
+
+    @invariant()
+    def always_properties(self) -> None:
+        """Every `always` property of the model, on the live machines' world."""
+        if self.state is None:
+            return
+        for prop in self._always:
+            if not prop.predicate(self.state):
+                self._fail(PropertyViolation, prop.name, Kind.ALWAYS)
+
+    @invariant()
+    def no_deadlock(self) -> None:
+        if self.state is None or self._live_steps or not self.check_deadlock:
+            return
+        if self.model.is_terminal(self.state):
+            return
+        self._fail(DeadlockFound, "deadlock", Kind.DEADLOCK)
+
+    def teardown(self) -> None:
+        """`always_recoverable` properties on the last world, device by device: devices
+        share nothing, so what device i can still reach is what its slice can reach."""
+        if self.state is None or not self._recoverable:
+            return
+        world: World = self.state
+        for prop in self._recoverable:
+            for i in range(len(world.device)):
+                one = World(
+                    (world.device[i],),
+                    (world.server[i],),
+                    (world.directory[i],),
+                    (world.net[i],),
+                )
+                if not list(waiting_keys(prop.predicate(one))):
+                    continue
+                keys = stuck_keys(self._slice_next, prop.predicate, one, self.recoverable_budget)
+                if keys:
+                    detail = (
+                        f"device {i} waits forever ({', '.join(map(repr, keys))} in its "
+                        "own numbering): no state it can reach frees it"
+                    )
+                    self._fail(StuckForever, prop.name, Kind.RECOVERABLE, detail)
+
+    def _slice_next(self, one: World) -> list[World]:
+        bundle = (one.device[0], one.server[0], one.directory[0], one.net[0])
+        return [
+            World((d,), (s,), (r,), (n,))
+            for _t, _a, (d, s, r, n) in self.model.slice_successors(bundle)
+        ]
+
+
+def _actor_rule(actor: str) -> Any:
+    def take(self: LiveLifecycleMachine, data: Any) -> None:
+        self._fire(self._pick(data, actor))
+
+    take.__name__ = actor
+    take.__qualname__ = actor
+    take.__doc__ = f"A {actor.replace('_', ' ')} step, among those the live machines enable."
+    return precondition(lambda self: actor in self._by_actor)(rule(data=st.data())(take))
+
+
+def lifecycle_machine(
+    design: Design | str = "reference",
+    scope: Scope | None = None,
+    *,
+    cross_check: bool = True,
+    name: str | None = None,
+) -> type[LiveLifecycleMachine]:
+    """A Hypothesis `RuleBasedStateMachine` subclass driving the live machines of
+    `design` (a `Design`, a preset name or a TOML path) at `scope`.
+
+        TestReference = lifecycle_machine("reference", Scope(devices=3)).TestCase
+    """
+    d = load_design(design) if isinstance(design, str) else design
+    model = LifecycleModel(d, scope if scope is not None else Scope())
+    props = list(model.properties())
+    namespace: dict[str, Any] = {
+        "model": model,
+        "format_step": staticmethod(model.describe_action),
+        "stats": RunStats(),
+        "cross_check": cross_check,
+        "_live": None,
+        "_init_states": tuple(model.init_states()),
+        "_always": tuple(p for p in props if p.kind is Kind.ALWAYS),
+        "_recoverable": tuple(p for p in props if p.kind is Kind.RECOVERABLE),
+        "__doc__": f"Live machines of design {d.name!r}.",
+    }
+    for actor in ACTORS:
+        namespace[actor] = _actor_rule(actor)
+    cls_name = name or "Live_" + "".join(w.title() for w in d.name.split("_"))
+    cls: type[LiveLifecycleMachine] = type(cls_name, (LiveLifecycleMachine,), namespace)
+    return cls

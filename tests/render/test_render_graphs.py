@@ -1,0 +1,118 @@
+"""Reachable-graph drawings on a small engine model: clusters, red violating states,
+the cut-off note, the quotient; and the two CLI commands' wiring."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any, NamedTuple
+
+from lifecycle.engine import Model, Property, to_networkx
+from lifecycle.render.reachable import cut, quotient_dot, reachable_dot, violations_by_node
+
+
+class _S(NamedTuple):
+    phase: str
+    n: int
+
+
+class _Counter(Model):
+    """phase a -> b -> c, each with a counter 0..2; `n == 2` in phase c is 'bad'."""
+
+    def init_states(self) -> list[_S]:
+        return [_S("a", 0)]
+
+    def actions(self, state: _S) -> list[str]:
+        return ["inc", "next"]
+
+    def next_state(self, state: _S, action: str) -> _S | None:
+        if action == "inc":
+            return state._replace(n=state.n + 1) if state.n < 2 else None
+        nxt = {"a": "b", "b": "c"}.get(state.phase)
+        return state._replace(phase=nxt) if nxt else None
+
+    def properties(self) -> list[Property]:
+        return [Property.always("ok", lambda s: not (s.phase == "c" and s.n == 2))]
+
+
+def _graph() -> tuple[Any, dict[int, list[str]]]:
+    model = _Counter()
+    graph = to_networkx(model, deadlock=False)
+    return graph, violations_by_node(graph, [(p.name, p.predicate) for p in model.properties()])
+
+
+def test_full_drawing_clusters_by_key_and_fills_violating_states_red() -> None:
+    graph, bad = _graph()
+    assert len(bad) == 1
+    dot = reachable_dot(
+        graph,
+        key=lambda s: s.phase,
+        state_label=lambda s: str(s.n),
+        state_tooltip=repr,
+        describe=str,
+        violations=bad,
+        title="toy",
+    )
+    assert dot.count("subgraph cluster_") == 3
+    assert 'label="device state: c (3), 1 violating"' in dot
+    red = [line for line in dot.splitlines() if 'fillcolor="#ffcdd2"' in line]
+    assert len(red) == 1 and "VIOLATES ok" in red[0]
+    assert "CUT" not in dot
+    assert dot == reachable_dot(
+        graph,
+        key=lambda s: s.phase,
+        state_label=lambda s: str(s.n),
+        state_tooltip=repr,
+        describe=str,
+        violations=bad,
+        title="toy",
+    )
+
+
+def test_a_cut_graph_says_so_in_its_title() -> None:
+    graph, bad = _graph()
+    small, was_cut = cut(graph, 4)
+    assert was_cut and small.number_of_nodes() == 4
+    dot = reachable_dot(
+        small,
+        key=lambda s: s.phase,
+        state_label=lambda s: "",
+        state_tooltip=repr,
+        describe=str,
+        violations=bad,
+        title="toy",
+        total_states=9,
+    )
+    assert "CUT: only 4 states drawn of 9" in dot
+
+
+def test_quotient_has_one_box_per_key_with_counts_and_red_bad_boxes() -> None:
+    graph, bad = _graph()
+    dot = quotient_dot(
+        graph,
+        key=lambda s: s.phase,
+        violations=bad,
+        title="toy",
+        note="too large",
+    )
+    boxes = [line for line in dot.splitlines() if line.strip().startswith("q") and "->" not in line]
+    assert len(boxes) == 3
+    assert "3 states, 2 steps inside" in dot
+    assert "1 violate ok" in dot
+    assert 'color="#c62828">too large</font>' in dot
+    edges = [line for line in dot.splitlines() if "->" in line]
+    assert len(edges) == 2 and all('label="next"' in e for e in edges)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lifecycle", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_cli_commands_exist_and_reject_a_bad_format() -> None:
+    assert "--format [svg|mermaid]" in _cli("diagrams", "--help").stdout
+    assert "--out" in _cli("docs", "--help").stdout
+    bad = _cli("diagrams", "--format", "png")
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
