@@ -53,6 +53,7 @@ bench: setup system-graphviz
 
 diagrams: setup system-graphviz
 	$(VENV)/bin/lifecycle diagrams --out diagrams/
+	$(VENV)/bin/lifecycle diagrams --out diagrams/ --format mermaid
 	$(VENV)/bin/lifecycle docs --out docs/
 
 clean:

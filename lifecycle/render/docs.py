@@ -176,9 +176,14 @@ def index_page() -> str:
 
         shown = counterexamples()
         if shown:
-            first = shown[0]
+            # the deadlock of a server-initiated unenroll (F14) is the story to show
+            featured = next((c for c in shown if c.property == "no_deadlock"), shown[0])
             out.append(
-                _img(f"counterexample-{first.preset}.svg", f"counterexample of {first.preset}")
+                f"`{featured.preset}`: {_text(featured.description)}\n\n"
+                + _img(
+                    f"counterexample-{featured.preset}.svg",
+                    f"counterexample of {featured.preset}",
+                )
             )
     return "".join(out)
 
@@ -346,11 +351,12 @@ def designs_page() -> str:
     rows = []
     for name, design in presets().items():
         diff = design.differences()
+        expected = ", ".join(f"`{p}`" for p in design.expected_violations)
         rows.append(
             (
                 f"`{name}`",
                 ", ".join(f"`{k} = {_toml(v)}`" for k, v in diff.items()) or "(reference)",
-                ", ".join(f"`{p}`" for p in design.expected_violations) or "-",
+                f"{expected} ([trace](counterexamples.md#{name}))" if expected else "-",
                 design.description,
             )
         )
