@@ -10,12 +10,12 @@ lists instead, and evaluates those properties on the graph after the search.
 
 from __future__ import annotations
 
+import gc
 import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from lifecycle.engine.model import Model, ModelProtocol, action_name
@@ -34,7 +34,6 @@ from lifecycle.engine.trace import Trace
 STORES = ("exact", "fingerprint")
 DEADLOCK = "deadlock"
 _CHUNK = 512  # states expanded between clock/progress checks
-_first = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -193,12 +192,20 @@ class _Search:
     def run(self) -> CheckResult:
         self.start = time.perf_counter()
         stop_reason: str | None = None
+        # The store only grows during the search and states are acyclic values, so the
+        # cyclic garbage collector has nothing to collect, yet it would rescan the
+        # millions of stored containers again and again. Pause it for the search.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self._bfs()
         except _Stop as stop:
             stop_reason = stop.reason
         except KeyboardInterrupt:
             stop_reason = "interrupted (Ctrl-C)"
+        finally:
+            if collecting:
+                gc.enable()
         elapsed = time.perf_counter() - self.start
         complete = stop_reason is None
         if complete and self.recoverable:
@@ -344,10 +351,9 @@ class _Search:
         else:
             new_keys = new_frontier
             append_key = None
-        # Coverage: (action, state) pairs from successors(), actions otherwise; counted
-        # by name in batches (_flush_coverage).
-        enabled_pairs: list[Any] = []
-        log_pairs = enabled_pairs.extend
+        # Coverage: the enabled actions, counted by name in batches (_flush_coverage).
+        # Only actions are kept, not (action, state) pairs, so that duplicate states
+        # die at once.
         enabled_actions: list[Any] = []
         log_action = enabled_actions.append
         new_log: list[Any] = []
@@ -382,7 +388,7 @@ class _Search:
                     if now >= next_tick:
                         next_tick = now + 0.5
                         self._report()
-                    self._flush_coverage(enabled_pairs, enabled_actions, new_log)
+                    self._flush_coverage(enabled_actions, new_log)
                 if within is not None and not within(state):
                     continue
                 before = generated
@@ -400,12 +406,12 @@ class _Search:
                                 acts = list(acts)
                             candidates.update(acts)
                         pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
-                    generated += len(pairs)
-                    log_pairs(pairs)
                     pid = base + position
                     my_succ = succ_ids[pid]
                     my_actions = edges_actions[pid] if edges_actions is not None else None
                     for action, nxt in pairs:
+                        generated += 1
+                        log_action(action)
                         key = hash(nxt) if fingerprint else nxt
                         ident = seen.get(key)
                         if ident is None:
@@ -431,10 +437,10 @@ class _Search:
                     pairs = successors(state)
                     if type(pairs) is not list:
                         pairs = list(pairs)
-                    log_pairs(pairs)
                     parent_key = frontier_keys[position]
                     for action, nxt in pairs:
                         generated += 1
+                        log_action(action)
                         key = hash(nxt) if fingerprint else nxt
                         if key not in seen:
                             if distinct >= limit:
@@ -445,14 +451,16 @@ class _Search:
                             if append_key is not None:
                                 append_key(key)
                             log_new(action)
-                            for pred in always:
-                                if not pred(nxt):
-                                    self._check_state(nxt)
-                                    break
-                            for pred in sometimes:
-                                if pred(nxt):
-                                    self._check_sometimes(nxt)
-                                    break
+                            if always:
+                                for pred in always:
+                                    if not pred(nxt):
+                                        self._check_state(nxt)
+                                        break
+                            if sometimes:
+                                for pred in sometimes:
+                                    if pred(nxt):
+                                        self._check_sometimes(nxt)
+                                        break
                 else:
                     acts = actions(state)
                     if acts is not last_acts:
@@ -478,14 +486,16 @@ class _Search:
                             if append_key is not None:
                                 append_key(key)
                             log_new(action)
-                            for pred in always:
-                                if not pred(nxt):
-                                    self._check_state(nxt)
-                                    break
-                            for pred in sometimes:
-                                if pred(nxt):
-                                    self._check_sometimes(nxt)
-                                    break
+                            if always:
+                                for pred in always:
+                                    if not pred(nxt):
+                                        self._check_state(nxt)
+                                        break
+                            if sometimes:
+                                for pred in sometimes:
+                                    if pred(nxt):
+                                        self._check_sometimes(nxt)
+                                        break
                 if (
                     generated == before
                     and deadlock
@@ -497,21 +507,19 @@ class _Search:
         except (_Stop, KeyboardInterrupt):
             self.distinct, self.generated, self.expanded = distinct, generated, expanded
             self.queue = len(frontier) - position + len(new_frontier)
-            self._flush_coverage(enabled_pairs, enabled_actions, new_log)
+            self._flush_coverage(enabled_actions, new_log)
             raise
         except ModelError:
             raise
         except Exception as exc:
             raise self._diagnose(state, action, nxt, exc) from exc
         self.distinct, self.generated, self.expanded = distinct, generated, expanded
-        self._flush_coverage(enabled_pairs, enabled_actions, new_log)
+        self._flush_coverage(enabled_actions, new_log)
         return new_frontier, new_keys
 
-    def _flush_coverage(self, pairs: list[Any], actions: list[Any], new: list[Any]) -> None:
-        self.enabled_counts.update(map(_first, pairs))
+    def _flush_coverage(self, actions: list[Any], new: list[Any]) -> None:
         self.enabled_counts.update(actions)
         self.new_counts.update(new)
-        pairs.clear()
         actions.clear()
         new.clear()
 

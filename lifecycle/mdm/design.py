@@ -138,8 +138,7 @@ class Design:
     channel: str = _knob(
         "lossy",
         ("lossy", "reliable"),
-        "Any HTTP exchange or push may be lost (the device goes offline, F3, F69), or "
-        "none is.",
+        "Any HTTP exchange or push may be lost (the device goes offline, F3, F69), or none is.",
     )
     self_unenroll_after_lost_contact: bool = _knob(
         False,
@@ -160,8 +159,8 @@ class Design:
         if self.outcome != "verify" and self.verify_by != "checkin":
             raise DesignError(
                 f"design {self.name}: key 'verify_by': only applies when outcome = "
-                f"\"verify\" (outcome is {self.outcome!r}); allowed values with outcome "
-                f"{self.outcome!r}: \"checkin\" (the default)"
+                f'"verify" (outcome is {self.outcome!r}); allowed values with outcome '
+                f'{self.outcome!r}: "checkin" (the default)'
             )
         from lifecycle.mdm.properties import PROPERTY_NAMES
 
@@ -324,9 +323,7 @@ def load_design(name_or_path: str | Path) -> Design:
     p = Path(text)
     if p.suffix == ".toml" or p.exists() or "/" in text or "\\" in text:
         return load_design_file(p)
-    raise DesignError(
-        f"{text}: no such preset or design file; allowed presets: {', '.join(table)}"
-    )
+    raise DesignError(f"{text}: no such preset or design file; allowed presets: {', '.join(table)}")
 
 
 @dataclass(frozen=True)
@@ -389,8 +386,10 @@ class Scope:
             raise bad("local_admin", self.local_admin, "True, False")
         if not self.manual_unenroll or any(type(v) is not bool for v in self.manual_unenroll):
             raise bad("manual_unenroll", self.manual_unenroll, "True, False")
-        if False in self.local_admin and "aad_join" not in self.kinds and True not in (
-            self.local_admin
+        if (
+            False in self.local_admin
+            and "aad_join" not in self.kinds
+            and True not in (self.local_admin)
         ):
             raise bad(
                 "local_admin",

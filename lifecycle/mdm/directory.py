@@ -46,14 +46,26 @@ def set_directory_state(v: View, state: str) -> None:
 
 ROWS = (
     Row(
-        "JoinAzureAD", "directory", ("none",), "joined", "aad", ("F43", "F53", "F86"),
+        "JoinAzureAD",
+        "directory",
+        ("none",),
+        "joined",
+        "aad",
+        ("F43", "F53", "F86"),
         "the device joins Azure AD; the tenant's admin users become its admins",
         guard=joining,
     ),
     Row(
-        "RemoveAADAssociation", "directory", ("joined",), "none", "aad", ("F50", "F51", "A16"),
+        "RemoveAADAssociation",
+        "directory",
+        ("joined",),
+        "none",
+        "aad",
+        ("F50", "F51", "A16"),
         "the remote unenroll removes the AAD association; the device is dormant",
-        guard=remote_unenroll_at_aad_step, effect=finish_cleanup, touches=("device",),
+        guard=remote_unenroll_at_aad_step,
+        effect=finish_cleanup,
+        touches=("device",),
     ),
 )
 

@@ -82,10 +82,7 @@ def check_preset(design: Design, scope: Scope, *, time_limit: float | None = Non
         result = check(model, time_limit=time_limit)
     seconds = time.perf_counter() - start
     found = {v.property: len(v.trace) for v in result.violations}
-    if expected:
-        caught = all(name in found for name in expected)
-    else:
-        caught = result.ok
+    caught = all(name in found for name in expected) if expected else result.ok
     return MatrixRow(
         design=design.name,
         description=design.description,

@@ -157,7 +157,7 @@ class LifecycleModel(Model):
         for i in self.movers(slices):
             for trigger, arg, nb in local(slices[i])[0]:
                 action = (trigger, i) if arg is None else (trigger, i, arg)
-                new = slices[:i] + [nb] + slices[i + 1 :]
+                new = [*slices[:i], nb, *slices[i + 1 :]]
                 new.sort(key=order)
                 yield action, self._world(new)
 

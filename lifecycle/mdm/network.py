@@ -34,7 +34,7 @@ def lose(v: View) -> None:
 
 
 def network_state(v: View) -> str:
-    """"busy" when a message is in flight, else "empty"."""
+    """ "busy" when a message is in flight, else "empty"."""
     return "busy" if v.net.in_flight else "empty"
 
 
@@ -44,9 +44,16 @@ def set_network_state(v: View, state: str) -> None:
 
 ROWS = (
     Row(
-        "LoseMessage", "network", ("busy",), None, "network", ("F3", "F63", "F69", "A18"),
+        "LoseMessage",
+        "network",
+        ("busy",),
+        None,
+        "network",
+        ("F3", "F63", "F69", "A18"),
         "a message is lost (the device went offline, the connection dropped)",
-        guard=lossy, choices=messages_in_flight, effect=lose,
+        guard=lossy,
+        choices=messages_in_flight,
+        effect=lose,
     ),
 )
 

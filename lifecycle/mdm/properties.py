@@ -101,9 +101,7 @@ def agrees(b: Bundle) -> bool:
 
 def _completed(b: Bundle, cause: str) -> bool:
     d, s, _dr, _n = b
-    return (
-        d.phase == "dormant" and d.cause == cause and s.gen == d.gen and s.record == "unenrolled"
-    )
+    return d.phase == "dormant" and d.cause == cause and s.gen == d.gen and s.record == "unenrolled"
 
 
 def build_properties(model: LifecycleModel) -> list[Property]:

@@ -220,9 +220,7 @@ class Table:
     rows: tuple[Row, ...]
 
     def __post_init__(self) -> None:
-        index = {
-            state: tuple(r for r in self.rows if r.fires_from(state)) for state in self.states
-        }
+        index = {state: tuple(r for r in self.rows if r.fires_from(state)) for state in self.states}
         object.__setattr__(self, "_from", index)
         for row in self.rows:
             if row.machine != self.machine:

@@ -79,7 +79,7 @@ def commit(state: World, view: View) -> World:
     i = view.index
 
     def put(items: tuple[Any, ...], value: Any) -> tuple[Any, ...]:
-        return items[:i] + (value,) + items[i + 1 :]
+        return (*items[:i], value, *items[i + 1 :])
 
     return World(
         put(state.device, view.device),
@@ -146,7 +146,9 @@ def apply_bundle(model: LifecycleModel, bundle: Bundle, r: Row, arg: Any, index:
     return view.bundle()
 
 
-def apply_row(model: LifecycleModel, state: World, index: int, r: Row | str, arg: Any = None) -> World:
+def apply_row(
+    model: LifecycleModel, state: World, index: int, r: Row | str, arg: Any = None
+) -> World:
     """The engine state after row `r` (a Row or a trigger) fires for device `index`
     with `arg`. Raises ValueError when the row is not enabled with that argument."""
     rr = row(r) if isinstance(r, str) else r

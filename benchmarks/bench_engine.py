@@ -1,0 +1,340 @@
+"""Engine benchmark: throughput, peak memory, overhead ratio and fingerprint bytes/state.
+
+    .venv/bin/python -m benchmarks.bench_engine            # full: 10^6 and 1.7*10^6 states
+    .venv/bin/python -m benchmarks.bench_engine --quick    # smaller sizes, for a smoke run
+
+Each configuration runs in a fresh interpreter, so its peak RSS (`ru_maxrss`) is its own.
+Per configuration:
+
+- distinct states/s: distinct states over the search's wall time (and over CPU time,
+  which a loaded machine disturbs less);
+- peak RSS of the process, and the baseline before the search;
+- store bytes: the state store measured after the search, when the frontier is gone:
+  `sys.getsizeof` of the dict plus every distinct object it references (keys, parent
+  keys, and for the exact store the states' own objects), counted once by `id`;
+- overhead ratio: check time / bare time, where the bare time is one call of
+  `actions` and of `next_state` per candidate on every reachable state (or one
+  `successors()` call per state for the fast path), timed in the same process over
+  the same reachable states. A ratio of 1 would mean the engine costs nothing.
+
+Models: `IntGrid` (synthetic, trivial successors: int states, two moves, no
+properties), `CounterGrid` (tuple states, an invariant and a witness) and `TwoPhase`
+(Lamport's TwoPhase commit, 6^N + 4^N + 2^N states: 1,745,408 for N = 8).
+Results go to benchmarks/results/engine.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lifecycle.engine import Model
+from lifecycle.engine.examples import CounterGrid, FastCounterGrid, FastTwoPhase, TwoPhase
+from lifecycle.engine.search import _Search
+
+RESULTS = Path(__file__).resolve().parent / "results" / "engine.json"
+TARGETS = {"states_per_s": 150_000, "ratio": 1.1, "fp_bytes_per_state": 120}
+
+
+class IntGrid(Model):
+    """The synthetic model: an (n+1) x (n+1) grid encoded as ints, moving right or down.
+
+    (n + 1)^2 states, depth 2n + 1, no properties: the successors are as cheap as a
+    model's can be, so the time is the engine's.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.width = n + 1
+        self._actions = [("Right",), ("Down",)]
+
+    def init_states(self) -> list[int]:
+        return [0]
+
+    def actions(self, state: int) -> list[tuple[str]]:
+        return self._actions
+
+    def next_state(self, state: int, action: tuple[str]) -> int | None:
+        if action[0] == "Right":
+            return state + 1 if state % self.width < self.n else None
+        return state + self.width if state // self.width < self.n else None
+
+    def is_terminal(self, state: int) -> bool:
+        return state == self.width * self.width - 1
+
+    def properties(self) -> list[Any]:
+        return []
+
+
+class FastIntGrid(IntGrid):
+    def successors(self, state: int) -> list[tuple[tuple[str], int]]:
+        out = []
+        if state % self.width < self.n:
+            out.append((self._actions[0], state + 1))
+        if state // self.width < self.n:
+            out.append((self._actions[1], state + self.width))
+        return out
+
+
+def build(name: str, size: int, path: str) -> Any:
+    fast = path == "successors"
+    if name == "IntGrid":
+        return (FastIntGrid if fast else IntGrid)(size)
+    if name == "CounterGrid":
+        return (FastCounterGrid if fast else CounterGrid)(size, 2)
+    if name == "TwoPhase":
+        return (FastTwoPhase if fast else TwoPhase)(size)
+    raise ValueError(name)
+
+
+# ------------------------------------------------------------------ worker side
+def _rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _search(model: Any, store: str, graph: bool) -> _Search:
+    return _Search(
+        model,
+        deadlock=True,
+        max_states=None,
+        max_depth=None,
+        time_limit=None,
+        fingerprint=store == "fingerprint",
+        progress=None,
+        stop_on_violation=False,
+        keep_graph=graph,
+    )
+
+
+def _deep_size(roots: Iterable[Any], counted: set[int]) -> int:
+    """Bytes of every object reachable from `roots` through tuples and frozensets,
+    each counted once (shared and interned objects once in all)."""
+    total = 0
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in counted:
+            continue
+        counted.add(id(obj))
+        total += sys.getsizeof(obj)
+        if isinstance(obj, (tuple, frozenset, list)):
+            stack.extend(obj)
+    return total
+
+
+def store_bytes(search: _Search) -> int:
+    """The state store after the search: the dict, its keys and its values (parent keys
+    or ids), plus the graph arrays in graph mode."""
+    seen = search.seen
+    counted: set[int] = {id(None)}
+    total = sys.getsizeof(seen)
+    total += _deep_size(seen.keys(), counted)
+    total += _deep_size(seen.values(), counted)
+    if search.graph:
+        total += sys.getsizeof(search.keys) + sys.getsizeof(search.parent_ids)
+        total += sys.getsizeof(search.succ_ids) + sum(sys.getsizeof(a) for a in search.succ_ids)
+    return total
+
+
+def bare_pass(model: Any, states: list[Any], path: str) -> tuple[float, float]:
+    """Wall and CPU seconds to call the model's transition functions once on every
+    state: `actions` and `next_state` per candidate, or `successors`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    if path == "successors":
+        successors: Callable[[Any], Any] = model.successors
+        for state in states:
+            for _ in successors(state):
+                pass
+    else:
+        actions, next_state = model.actions, model.next_state
+        for state in states:
+            for action in actions(state):
+                next_state(state, action)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    model = build(spec["model"], spec["size"], spec["path"])
+    gc.collect()
+    baseline = _rss_kib()
+    search = _search(model, spec["store"], spec["graph"])
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = search.run()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = _rss_kib()
+    out: dict[str, Any] = {
+        **spec,
+        "distinct": result.distinct_states,
+        "generated": result.generated_states,
+        "depth": result.depth,
+        "ok": result.ok,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "states_per_s": result.distinct_states / wall,
+        "states_per_cpu_s": result.distinct_states / cpu,
+        "baseline_rss_mib": baseline / 1024,
+        "peak_rss_mib": peak / 1024,
+        "store_bytes": store_bytes(search),
+    }
+    out["store_bytes_per_state"] = out["store_bytes"] / result.distinct_states
+    if spec.get("bare"):
+        if spec["store"] == "exact":
+            states = list(search.keys if search.graph else search.seen)
+        else:  # the fingerprint store has no states: collect them, untimed
+            collector = _search(model, "exact", False)
+            collector.run()
+            states = list(collector.seen)
+            del collector
+        del search, result
+        gc.collect()
+        passes = [bare_pass(model, states, spec["path"]) for _ in range(2)]
+        out["bare_wall_s"] = min(p[0] for p in passes)
+        out["bare_cpu_s"] = min(p[1] for p in passes)
+        out["ratio_wall"] = wall / out["bare_wall_s"]
+        out["ratio_cpu"] = cpu / out["bare_cpu_s"]
+    return out
+
+
+# ------------------------------------------------------------------ driver side
+def configurations(quick: bool) -> list[dict[str, Any]]:
+    grid = 547 if quick else 999  # 300,304 or 1,000,000 states
+    rms = 7 if quick else 8  # 296,448 or 1,745,408 states
+    configs = []
+    for model, size in (("IntGrid", grid), ("TwoPhase", rms)):
+        for path in ("actions", "successors"):
+            for store in ("exact", "fingerprint"):
+                configs.append(
+                    {"model": model, "size": size, "path": path, "store": store, "graph": False}
+                )
+    for path in ("actions", "successors"):
+        configs.append(
+            {"model": "CounterGrid", "size": grid, "path": path, "store": "exact", "graph": False}
+        )
+    # Graph mode (kept for always_recoverable properties, as the MDM model uses).
+    configs.append(
+        {"model": "TwoPhase", "size": 7, "path": "successors", "store": "exact", "graph": True}
+    )
+    for c in configs:
+        c["bare"] = True
+    return configs
+
+
+def run_config(spec: dict[str, Any]) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_engine", "--worker", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark worker failed for {spec}:\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def label(r: dict[str, Any]) -> str:
+    size = f"N={r['size']}" if r["model"] == "TwoPhase" else f"n={r['size']}"
+    graph = " +graph" if r["graph"] else ""
+    return f"{r['model']}({size}) {r['path']}{graph}"
+
+
+def table(rows: Sequence[dict[str, Any]]) -> str:
+    head = (
+        f"{'configuration':36} {'store':11} {'distinct':>10} {'wall s':>7} {'states/s':>9} "
+        f"{'/cpu-s':>9} {'peak MiB':>8} {'store B/st':>10} {'ratio':>6} {'(cpu)':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{label(r):36} {r['store']:11} {r['distinct']:>10,} {r['wall_s']:>7.2f} "
+            f"{r['states_per_s']:>9,.0f} {r['states_per_cpu_s']:>9,.0f} "
+            f"{r['peak_rss_mib']:>8.0f} {r['store_bytes_per_state']:>10.1f} "
+            f"{r.get('ratio_wall', float('nan')):>6.2f} {r.get('ratio_cpu', float('nan')):>6.2f}"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(rows: Sequence[dict[str, Any]]) -> list[str]:
+    out = []
+    trivial = [r for r in rows if r["model"] == "IntGrid"]
+    best = max(r["states_per_s"] for r in trivial)
+    met = "met" if best >= TARGETS["states_per_s"] else "NOT met"
+    out.append(
+        f"throughput on trivial successors (IntGrid): best {best:,.0f} states/s wall "
+        f"(target >= {TARGETS['states_per_s']:,}): {met}"
+    )
+    for r in rows:
+        if "ratio_wall" in r and r["model"] != "CounterGrid":
+            met = min(r["ratio_wall"], r["ratio_cpu"]) <= TARGETS["ratio"]
+            out.append(
+                f"overhead ratio {label(r)} {r['store']}: {r['ratio_wall']:.2f} wall, "
+                f"{r['ratio_cpu']:.2f} cpu (target <= {TARGETS['ratio']}): "
+                f"{'met' if met else 'NOT met'}"
+            )
+    for r in rows:
+        if r["store"] == "fingerprint" and r["distinct"] >= 1_000_000:
+            b = r["store_bytes_per_state"]
+            out.append(
+                f"fingerprint store {label(r)} at {r['distinct']:,} states: {b:.1f} B/state "
+                f"(target <= {TARGETS['fp_bytes_per_state']}): "
+                f"{'met' if b <= TARGETS['fp_bytes_per_state'] else 'NOT met'}"
+            )
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller models (~300k states)")
+    parser.add_argument("--only", help="run only configurations whose label contains this")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    configs = configurations(args.quick)
+    if args.only:
+        configs = [c for c in configs if args.only in label({**c})]
+    print(f"engine benchmark ({'quick' if args.quick else 'full'}), {len(configs)} configurations")
+    load = os.getloadavg()[0]
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load:.2f}")
+    rows = []
+    for spec in configs:
+        print(f"  running {label(spec)} {spec['store']} ...", flush=True)
+        rows.append(run_config(spec))
+    print()
+    print(table(rows))
+    print()
+    for line in verdicts(rows):
+        print(line)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "load_average_at_start": load,
+                "quick": args.quick,
+                "targets": TARGETS,
+                "runs": rows,
+                "verdicts": verdicts(rows),
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwritten {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
