@@ -82,7 +82,7 @@ def _scope_from_options(
     reenrollments: int | None,
     kinds: Sequence[str],
     platforms: Sequence[str],
-    channel: str | None,
+    interleaving: str | None = None,
 ) -> Any:
     from lifecycle.mdm import Scope
 
@@ -95,9 +95,18 @@ def _scope_from_options(
         fields["kinds"] = tuple(kinds)
     if platforms:
         fields["platforms"] = tuple(platforms)
-    if channel is not None:
-        fields["lossy"] = channel == "lossy"
+    if interleaving is not None:
+        fields["interleaving"] = interleaving
     return Scope(**fields)
+
+
+def _with_channel(design: Any, channel: str | None) -> Any:
+    """`--channel` overrides the design's channel knob (lossy or reliable)."""
+    if channel is None or channel == design.channel:
+        return design
+    import dataclasses
+
+    return dataclasses.replace(design, channel=channel)
 
 
 def _load(design: str) -> Any:
@@ -111,6 +120,21 @@ def _load(design: str) -> Any:
 
 def _status_style(status: str) -> str:
     return {"holds": "green", "violated": "bold red", "unknown": "yellow"}.get(status, "")
+
+
+def describe_scope(scope: Any) -> str:
+    """One line: "1 device, kinds work_access/aad_join/bulk, ..."."""
+    n = scope.devices
+    parts = [
+        f"{n} device{'s' if n != 1 else ''}",
+        f"kinds {'/'.join(scope.kinds)}",
+        f"platforms {'/'.join(scope.platforms)}",
+        f"{scope.reenrollments} re-enrollment{'s' if scope.reenrollments != 1 else ''}",
+        f"at most {scope.max_in_flight} in flight",
+    ]
+    if n > 1:
+        parts.append(f"{scope.interleaving} interleaving")
+    return ", ".join(parts)
 
 
 def _console() -> Any:
@@ -176,7 +200,7 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
         if result.violations
         else "[yellow]incomplete: some properties unknown[/]"
     )
-    console.print(f"design [bold]{design.name}[/] at scope {scope.describe()}: {verdict}")
+    console.print(f"design [bold]{design.name}[/] at scope {describe_scope(scope)}: {verdict}")
     table = Table(show_header=True, header_style="bold")
     table.add_column("property", no_wrap=True)
     table.add_column("kind", no_wrap=True)
@@ -284,10 +308,10 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="platforms to include (repeatable; default all)",
         ),
         click.option(
-            "--channel",
-            type=click.Choice(["lossy", "reliable"]),
+            "--interleaving",
+            type=click.Choice(["independent", "full"]),
             default=None,
-            help="override the design's channel",
+            help="several devices: one at a time (reduction, default) or every interleaving",
         ),
     ]
     for option in reversed(options):
@@ -298,6 +322,12 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @cli.command()
 @click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
 @scope_options
+@click.option(
+    "--channel",
+    type=click.Choice(["lossy", "reliable"]),
+    default=None,
+    help="override the design's channel knob",
+)
 @click.option("--store", type=click.Choice(["exact", "fingerprint"]), default="exact")
 @click.option("--max-states", type=click.IntRange(min=1), default=None)
 @click.option("--max-depth", type=click.IntRange(min=1), default=None)
@@ -313,6 +343,7 @@ def check(
     reenrollments: int | None,
     kinds: tuple[str, ...],
     platforms: tuple[str, ...],
+    interleaving: str | None,
     channel: str | None,
     store: str,
     max_states: int | None,
@@ -328,7 +359,8 @@ def check(
 
     loaded = _load(design)
     try:
-        scope = _scope_from_options(devices, reenrollments, kinds, platforms, channel)
+        loaded = _with_channel(loaded, channel)
+        scope = _scope_from_options(devices, reenrollments, kinds, platforms, interleaving)
         model = LifecycleModel(loaded, scope)
     except (DesignError, ValueError) as exc:
         fail(str(exc))
@@ -401,19 +433,21 @@ def matrix(
     reenrollments: int | None,
     kinds: tuple[str, ...],
     platforms: tuple[str, ...],
-    channel: str | None,
+    interleaving: str | None,
     fmt: str,
 ) -> int:
     """Check every preset: the reference must hold, each bad one must be caught."""
+    from lifecycle.mdm import DesignError
     from lifecycle.mdm.matrix import run_matrix
 
-    scope = _scope_from_options(devices, reenrollments, kinds, platforms, channel)
+    try:
+        scope = _scope_from_options(devices, reenrollments, kinds, platforms, interleaving)
+    except DesignError as exc:
+        fail(str(exc))
     started = time.perf_counter()
     rows = run_matrix(scope)
     if fmt == "json":
-        from lifecycle.engine import to_jsonable
-
-        click.echo(json.dumps(to_jsonable(rows), indent=2))
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
     else:
         from rich.table import Table
 

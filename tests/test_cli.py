@@ -79,7 +79,9 @@ def _first_bad_preset() -> tuple[str, list[str]]:
 
 def test_check_bad_preset_exits_1_with_a_shortest_trace() -> None:
     name, expected = _first_bad_preset()
-    proc = run("check", "--design", name, "--format", "json", "--no-progress")
+    proc = run(
+        "check", "--design", name, "--reenrollments", "0", "--format", "json", "--no-progress"
+    )
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     assert data["ok"] is False
@@ -96,7 +98,7 @@ def test_check_bad_preset_exits_1_with_a_shortest_trace() -> None:
 
 def test_check_text_output_shows_table_and_steps() -> None:
     name, _ = _first_bad_preset()
-    proc = run("check", "--design", name, "--no-progress")
+    proc = run("check", "--design", name, "--reenrollments", "0", "--no-progress")
     assert proc.returncode == 1
     assert "violated" in proc.stdout
     assert "shortest counterexample" in proc.stdout or "no reachable state" in proc.stdout
@@ -156,6 +158,19 @@ def test_progress_display_is_quiet_under_a_second_and_plain_off_a_terminal() -> 
     assert stream.getvalue() == text
     display(Progress(9000, 19000, 9, 10, 6.5))
     assert stream.getvalue().count("\n") == 2
+
+
+def test_channel_option_overrides_the_design_knob() -> None:
+    def states(channel: str) -> int:
+        proc = run(
+            "check", "--channel", channel, "--reenrollments", "0", "--format", "json",
+            "--no-progress",
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return int(json.loads(proc.stdout)["distinct_states"])
+
+    # A reliable channel has no message-loss steps, so strictly fewer states.
+    assert states("reliable") < states("lossy")
 
 
 def test_python_dash_m_and_help() -> None:
