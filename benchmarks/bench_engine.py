@@ -16,6 +16,8 @@ Per configuration:
   `actions` and of `next_state` per candidate on every reachable state (or one
   `successors()` call per state for the fast path), timed in the same process over
   the same reachable states. A ratio of 1 would mean the engine costs nothing.
+  "vs hash" divides the check's CPU time by that bare pass plus one `hash()` of every
+  successor: the least any explicit-state checker must do (TLC fingerprints each too).
 
 Models: `IntGrid` (synthetic, trivial successors: int states, two moves, no
 properties), `CounterGrid` (tuple states, an invariant and a witness) and `TwoPhase`
@@ -163,6 +165,25 @@ def bare_pass(model: Any, states: list[Any], path: str) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def hashed_pass(model: Any, states: list[Any], path: str) -> float:
+    """CPU seconds for `bare_pass` plus hashing every successor: the floor of any
+    explicit-state checker, which must at least hash what it generates."""
+    cpu = time.process_time()
+    if path == "successors":
+        successors: Callable[[Any], Any] = model.successors
+        for state in states:
+            for _, nxt in successors(state):
+                hash(nxt)
+    else:
+        actions, next_state = model.actions, model.next_state
+        for state in states:
+            for action in actions(state):
+                nxt = next_state(state, action)
+                if nxt is not None:
+                    hash(nxt)
+    return time.process_time() - cpu
+
+
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     model = build(spec["model"], spec["size"], spec["path"])
     gc.collect()
@@ -202,6 +223,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         out["bare_cpu_s"] = min(p[1] for p in passes)
         out["ratio_wall"] = wall / out["bare_wall_s"]
         out["ratio_cpu"] = cpu / out["bare_cpu_s"]
+        out["hashed_cpu_s"] = hashed_pass(model, states, spec["path"])
+        out["ratio_hashed_cpu"] = cpu / out["hashed_cpu_s"]
     return out
 
 
@@ -252,7 +275,8 @@ def label(r: dict[str, Any]) -> str:
 def table(rows: Sequence[dict[str, Any]]) -> str:
     head = (
         f"{'configuration':36} {'store':11} {'distinct':>10} {'wall s':>7} {'states/s':>9} "
-        f"{'/cpu-s':>9} {'peak MiB':>8} {'store B/st':>10} {'ratio':>6} {'(cpu)':>6}"
+        f"{'/cpu-s':>9} {'peak MiB':>8} {'store B/st':>10} {'ratio':>6} {'(cpu)':>6} "
+        f"{'vs hash':>7}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -260,7 +284,8 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
             f"{label(r):36} {r['store']:11} {r['distinct']:>10,} {r['wall_s']:>7.2f} "
             f"{r['states_per_s']:>9,.0f} {r['states_per_cpu_s']:>9,.0f} "
             f"{r['peak_rss_mib']:>8.0f} {r['store_bytes_per_state']:>10.1f} "
-            f"{r.get('ratio_wall', float('nan')):>6.2f} {r.get('ratio_cpu', float('nan')):>6.2f}"
+            f"{r.get('ratio_wall', float('nan')):>6.2f} {r.get('ratio_cpu', float('nan')):>6.2f} "
+            f"{r.get('ratio_hashed_cpu', float('nan')):>7.2f}"
         )
     return "\n".join(lines)
 

@@ -37,6 +37,8 @@ from lifecycle.mdm.state import (
 
 # A memoised slice successor: (trigger, arg, next slice).
 _Step = tuple[str, Any, Bundle]
+# Build a NamedTuple without its Python-level __new__ (the successor function's hot path).
+_new = tuple.__new__
 
 
 class LifecycleModel(Model):
@@ -51,6 +53,10 @@ class LifecycleModel(Model):
         self.design = design if design is not None else Design()
         self.scope = scope if scope is not None else Scope()
         self._steps: dict[Bundle, tuple[tuple[_Step, ...], bool]] = {}
+        # Several devices: per slice, its order key and its steps with the next slice's
+        # order key.
+        self._keys: dict[Bundle, tuple[bool, Bundle]] = {}
+        self._move_memo: dict[Bundle, tuple[tuple[str, Any, tuple[bool, Bundle]], ...]] = {}
         self._properties: list[Property] | None = None
         self._initial_set = frozenset(self._initial_bundles)
 
@@ -59,14 +65,7 @@ class LifecycleModel(Model):
         """The slice's enabled steps and whether it is quiet (memoised)."""
         found = self._steps.get(bundle)
         if found is None:
-            steps = []
-            quiet = True
-            for row, arg in tables.enabled_rows_of_bundle(self, bundle):
-                steps.append((row.trigger, arg, tables.apply_bundle(self, bundle, row, arg)))
-                if not row.stimulus:
-                    quiet = False
-            found = (tuple(steps), quiet)
-            self._steps[bundle] = found
+            found = self._steps[bundle] = tables.slice_steps(self, bundle)
         return found
 
     def quiet(self, bundle: Bundle) -> bool:
@@ -144,22 +143,51 @@ class LifecycleModel(Model):
                 return (i,)
         return range(len(slices))
 
-    def successors(self, state: World) -> Iterator[tuple[tuple[Any, ...], World]]:
+    def successors(self, state: World) -> list[tuple[tuple[Any, ...], World]]:
+        """The (action, next world) pairs of a world, as a list."""
         devices, servers, dirs, nets = state
-        local = self._local
+        new = _new
         if len(devices) == 1:
-            for trigger, arg, (d, s, r, n) in local((devices[0], servers[0], dirs[0], nets[0]))[0]:
-                action = (trigger, 0) if arg is None else (trigger, 0, arg)
-                yield action, World((d,), (s,), (r,), (n,))
-            return
+            bundle = (devices[0], servers[0], dirs[0], nets[0])
+            steps = self._steps.get(bundle)
+            if steps is None:
+                steps = self._local(bundle)
+            return [
+                (
+                    (trigger, 0) if arg is None else (trigger, 0, arg),
+                    new(World, ((d,), (s,), (r,), (n,))),
+                )
+                for trigger, arg, (d, s, r, n) in steps[0]
+            ]
+        # Several devices: replace the moving device's slice and put the devices back in
+        # canonical order (`_order`), with each slice's order key computed once.
         slices = list(zip(devices, servers, dirs, nets, strict=True))
-        order = self._order
+        keys = [self._key_of(b) for b in slices]
+        out: list[tuple[tuple[Any, ...], World]] = []
         for i in self.movers(slices):
-            for trigger, arg, nb in local(slices[i])[0]:
+            for trigger, arg, key in self._moves(slices[i]):
                 action = (trigger, i) if arg is None else (trigger, i, arg)
-                new = [*slices[:i], nb, *slices[i + 1 :]]
-                new.sort(key=order)
-                yield action, self._world(new)
+                ordered = keys.copy()
+                ordered[i] = key
+                ordered.sort()
+                out.append((action, new(World, zip(*[k[1] for k in ordered], strict=True))))
+        return out
+
+    def _key_of(self, bundle: Bundle) -> tuple[bool, Bundle]:
+        """`_order(bundle)`, memoised per slice."""
+        key = self._keys.get(bundle)
+        if key is None:
+            key = self._keys[bundle] = self._order(bundle)
+        return key
+
+    def _moves(self, bundle: Bundle) -> tuple[tuple[str, Any, tuple[bool, Bundle]], ...]:
+        """The slice's steps with the next slice's order key (memoised per slice)."""
+        found = self._move_memo.get(bundle)
+        if found is None:
+            found = self._move_memo[bundle] = tuple(
+                (trigger, arg, self._key_of(nb)) for trigger, arg, nb in self._local(bundle)[0]
+            )
+        return found
 
     def stable_trace(self, trace: Trace) -> Trace:
         """The same trace with each device keeping its number throughout.

@@ -104,23 +104,96 @@ def _completed(b: Bundle, cause: str) -> bool:
     return d.phase == "dormant" and d.cause == cause and s.gen == d.gen and s.record == "unenrolled"
 
 
+# Per-slice verdict bits: what one device slice says for each property. A state's
+# verdicts are the OR of its slices' bits (every property is stated per device).
+ORPHANED = 1
+CLEANUP_BROKEN = 2
+STALE_RETIRED = 4
+LATE_COMMAND = 8
+DISAGREES = 16
+SESSION_WAITS = 32
+SERVER_HOLDS = 64
+USER_DONE = 128
+AAD_DONE = 256
+ADMIN_DONE = 512
+WIPE_DONE = 1024
+
+
+def slice_verdicts(b: Bundle) -> int:
+    """The verdict bits of one device slice (the checks above, in one pass)."""
+    d, s, _dr, _n = b
+    bits = 0
+    if orphaned(b):
+        bits |= ORPHANED
+    if cleanup_broken(b):
+        bits |= CLEANUP_BROKEN
+    if stale_retired(b):
+        bits |= STALE_RETIRED
+    if s.late_cmd:
+        bits |= LATE_COMMAND
+    if not agrees(b):
+        bits |= DISAGREES
+    if d.session != "idle":
+        bits |= SESSION_WAITS
+    if s.held:
+        bits |= SERVER_HOLDS
+    if _completed(b, "user"):
+        bits |= USER_DONE
+    if _completed(b, "aad") and b[2].association == "none":
+        bits |= AAD_DONE
+    if _completed(b, "admin"):
+        bits |= ADMIN_DONE
+    if d.phase == "wiped" and s.record == "unenrolled":
+        bits |= WIPE_DONE
+    return bits
+
+
 def build_properties(model: LifecycleModel) -> list[Property]:
-    """The properties for a model (the witnesses depend on its scope)."""
+    """The properties for a model (the witnesses depend on its scope).
+
+    The predicates share one evaluation per state: the engine asks every predicate of a
+    new state in turn, so the state's verdict bits are computed by the first and kept
+    (with the state) for the others; with several devices, each slice's bits are
+    memoised per slice.
+    """
     quiet = model.quiet
+    memo: dict[Bundle, int] = {}
+    last_state: World | None = None
+    last_bits = 0
+
+    def verdicts(state: World) -> int:
+        nonlocal last_state, last_bits
+        if state is last_state:
+            return last_bits
+        devices, servers, dirs, nets = state
+        if len(devices) == 1:
+            bits = slice_verdicts((devices[0], servers[0], dirs[0], nets[0]))
+        else:
+            bits = 0
+            for b in zip(devices, servers, dirs, nets, strict=True):
+                found = memo.get(b)
+                if found is None:
+                    found = memo[b] = slice_verdicts(b)
+                bits |= found
+        last_state, last_bits = state, bits
+        return bits
 
     def no_orphan(state: World) -> bool:
-        return not any(orphaned(b) for b in _bundles(state))
+        return not verdicts(state) & ORPHANED
 
     def cleanup(state: World) -> bool:
-        return not any(cleanup_broken(b) for b in _bundles(state))
+        return not verdicts(state) & CLEANUP_BROKEN
 
     def no_stale(state: World) -> bool:
-        return not any(stale_retired(b) for b in _bundles(state))
+        return not verdicts(state) & STALE_RETIRED
 
     def no_late_commands(state: World) -> bool:
-        return not any(s.late_cmd for s in state.server)
+        return not verdicts(state) & LATE_COMMAND
 
     def agree(state: World) -> bool:
+        if not verdicts(state) & DISAGREES:
+            return True
+        # Some slice disagrees: it is a violation if that slice is quiet.
         return all(agrees(b) or not quiet(b) for b in _bundles(state))
 
     def waiting(state: World) -> list[Hashable]:
@@ -129,10 +202,11 @@ def build_properties(model: LifecycleModel) -> list[Property]:
         # Devices are independent, so "some device waits on its session -> EF no
         # device does" is equivalent to the per-device form (each device can clear
         # its own wait while the others stand still).
+        bits = verdicts(state)
         keys: list[Hashable] = []
-        if any(d.session != "idle" for d in state.device):
+        if bits & SESSION_WAITS:
             keys.append(("device", "session"))
-        if any(s.held for s in state.server):
+        if bits & SERVER_HOLDS:
             keys.append(("server", "held session"))
         return keys
 
@@ -192,7 +266,7 @@ def build_properties(model: LifecycleModel) -> list[Property]:
         props.append(
             Property.sometimes(
                 "user_unenroll_completes",
-                lambda s: any(_completed(b, "user") for b in _bundles(s)),
+                lambda s: bool(verdicts(s) & USER_DONE),
                 "A user Disconnect from Work Access ends with a dormant device and an "
                 "unenrolled record (F1-F7, F44).",
             )
@@ -201,9 +275,7 @@ def build_properties(model: LifecycleModel) -> list[Property]:
         props.append(
             Property.sometimes(
                 "aad_unenroll_completes",
-                lambda s: any(
-                    _completed(b, "aad") and b[2].association == "none" for b in _bundles(s)
-                ),
+                lambda s: bool(verdicts(s) & AAD_DONE),
                 "Removing the Azure AD association ends with a dormant, unjoined device "
                 "and an unenrolled record (F43, F45).",
             )
@@ -212,7 +284,7 @@ def build_properties(model: LifecycleModel) -> list[Property]:
         props.append(
             Property.sometimes(
                 "admin_unenroll_completes",
-                lambda s: any(_completed(b, "admin") for b in _bundles(s)),
+                lambda s: bool(verdicts(s) & ADMIN_DONE),
                 "A remote unenroll by DMClient Unenroll Exec ends with a dormant device "
                 "and an unenrolled record (F14-F17, F23-F30).",
             )
@@ -221,9 +293,7 @@ def build_properties(model: LifecycleModel) -> list[Property]:
         props.append(
             Property.sometimes(
                 "wipe_completes",
-                lambda s: any(
-                    b[0].phase == "wiped" and b[1].record == "unenrolled" for b in _bundles(s)
-                ),
+                lambda s: bool(verdicts(s) & WIPE_DONE),
                 "A remote wipe, the path for mobile Azure AD joined devices, ends with a "
                 "wiped device and an unenrolled record (F52).",
             )

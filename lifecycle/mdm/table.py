@@ -83,6 +83,10 @@ ACTORS = ("user", "device", "network", "server", "aad", "admin", "timer")
 DIRECTIONS = ("send", "receive", "exchange")
 ANY = "*"
 
+# `tuple.__new__(NamedTupleClass, fields)`: the NamedTuple without its Python-level
+# `__new__` (the hot paths build many).
+_new = tuple.__new__
+
 Guard = Callable[["View"], bool]
 Effect = Callable[["View"], None]
 Choices = Callable[["View"], Iterable[Hashable]]
@@ -145,13 +149,13 @@ class View:
     def send(self, msg: Msg) -> None:
         """Put a message in flight. The channel is a multiset (kept sorted), so
         messages may be delivered in any order, like separate HTTP exchanges."""
-        self.net = Channel(tuple(sorted((*self.net.in_flight, msg))))
+        self.net = _new(Channel, (tuple(sorted((*self.net.in_flight, msg))),))
 
     def consume(self, msg: Msg) -> None:
         """Take one copy of a message out of the channel (delivered or lost)."""
-        items = list(self.net.in_flight)
-        items.remove(msg)
-        self.net = Channel(tuple(items))
+        items = self.net.in_flight
+        i = items.index(msg)  # the first copy, as list.remove takes it; ValueError if none
+        self.net = _new(Channel, (items[:i] + items[i + 1 :],))
 
     def bundle(self) -> tuple[Device, ServerRecord, Directory, Channel]:
         return (self.device, self.server, self.directory, self.net)

@@ -10,6 +10,13 @@ the agreement test between the two interpreters:
 - `apply_row(model, state, device, row, arg)`: the engine state after the row fires;
 - `make_view` / `commit`: the same, one level down, for a live machine's callbacks.
 
+For the checker, `slice_steps(model, bundle)` is the same interpreter compiled: the
+rows are indexed once by the machine states they fire from (so only candidate rows
+are looked at), each row's guard, choices, effect, destination and state setter are
+looked up once, and one view is reused for every row fired from a slice. It reads the
+same rows; `tests/mdm/test_mdm_tables.py` checks it against `enabled_rows` and
+`apply_row` row by row.
+
 An engine action is ``(trigger, device)`` or ``(trigger, device, arg)``, so
 ``enabled_rows`` and ``LifecycleModel.successors`` list the same transitions:
 ``{(r.trigger, i, a) ...} == {action for action, _ in model.successors(state)}`` with
@@ -157,6 +164,97 @@ def apply_row(
         raise ValueError(f"{rr.trigger}({arg!r}) is not enabled for device {index}")
     fire(view, rr, arg)
     return commit(state, view)
+
+
+# ------------------------------------------------------------------ compiled path
+# A compiled row: (row, trigger, routed, guard, choices, effect, dest, set_state,
+# stimulus), the row's fields looked up once.
+_Compiled = tuple[Any, ...]
+_STATE_OF = tuple(t.state_of for t in _TABLE_LIST)
+_DEVICE_STATE, _SERVER_STATE, _DIRECTORY_STATE, _NETWORK_STATE = _STATE_OF
+# Machine states (device, server, directory, network) -> (every candidate row, the
+# candidate rows minus the receive rows). Receive rows take their arguments from the
+# routing of the messages in flight and of the package held by the server, so with
+# neither there is nothing for them to take.
+_CANDIDATES: dict[tuple[str, ...], tuple[tuple[_Compiled, ...], tuple[_Compiled, ...]]] = {}
+
+
+def _compile(r: Row, table: Table) -> _Compiled:
+    return (
+        r,
+        r.trigger,
+        r.trigger in device.ROUTED_TRIGGERS,
+        r.guard,
+        r.choices,
+        r.effect,
+        r.dest,
+        table.set_state,
+        r.stimulus,
+    )
+
+
+def _candidates(key: tuple[str, ...]) -> tuple[tuple[_Compiled, ...], tuple[_Compiled, ...]]:
+    """The candidate rows of a combination of machine states, in table order."""
+    found = _CANDIDATES.get(key)
+    if found is None:
+        every = tuple(
+            _compile(r, t)
+            for t, state in zip(_TABLE_LIST, key, strict=True)
+            for r in t.rows_from(state)
+        )
+        found = (every, tuple(c for c in every if not c[2]))
+        _CANDIDATES[key] = found
+    return found
+
+
+def slice_steps(
+    model: LifecycleModel, bundle: Bundle
+) -> tuple[tuple[tuple[str, Any, Bundle], ...], bool]:
+    """The compiled interpreter: the enabled ``(trigger, arg, next slice)`` of one device
+    slice, in table order (the rows and arguments of `enabled_rows_of_bundle`, each
+    fired as `apply_bundle` fires it), and whether the slice is quiet (only stimulus
+    rows are enabled)."""
+    dev, srv, dirc, net = bundle
+    view = View(dev, srv, dirc, net, model.design, model.scope)
+    key = (_DEVICE_STATE(view), _SERVER_STATE(view), _DIRECTORY_STATE(view), _NETWORK_STATE(view))
+    found = _CANDIDATES.get(key)
+    if found is None:
+        found = _candidates(key)
+    rows = found[0] if net.in_flight or srv.held else found[1]
+    enabled: list[tuple[_Compiled, Any]] = []
+    add = enabled.append
+    routes: dict[str, list[Any]] | None = None
+    for c in rows:
+        if c[2]:
+            # Receive rows: the routing decided which row takes each message.
+            if routes is None:
+                routes = device.all_routes(view)
+            args = routes.get(c[1])
+            if args:
+                for arg in args:
+                    add((c, arg))
+        elif c[3] is None or c[3](view):
+            if c[4] is None:
+                add((c, None))
+            else:
+                for arg in c[4](view):
+                    add((c, arg))
+    steps: list[tuple[str, Any, Bundle]] = []
+    quiet = True
+    for c, arg in enabled:
+        # Fire (as `fire` does) on the reused view, reset to the slice.
+        view.device, view.server, view.directory, view.net = dev, srv, dirc, net
+        view._routes = None
+        view.arg = arg
+        if c[5] is not None:
+            c[5](view)
+        if c[6] is not None:
+            c[7](view, c[6])
+        view.arg = None
+        steps.append((c[1], arg, (view.device, view.server, view.directory, view.net)))
+        if not c[8]:
+            quiet = False
+    return tuple(steps), quiet
 
 
 def action_of(r: Row, index: int, arg: Any) -> tuple[Any, ...]:
