@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from lifecycle.mdm.server import route_package1, route_package3
 from lifecycle.mdm.state import (
     ALL_ARTIFACTS,
     APPS,
@@ -98,8 +99,6 @@ def device_route(v: View, m: Msg) -> str | None:
 
 def _all_routes(v: View) -> dict[str, list[Any]]:
     """Route every message in flight once (for all device and server receive rows)."""
-    from lifecycle.mdm.server import route_package1, route_package3
-
     out: dict[str, list[Any]] = {}
     for m in dict.fromkeys(v.net.in_flight):
         kind = m[0]

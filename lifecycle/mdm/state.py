@@ -15,7 +15,8 @@ happen", only set by buggy designs, so it costs no states in the reference desig
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 # A message in flight: (kind, gen, slot, body, origin).
 # - kind: "pkg1" (client package 1), "pkg2" (server package 2), "pkg3" (client
@@ -127,6 +128,29 @@ class World(NamedTuple):
 
 
 Bundle = tuple[Device, ServerRecord, Directory, Channel]
+
+
+def _fast_replace(cls: type[tuple[Any, ...]]) -> Callable[..., Any]:
+    """A `_replace` for NamedTuple `cls` with the standard one's meaning (a copy with
+    the named fields replaced), compiled per class: keyword-only parameters, one per
+    field, and `tuple.__new__`. The standard `_replace` builds a dict of the keywords
+    and pops every field name from it through `_make`; the effects of the transition
+    tables call `_replace` about once per row fired."""
+    fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+    params = ", ".join(f"{name}=_KEEP" for name in fields)
+    values = " ".join(f"self[{i}] if {name} is _KEEP else {name}," for i, name in enumerate(fields))
+    source = f"def _replace(self, /, *, {params}):\n    return _new(_cls, ({values}))\n"
+    namespace: dict[str, Any] = {"_KEEP": object(), "_new": tuple.__new__, "_cls": cls}
+    exec(source, namespace)
+    replace: Callable[..., Any] = namespace["_replace"]
+    replace.__qualname__ = f"{cls.__name__}._replace"
+    replace.__doc__ = f"Return a new {cls.__name__} with the named fields replaced."
+    return replace
+
+
+# `typing.NamedTuple` forbids defining `_replace` in the class body, so it is set here.
+for _cls in (Device, ServerRecord, Directory, Channel, World):
+    setattr(_cls, "_replace", _fast_replace(_cls))  # noqa: B010
 
 NO_RECORD = ServerRecord(0, "none", (), "none", (), False, False, False)
 NO_DIRECTORY = Directory("none")

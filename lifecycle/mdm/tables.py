@@ -167,42 +167,41 @@ def apply_row(
 
 
 # ------------------------------------------------------------------ compiled path
-# A compiled row: (row, trigger, routed, guard, choices, effect, dest, set_state,
-# stimulus), the row's fields looked up once.
+# A compiled row: (position, row, trigger, guard, choices, effect, dest, set_state,
+# stimulus): the row's fields looked up once, and its position among the candidate
+# rows of its combination of machine states (table order).
 _Compiled = tuple[Any, ...]
 _STATE_OF = tuple(t.state_of for t in _TABLE_LIST)
 _DEVICE_STATE, _SERVER_STATE, _DIRECTORY_STATE, _NETWORK_STATE = _STATE_OF
-# Machine states (device, server, directory, network) -> (every candidate row, the
-# candidate rows minus the receive rows). Receive rows take their arguments from the
-# routing of the messages in flight and of the package held by the server, so with
-# neither there is nothing for them to take.
-_CANDIDATES: dict[tuple[str, ...], tuple[tuple[_Compiled, ...], tuple[_Compiled, ...]]] = {}
+# Machine states (device, server, directory, network) -> (the candidate rows that are
+# not receive rows, in table order; the candidate receive rows by trigger). A receive
+# row takes the arguments the routing gives its trigger (`device.all_routes`), so the
+# routing's few entries are looked up rather than every receive row tried; the routing
+# reads the messages in flight and the package held by the server, so with neither
+# there is nothing to route.
+_CANDIDATES: dict[tuple[str, ...], tuple[tuple[_Compiled, ...], dict[str, _Compiled]]] = {}
 
 
-def _compile(r: Row, table: Table) -> _Compiled:
-    return (
-        r,
-        r.trigger,
-        r.trigger in device.ROUTED_TRIGGERS,
-        r.guard,
-        r.choices,
-        r.effect,
-        r.dest,
-        table.set_state,
-        r.stimulus,
-    )
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0][0]
 
 
-def _candidates(key: tuple[str, ...]) -> tuple[tuple[_Compiled, ...], tuple[_Compiled, ...]]:
-    """The candidate rows of a combination of machine states, in table order."""
+def _candidates(key: tuple[str, ...]) -> tuple[tuple[_Compiled, ...], dict[str, _Compiled]]:
+    """The candidate rows of a combination of machine states (memoised)."""
     found = _CANDIDATES.get(key)
     if found is None:
-        every = tuple(
-            _compile(r, t)
-            for t, state in zip(_TABLE_LIST, key, strict=True)
-            for r in t.rows_from(state)
+        every = [
+            (r, t) for t, state in zip(_TABLE_LIST, key, strict=True) for r in t.rows_from(state)
+        ]
+        compiled = [
+            (i, r, r.trigger, r.guard, r.choices, r.effect, r.dest, t.set_state, r.stimulus)
+            for i, (r, t) in enumerate(every)
+        ]
+        routed = device.ROUTED_TRIGGERS
+        found = (
+            tuple(c for c in compiled if c[2] not in routed),
+            {c[2]: c for c in compiled if c[2] in routed},
         )
-        found = (every, tuple(c for c in every if not c[2]))
         _CANDIDATES[key] = found
     return found
 
@@ -220,25 +219,27 @@ def slice_steps(
     found = _CANDIDATES.get(key)
     if found is None:
         found = _candidates(key)
-    rows = found[0] if net.in_flight or srv.held else found[1]
     enabled: list[tuple[_Compiled, Any]] = []
     add = enabled.append
-    routes: dict[str, list[Any]] | None = None
-    for c in rows:
-        if c[2]:
-            # Receive rows: the routing decided which row takes each message.
-            if routes is None:
-                routes = device.all_routes(view)
-            args = routes.get(c[1])
-            if args:
-                for arg in args:
-                    add((c, arg))
-        elif c[3] is None or c[3](view):
+    for c in found[0]:
+        if c[3] is None or c[3](view):
             if c[4] is None:
                 add((c, None))
             else:
                 for arg in c[4](view):
                     add((c, arg))
+    if net.in_flight or srv.held:
+        # Receive rows: the routing decided which row takes each message.
+        receivers = found[1]
+        merged = False
+        for trigger, args in device.all_routes(view).items():
+            receiver = receivers.get(trigger)
+            if receiver is not None:
+                for arg in args:
+                    add((receiver, arg))
+                merged = True
+        if merged:
+            enabled.sort(key=_first)  # back to table order (stable: args keep theirs)
     steps: list[tuple[str, Any, Bundle]] = []
     quiet = True
     for c, arg in enabled:
@@ -251,7 +252,7 @@ def slice_steps(
         if c[6] is not None:
             c[7](view, c[6])
         view.arg = None
-        steps.append((c[1], arg, (view.device, view.server, view.directory, view.net)))
+        steps.append((c[2], arg, (view.device, view.server, view.directory, view.net)))
         if not c[8]:
             quiet = False
     return tuple(steps), quiet

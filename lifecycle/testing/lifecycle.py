@@ -87,6 +87,7 @@ class LiveLifecycleMachine(ModelStateMachine):
     """Base class of the machines `lifecycle_machine()` builds."""
 
     cross_check: bool = True
+    defer_actors: bool = True
     _live: LiveWorld | None = None
     _always: tuple[Property, ...] = ()
 
@@ -94,6 +95,7 @@ class LiveLifecycleMachine(ModelStateMachine):
         super().__init__()
         self._by_actor: dict[str, list[LiveStep]] = {}
         self._live_steps: list[LiveStep] = []
+        self._slow: frozenset[str] = frozenset()
 
     # -- bookkeeping
     def _world_live(self) -> LiveWorld:
@@ -163,8 +165,20 @@ class LiveLifecycleMachine(ModelStateMachine):
     def start(self, data: Any) -> None:
         inits = self._init_states
         world = inits[0] if len(inits) == 1 else data.draw(st.sampled_from(inits), label="start")
+        if self.defer_actors and data.draw(st.booleans(), label="defer some actors"):
+            self._slow = frozenset(
+                a for a in ACTORS if data.draw(st.booleans(), label=f"defer {a}")
+            )
         self._world_live().load(world)
         self._enter(world)
+
+    def _may_take(self, actor: str) -> bool:
+        """Actor `actor` has an enabled step and is not deferred behind another."""
+        if actor not in self._by_actor:
+            return False
+        if actor not in self._slow:
+            return True
+        return all(a in self._slow for a in self._by_actor)
 
     @precondition(lambda self: self.state is not None and not self._live_steps)
     @rule()
@@ -230,7 +244,7 @@ def _actor_rule(actor: str) -> Any:
     take.__name__ = actor
     take.__qualname__ = actor
     take.__doc__ = f"A {actor.replace('_', ' ')} step, among those the live machines enable."
-    return precondition(lambda self: actor in self._by_actor)(rule(data=st.data())(take))
+    return precondition(lambda self: self._may_take(actor))(rule(data=st.data())(take))
 
 
 def lifecycle_machine(
@@ -238,6 +252,7 @@ def lifecycle_machine(
     scope: Scope | None = None,
     *,
     cross_check: bool = True,
+    defer_actors: bool = True,
     name: str | None = None,
 ) -> type[LiveLifecycleMachine]:
     """A Hypothesis `RuleBasedStateMachine` subclass driving the live machines of
@@ -253,6 +268,7 @@ def lifecycle_machine(
         "format_step": staticmethod(model.describe_action),
         "stats": RunStats(),
         "cross_check": cross_check,
+        "defer_actors": defer_actors,
         "_live": None,
         "_init_states": tuple(model.init_states()),
         "_always": tuple(p for p in props if p.kind is Kind.ALWAYS),
