@@ -53,12 +53,11 @@ class LifecycleModel(Model):
         self.design = design if design is not None else Design()
         self.scope = scope if scope is not None else Scope()
         self._steps: dict[Bundle, tuple[tuple[_Step, ...], bool]] = {}
-        # Several devices: per slice, its order key and its steps with the next slice's
-        # order key.
-        self._keys: dict[Bundle, tuple[bool, Bundle]] = {}
+        # Several devices: per slice, its steps with the next slice's order key.
         self._move_memo: dict[Bundle, tuple[tuple[str, Any, tuple[bool, Bundle]], ...]] = {}
         self._properties: list[Property] | None = None
         self._initial_set = frozenset(self._initial_bundles)
+        self._initial_phases = frozenset(b[0].phase for b in self._initial_set)
 
     # -------------------------------------------------------------- compiled
     def _local(self, bundle: Bundle) -> tuple[tuple[_Step, ...], bool]:
@@ -110,7 +109,12 @@ class LifecycleModel(Model):
         """Canonical device order: devices that have moved first, then by value. Devices
         are interchangeable (same scope for each), so a world is stored up to their
         order (symmetry reduction)."""
-        return (bundle in self._initial_set, bundle)
+        return (self._is_initial(bundle), bundle)
+
+    def _is_initial(self, bundle: Bundle) -> bool:
+        """``bundle in self._initial_set``, answered without hashing the slice for the
+        slices whose device phase no initial slice has (nearly all of them)."""
+        return bundle[0].phase in self._initial_phases and bundle in self._initial_set
 
     @staticmethod
     def _world(slices: Sequence[Bundle]) -> World:
@@ -135,13 +139,16 @@ class LifecycleModel(Model):
         as one device stuck while the others rest; the verdict is the same because the
         devices are interchangeable.)
         """
+        return self._movers([self._is_initial(b) for b in slices])
+
+    def _movers(self, initial: Sequence[bool]) -> Sequence[int]:
+        """`movers`, given which slices are initial."""
         if self.scope.interleaving == "full":
-            return range(len(slices))
-        initial = self._initial_set
-        for i, b in enumerate(slices):
-            if b not in initial:
+            return range(len(initial))
+        for i, at_rest in enumerate(initial):
+            if not at_rest:
                 return (i,)
-        return range(len(slices))
+        return range(len(initial))
 
     def successors(self, state: World) -> list[tuple[tuple[Any, ...], World]]:
         """The (action, next world) pairs of a world, as a list."""
@@ -161,11 +168,11 @@ class LifecycleModel(Model):
             ]
         # Several devices: replace the moving device's slice and put the devices back in
         # canonical order (`_order`), with each slice's order key computed once.
-        slices = list(zip(devices, servers, dirs, nets, strict=True))
-        keys = [self._key_of(b) for b in slices]
+        order = self._order
+        keys = [order(b) for b in zip(devices, servers, dirs, nets, strict=True)]
         out: list[tuple[tuple[Any, ...], World]] = []
-        for i in self.movers(slices):
-            for trigger, arg, key in self._moves(slices[i]):
+        for i in self._movers([k[0] for k in keys]):
+            for trigger, arg, key in self._moves(keys[i][1]):
                 action = (trigger, i) if arg is None else (trigger, i, arg)
                 ordered = keys.copy()
                 ordered[i] = key
@@ -173,19 +180,12 @@ class LifecycleModel(Model):
                 out.append((action, new(World, zip(*[k[1] for k in ordered], strict=True))))
         return out
 
-    def _key_of(self, bundle: Bundle) -> tuple[bool, Bundle]:
-        """`_order(bundle)`, memoised per slice."""
-        key = self._keys.get(bundle)
-        if key is None:
-            key = self._keys[bundle] = self._order(bundle)
-        return key
-
     def _moves(self, bundle: Bundle) -> tuple[tuple[str, Any, tuple[bool, Bundle]], ...]:
         """The slice's steps with the next slice's order key (memoised per slice)."""
         found = self._move_memo.get(bundle)
         if found is None:
             found = self._move_memo[bundle] = tuple(
-                (trigger, arg, self._key_of(nb)) for trigger, arg, nb in self._local(bundle)[0]
+                (trigger, arg, self._order(nb)) for trigger, arg, nb in self._local(bundle)[0]
             )
         return found
 

@@ -24,9 +24,11 @@ from lifecycle.engine import Model, Property, Trace
 # Inherit the suite's Hypothesis profile (tests/conftest.py loads `ci`: derandomized and
 # database-free, so CI sees the same examples every run; `deep` for nightly runs), with
 # half as many examples again: each example here is a few milliseconds.
+_PROFILE = settings.default
+assert _PROFILE is not None
 FAST = settings(
-    parent=settings.default,
-    max_examples=settings.default.max_examples * 3 // 2,
+    parent=_PROFILE,
+    max_examples=_PROFILE.max_examples * 3 // 2,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

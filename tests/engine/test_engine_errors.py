@@ -186,7 +186,7 @@ def test_raising_predicate(store: str, keep_graph: bool, kind: str) -> None:
 def test_raising_predicate_on_an_initial_state() -> None:
     class Broken(Grid):
         def properties(self) -> list[Property]:
-            return [Property.always("fragile", lambda s: 1 / 0)]
+            return [Property.always("fragile", lambda s: bool(1 / 0))]
 
     with pytest.raises(ModelError) as info:
         check(Broken())

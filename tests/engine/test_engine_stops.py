@@ -110,7 +110,7 @@ def test_bound_validation() -> None:
         {"store": "bloom"},
     ):
         with pytest.raises(ValueError):
-            check(model, **kwargs)  # type: ignore[arg-type]
+            check(model, **kwargs)
 
 
 @pytest.mark.parametrize("store", STORES)
