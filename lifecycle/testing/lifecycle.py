@@ -158,7 +158,12 @@ class LiveLifecycleMachine(ModelStateMachine):
                     self._actions.append(step.action)
                     self._disagree(step, before, after, expected)
         self._actions.append(step.action)
-        parts = [list(world.device), list(world.server), list(world.directory), list(world.net)]
+        parts: list[list[Any]] = [
+            list(world.device),
+            list(world.server),
+            list(world.directory),
+            list(world.net),
+        ]
         for part, value in zip(parts, after, strict=True):
             part[i] = value
         self._enter(World(*(tuple(p) for p in parts)))
