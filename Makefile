@@ -41,7 +41,7 @@ check: setup system-graphviz
 
 ## test: the whole test suite (unit, property, differential, browser)
 test: setup system-graphviz system-browser
-	$(PY) -m pytest -q -n 2
+	PYTHONHASHSEED=0 $(PY) -m pytest -q -n 2
 
 lint: setup
 	$(VENV)/bin/ruff check lifecycle tests benchmarks
