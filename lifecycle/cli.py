@@ -122,21 +122,6 @@ def _status_style(status: str) -> str:
     return {"holds": "green", "violated": "bold red", "unknown": "yellow"}.get(status, "")
 
 
-def describe_scope(scope: Any) -> str:
-    """One line: "1 device, kinds work_access/aad_join/bulk, ..."."""
-    n = scope.devices
-    parts = [
-        f"{n} device{'s' if n != 1 else ''}",
-        f"kinds {'/'.join(scope.kinds)}",
-        f"platforms {'/'.join(scope.platforms)}",
-        f"{scope.reenrollments} re-enrollment{'s' if scope.reenrollments != 1 else ''}",
-        f"at most {scope.max_in_flight} in flight",
-    ]
-    if n > 1:
-        parts.append(f"{scope.interleaving} interleaving")
-    return ", ".join(parts)
-
-
 def _console() -> Any:
     """stdout console; 120 columns when not a terminal (logs, pipes), not rich's 80."""
     from rich.console import Console
@@ -200,6 +185,8 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
         if result.violations
         else "[yellow]incomplete: some properties unknown[/]"
     )
+    from lifecycle.render.report import describe_scope
+
     console.print(f"design [bold]{design.name}[/] at scope {describe_scope(scope)}: {verdict}")
     table = Table(show_header=True, header_style="bold")
     table.add_column("property", no_wrap=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -463,41 +462,11 @@ def matrix_page(rows: list[Any] | None = None) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class MatrixRow:
-    """One preset's matrix result, with the fields of `lifecycle.mdm.matrix` rows."""
-
-    design: str
-    expected: tuple[str, ...]
-    found: dict[str, int]
-    caught: bool
-    states: int
-    seconds: float
-
-
 def matrix_rows(scope: Any) -> list[Any]:
-    """The mutation matrix: `lifecycle.mdm.matrix.run_matrix` when it exists, else the
-    same check done here (each preset at `scope`; the reference must hold every
-    property, each bad preset must violate every property it expects)."""
-    try:
-        from lifecycle.mdm.matrix import run_matrix  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        pass
-    else:
-        return list(run_matrix(scope))
-    from lifecycle.engine import check
-    from lifecycle.mdm import LifecycleModel, presets
+    """The mutation matrix rows (`lifecycle.mdm.matrix.run_matrix`) at `scope`."""
+    from lifecycle.mdm.matrix import run_matrix
 
-    rows: list[Any] = []
-    for name, design in presets().items():
-        result = check(LifecycleModel(design, scope))
-        found = {v.property: len(v.trace) for v in result.violations}
-        expected = tuple(design.expected_violations)
-        caught = result.ok if not expected else all(p in found for p in expected)
-        rows.append(
-            MatrixRow(name, expected, found, caught, result.distinct_states, result.elapsed)
-        )
-    return rows
+    return list(run_matrix(scope))
 
 
 GENERATORS: dict[str, Callable[[], str]] = {
