@@ -433,6 +433,8 @@ class _Search:
                         my_succ.append(ident)
                         if my_actions is not None:
                             my_actions.append(action)
+                # The two model styles below share their body on purpose: a helper
+                # call per successor would cost more than the rest of the loop.
                 elif successors is not None:
                     pairs = successors(state)
                     if type(pairs) is not list:
