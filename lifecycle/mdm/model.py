@@ -16,7 +16,7 @@ lookup plus one tuple rebuild.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from lifecycle.engine import Model, Property, Trace
@@ -32,6 +32,7 @@ from lifecycle.mdm.state import (
     Bundle,
     Msg,
     World,
+    bundles,
     fresh_device,
 )
 
@@ -198,7 +199,7 @@ class LifecycleModel(Model):
         """
         if not trace.states or len(trace.states[0].device) == 1:
             return trace
-        current = list(_slices(trace.states[0]))
+        current = list(bundles(trace.states[0]))
         perm = list(range(len(current)))  # canonical index -> stable index
         states = [self._world(current)]
         actions: list[tuple[Any, ...]] = []
@@ -331,28 +332,3 @@ def describe_arg(trigger: str, arg: Any) -> str:
     if trigger == "SendUnenrollAlert":
         return _BODY["type"] if arg == "type" else _BODY["empty_meta"]
     return repr(arg)
-
-
-def check_model(
-    design: Design | str | None = None, scope: Scope | None = None, **check_args: Any
-) -> Any:
-    """Convenience: build the model and run `lifecycle.engine.check` on it."""
-    from lifecycle.engine import check
-    from lifecycle.mdm.design import load_design
-
-    d = load_design(design) if isinstance(design, str) else design
-    return check(LifecycleModel(d, scope), **check_args)
-
-
-def _slices(world: World) -> Iterator[Bundle]:
-    return zip(world.device, world.server, world.directory, world.net, strict=True)
-
-
-def initial_bundles(model: LifecycleModel) -> Iterable[Bundle]:
-    """The distinct initial device slices of a model."""
-    seen = []
-    for w in model.init_states():
-        for b in zip(w.device, w.server, w.directory, w.net, strict=True):
-            if b not in seen:
-                seen.append(b)
-    return seen

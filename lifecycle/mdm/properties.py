@@ -30,13 +30,13 @@ Each is stated per device and quantified over all devices. Why each is what it i
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from lifecycle.engine import Property
 from lifecycle.mdm.device import UNMANAGED
 from lifecycle.mdm.server import BELIEVES_ENROLLED
-from lifecycle.mdm.state import Bundle, World
+from lifecycle.mdm.state import Bundle, World, bundles
 
 if TYPE_CHECKING:
     from lifecycle.mdm.model import LifecycleModel
@@ -56,10 +56,6 @@ WITNESSES = (
     "wipe_completes",
 )
 PROPERTY_NAMES = (*SAFETY, *WITNESSES, "deadlock")
-
-
-def _bundles(state: World) -> Iterator[Bundle]:
-    return zip(state.device, state.server, state.directory, state.net, strict=True)
 
 
 # ------------------------------------------------------------- per-device checks
@@ -194,7 +190,7 @@ def build_properties(model: LifecycleModel) -> list[Property]:
         if not verdicts(state) & DISAGREES:
             return True
         # Some slice disagrees: it is a violation if that slice is quiet.
-        return all(agrees(b) or not quiet(b) for b in _bundles(state))
+        return all(agrees(b) or not quiet(b) for b in bundles(state))
 
     def waiting(state: World) -> list[Hashable]:
         # Keys name the kind of wait, not the device number: devices are stored in

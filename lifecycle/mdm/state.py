@@ -15,7 +15,7 @@ happen", only set by buggy designs, so it costs no states in the reference desig
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 # A message in flight: (kind, gen, slot, body, origin).
@@ -175,6 +175,6 @@ def fresh_device(platform: str, local_admin: bool) -> Device:
     )
 
 
-def bundles(world: World) -> list[Bundle]:
+def bundles(world: World) -> Iterator[Bundle]:
     """The per-device slices of a world."""
-    return list(zip(world.device, world.server, world.directory, world.net, strict=True))
+    return zip(world.device, world.server, world.directory, world.net, strict=True)

@@ -247,13 +247,3 @@ class Table:
             if r.trigger == trigger:
                 return r
         raise KeyError(trigger)
-
-    def transitions_dicts(self) -> list[dict[str, Any]]:
-        """The rows as `transitions` dicts (``trigger``, ``source``, ``dest``), with
-        ``dest`` None for internal transitions; conditions and callbacks are bound by
-        the live interpreter because they need the view."""
-        out = []
-        for r in self.rows:
-            source: Any = "*" if ANY in r.source else list(r.source)
-            out.append({"trigger": r.trigger, "source": source, "dest": r.dest})
-        return out

@@ -146,13 +146,6 @@ def fire(view: View, r: Row, arg: Any) -> None:
     view.arg = None
 
 
-def apply_bundle(model: LifecycleModel, bundle: Bundle, r: Row, arg: Any, index: int = 0) -> Bundle:
-    """The device slice after row `r` fires with `arg`."""
-    view = view_of_bundle(model, bundle, index)
-    fire(view, r, arg)
-    return view.bundle()
-
-
 def apply_row(
     model: LifecycleModel, state: World, index: int, r: Row | str, arg: Any = None
 ) -> World:
@@ -211,7 +204,7 @@ def slice_steps(
 ) -> tuple[tuple[tuple[str, Any, Bundle], ...], bool]:
     """The compiled interpreter: the enabled ``(trigger, arg, next slice)`` of one device
     slice, in table order (the rows and arguments of `enabled_rows_of_bundle`, each
-    fired as `apply_bundle` fires it), and whether the slice is quiet (only stimulus
+    fired as `fire` fires it), and whether the slice is quiet (only stimulus
     rows are enabled)."""
     dev, srv, dirc, net = bundle
     view = View(dev, srv, dirc, net, model.design, model.scope)

@@ -17,6 +17,17 @@ class GraphvizMissing(RuntimeError):
     """Graphviz `dot` is not installed."""
 
 
+# The look of a machine-state box, shared by the machine and reachable-graph drawings.
+STATE_NODE: dict[str, str | int | float | bool] = {
+    "shape": "box",
+    "style": "rounded,filled",
+    "fillcolor": "#e3f2fd",
+    "color": "#1565c0",
+    "fontname": "Helvetica",
+    "fontsize": 11,
+}
+
+
 def quote(text: str) -> str:
     """A DOT double-quoted string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lifecycle.render.dot import attrs, html, node_id, quote
+from lifecycle.render.dot import STATE_NODE, attrs, html, node_id, quote
 
 UNENROLL_COLOUR = "#c62828"
 NORMAL_COLOUR = "#37474f"
@@ -230,19 +230,7 @@ def machine_dot(view: MachineView) -> str:
             }
         )
         + ";",
-        "  node "
-        + attrs(
-            {
-                "shape": "box",
-                "style": "rounded,filled",
-                "fillcolor": "#e3f2fd",
-                "color": "#1565c0",
-                "fontname": "Helvetica",
-                "fontsize": 11,
-                "margin": "0.08,0.04",
-            }
-        )
-        + ";",
+        "  node " + attrs({**STATE_NODE, "margin": "0.08,0.04"}) + ";",
         "  edge " + attrs({"fontname": "Helvetica", "fontsize": 9, "arrowsize": 0.7}) + ";",
     ]
     boxes = groups(view)

@@ -23,7 +23,7 @@ from typing import Any
 import networkx as nx
 
 from lifecycle.engine import action_name
-from lifecycle.render.dot import attrs, html, quote
+from lifecycle.render.dot import STATE_NODE, attrs, html, quote
 
 RED_FILL, RED_LINE = "#ffcdd2", "#c62828"
 PALETTE = (
@@ -239,18 +239,7 @@ def quotient_dot(
             }
         )
         + ";",
-        "  node "
-        + attrs(
-            {
-                "shape": "box",
-                "style": "rounded,filled",
-                "fillcolor": "#e3f2fd",
-                "color": "#1565c0",
-                "fontname": "Helvetica",
-                "fontsize": 11,
-            }
-        )
-        + ";",
+        "  node " + attrs(STATE_NODE) + ";",
         "  edge "
         + attrs({"fontname": "Helvetica", "fontsize": 9, "color": "#546e7a", "arrowsize": 0.7})
         + ";",

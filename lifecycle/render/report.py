@@ -317,10 +317,7 @@ def _chart_model(model: Any) -> Any:
 def write_report(out_dir: Path, design: Any, scope: Any, model: Any, result: Any) -> Path:
     """Write `out_dir/report.html` and return its path."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / REPORT_NAME
-    path.write_text(build_html(report_data(design, scope, model, result)), encoding="utf-8")
-    return path
+    return write_html(out_dir / REPORT_NAME, report_data(design, scope, model, result))
 
 
 def write_html(path: Path, data: ReportData) -> Path:
