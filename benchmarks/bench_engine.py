@@ -19,10 +19,16 @@ Per configuration:
   "vs hash" divides the check's CPU time by that bare pass plus one `hash()` of every
   successor: the least any explicit-state checker must do (TLC fingerprints each too).
 
+  "vs plain" divides it by a least breadth-first search over the same model in the
+  same process (`plain_bfs`): what the engine costs beyond any BFS.
+
 Models: `IntGrid` (synthetic, trivial successors: int states, two moves, no
-properties), `CounterGrid` (tuple states, an invariant and a witness) and `TwoPhase`
-(Lamport's TwoPhase commit, 6^N + 4^N + 2^N states: 1,745,408 for N = 8).
-Results go to benchmarks/results/engine.json.
+properties), `CounterGrid` (tuple states, an invariant and a witness), `TwoPhase`
+(Lamport's TwoPhase commit, 6^N + 4^N + 2^N states: 1,745,408 for N = 8) and
+`PaxosCommit` (PaxosCommit.tla's configuration: 1,321,761 states, TLC's count, which
+the verdicts check; the engine issue gives TLC 190 s on one worker of this machine and
+100 s on two, and a plain Python BFS 107 s). Results go to
+benchmarks/results/engine.json (engine-<filter>.json with --only).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import gc
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -41,11 +48,21 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.engine import Model
-from lifecycle.engine.examples import CounterGrid, FastCounterGrid, FastTwoPhase, TwoPhase
+from lifecycle.engine.examples import (
+    CounterGrid,
+    FastCounterGrid,
+    FastPaxosCommit,
+    FastTwoPhase,
+    PaxosCommit,
+    TwoPhase,
+)
 from lifecycle.engine.search import _Search
 
 RESULTS = Path(__file__).resolve().parent / "results" / "engine.json"
 TARGETS = {"states_per_s": 150_000, "ratio": 1.1, "fp_bytes_per_state": 120}
+#: TLC's distinct states for PaxosCommit.cfg, and the issue's reference times (s).
+PAXOS_TLC_STATES = 1_321_761
+PAXOS_REFERENCE_S = {"TLC, 1 worker": 190.0, "TLC, 2 workers": 100.0, "plain Python BFS": 107.0}
 
 
 class IntGrid(Model):
@@ -96,6 +113,8 @@ def build(name: str, size: int, path: str) -> Any:
         return (FastCounterGrid if fast else CounterGrid)(size, 2)
     if name == "TwoPhase":
         return (FastTwoPhase if fast else TwoPhase)(size)
+    if name == "PaxosCommit":
+        return (FastPaxosCommit if fast else PaxosCommit)(size)
     raise ValueError(name)
 
 
@@ -184,6 +203,45 @@ def hashed_pass(model: Any, states: list[Any], path: str) -> float:
     return time.process_time() - cpu
 
 
+def plain_bfs(model: Any, path: str, fingerprint: bool) -> tuple[int, float]:
+    """(distinct states, CPU seconds) of the least breadth-first search over the model:
+    a set of fingerprints or a dict of states to parents, and a frontier list. No
+    coverage, properties, deadlock check, bounds or progress. The check's CPU time over
+    this one is the price of everything the engine does beyond any BFS."""
+    collecting = gc.isenabled()
+    gc.disable()  # as the engine does
+    cpu = time.process_time()
+    frontier = list(model.init_states())
+    if fingerprint:
+        hashes = {hash(s) for s in frontier}
+    else:
+        parents: dict[Any, Any] = dict.fromkeys(frontier)
+    successors = getattr(model, "successors", None) if path == "successors" else None
+    actions, next_state = model.actions, model.next_state
+    while frontier:
+        level: list[Any] = []
+        for state in frontier:
+            if successors is not None:
+                nexts = [n for _, n in successors(state)]
+            else:
+                nexts = [n for a in actions(state) if (n := next_state(state, a)) is not None]
+            for nxt in nexts:
+                if fingerprint:
+                    key = hash(nxt)
+                    if key not in hashes:
+                        hashes.add(key)
+                        level.append(nxt)
+                elif nxt not in parents:
+                    parents[nxt] = state
+                    level.append(nxt)
+        frontier = level
+    cpu = time.process_time() - cpu
+    distinct = len(hashes) if fingerprint else len(parents)
+    if collecting:
+        gc.enable()
+    return distinct, cpu
+
+
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     model = build(spec["model"], spec["size"], spec["path"])
     gc.collect()
@@ -225,6 +283,13 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         out["ratio_cpu"] = cpu / out["bare_cpu_s"]
         out["hashed_cpu_s"] = hashed_pass(model, states, spec["path"])
         out["ratio_hashed_cpu"] = cpu / out["hashed_cpu_s"]
+        del states
+        gc.collect()
+        distinct, out["plain_bfs_cpu_s"] = plain_bfs(
+            model, spec["path"], spec["store"] == "fingerprint"
+        )
+        assert distinct == out["distinct"], (distinct, out["distinct"])
+        out["ratio_plain_bfs_cpu"] = cpu / out["plain_bfs_cpu_s"]
     return out
 
 
@@ -242,6 +307,19 @@ def configurations(quick: bool) -> list[dict[str, Any]]:
     for path in ("actions", "successors"):
         configs.append(
             {"model": "CounterGrid", "size": grid, "path": path, "store": "exact", "graph": False}
+        )
+    # PaxosCommit, the issue's reference protocol: the literal transcription (protocol
+    # path) and the fast path, both with the fingerprint store (the exact store holds
+    # 1.3M frozensets of messages: 1.7 GB).
+    for path in ("actions", "successors"):
+        configs.append(
+            {
+                "model": "PaxosCommit",
+                "size": 1 if quick else 2,
+                "path": path,
+                "store": "fingerprint",
+                "graph": False,
+            }
         )
     # Graph mode (kept for always_recoverable properties, as the MDM model uses).
     configs.append(
@@ -267,7 +345,7 @@ def run_config(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def label(r: dict[str, Any]) -> str:
-    size = f"N={r['size']}" if r["model"] == "TwoPhase" else f"n={r['size']}"
+    size = f"N={r['size']}" if r["model"] in ("TwoPhase", "PaxosCommit") else f"n={r['size']}"
     graph = " +graph" if r["graph"] else ""
     return f"{r['model']}({size}) {r['path']}{graph}"
 
@@ -276,7 +354,7 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     head = (
         f"{'configuration':36} {'store':11} {'distinct':>10} {'wall s':>7} {'states/s':>9} "
         f"{'/cpu-s':>9} {'peak MiB':>8} {'store B/st':>10} {'ratio':>6} {'(cpu)':>6} "
-        f"{'vs hash':>7}"
+        f"{'vs hash':>7} {'vs plain':>8}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -285,7 +363,8 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
             f"{r['states_per_s']:>9,.0f} {r['states_per_cpu_s']:>9,.0f} "
             f"{r['peak_rss_mib']:>8.0f} {r['store_bytes_per_state']:>10.1f} "
             f"{r.get('ratio_wall', float('nan')):>6.2f} {r.get('ratio_cpu', float('nan')):>6.2f} "
-            f"{r.get('ratio_hashed_cpu', float('nan')):>7.2f}"
+            f"{r.get('ratio_hashed_cpu', float('nan')):>7.2f} "
+            f"{r.get('ratio_plain_bfs_cpu', float('nan')):>8.2f}"
         )
     return "\n".join(lines)
 
@@ -306,6 +385,16 @@ def verdicts(rows: Sequence[dict[str, Any]]) -> list[str]:
                 f"overhead ratio {label(r)} {r['store']}: {r['ratio_wall']:.2f} wall, "
                 f"{r['ratio_cpu']:.2f} cpu (target <= {TARGETS['ratio']}): "
                 f"{'met' if met else 'NOT met'}"
+            )
+    for r in rows:
+        if r["model"] == "PaxosCommit" and r["size"] == 2:
+            match = "matches" if r["distinct"] == PAXOS_TLC_STATES else "DOES NOT match"
+            others = ", ".join(f"{k} {v:.0f} s" for k, v in PAXOS_REFERENCE_S.items())
+            out.append(
+                f"PaxosCommit {r['path']}: {r['distinct']:,} states ({match} TLC's "
+                f"{PAXOS_TLC_STATES:,}) in {r['wall_s']:.1f} s; {others}; "
+                f"plain BFS over this model here {r.get('plain_bfs_cpu_s', float('nan')):.1f} "
+                "CPU s"
             )
     for r in rows:
         if r["store"] == "fingerprint" and r["distinct"] >= 1_000_000:
@@ -342,8 +431,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for line in verdicts(rows):
         print(line)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    results = RESULTS
+    if args.only:
+        results = RESULTS.with_name(f"engine-{re.sub(r'[^A-Za-z0-9]+', '-', args.only)}.json")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(
         json.dumps(
             {
                 "python": platform.python_version(),
@@ -357,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             indent=2,
         )
     )
-    print(f"\nwritten {RESULTS}")
+    print(f"\nwritten {results}")
     return 0
 
 

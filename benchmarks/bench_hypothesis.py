@@ -1,6 +1,6 @@
 """How fast does Hypothesis catch each known-bad preset?
 
-    .venv/bin/python -m benchmarks.bench_hypothesis [--seeds 20] [--max-examples 300]
+    .venv/bin/python -m benchmarks.bench_hypothesis [--seeds 20] [--max-examples 300] [--steps 25]
 
 For each preset with expected violations: over N seeds, the median number of examples
 and the median seconds until the live-machine state machine first fails (generation
@@ -21,13 +21,16 @@ from lifecycle.mdm import Scope, presets
 from lifecycle.testing import find_failure, lifecycle_machine, load_profile
 
 
-def measure(name: str, seeds: int, max_examples: int) -> tuple[list[int], list[float], int]:
+def measure(
+    name: str, seeds: int, max_examples: int, steps: int
+) -> tuple[list[int], list[float], int]:
     design = presets()[name]
     examples: list[int] = []
     seconds: list[float] = []
     misses = 0
     run = settings(
         max_examples=max_examples,
+        stateful_step_count=steps,
         derandomize=False,
         database=None,
         phases=(Phase.generate,),
@@ -50,16 +53,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--max-examples", type=int, default=300)
+    parser.add_argument(
+        "--steps", type=int, default=25, help="stateful_step_count (the ci test uses 25)"
+    )
     parser.add_argument("presets", nargs="*", help="presets to measure (default: all bad ones)")
     args = parser.parse_args(argv)
     load_profile("ci")
     names = args.presets or sorted(n for n, d in presets().items() if d.expected_violations)
     print(
         f"{'preset':34} {'expected':28} {'median examples':>15} {'median s':>9} "
-        f"{'missed':>8}   (seeds={args.seeds}, max_examples={args.max_examples})"
+        f"{'missed':>8}   (seeds={args.seeds}, max_examples={args.max_examples}, "
+        f"steps={args.steps})"
     )
     for name in names:
-        examples, seconds, misses = measure(name, args.seeds, args.max_examples)
+        examples, seconds, misses = measure(name, args.seeds, args.max_examples, args.steps)
         med_ex = f"{statistics.median(examples):.0f}" if examples else "-"
         med_s = f"{statistics.median(seconds):.2f}" if seconds else "-"
         expected = ",".join(presets()[name].expected_violations)

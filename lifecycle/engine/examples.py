@@ -8,6 +8,10 @@ and benchmarks, and as the demo of `lifecycle check` before a domain model exist
 - `TwoPhase(rms=3)`: the two-phase commit protocol with a transaction manager, a
   transcription of Lamport's `TwoPhase.tla`. `6**N + 4**N + 2**N` states for `N`
   resource managers (288 for 3, 1,568 for 4, 1,745,408 for 8), depth `3 * N + 2`.
+- `PaxosCommit(rms=2, acceptors=3, ballots=2)`: Gray and Lamport's Paxos Commit, a
+  transcription of PaxosCommit.tla. No closed form: its configuration's 1,321,761
+  states are TLC's count, and the one-RM configuration's 1,461 states and 5,136 edges
+  are too. It is the protocol the engine benchmark compares with TLC.
 
 Each model has two ways of stating its transitions, which the checker treats alike:
 `actions`/`next_state` (the protocol) and a `successors()` fast path. The plain classes
@@ -37,7 +41,10 @@ __all__ = [
     "WORKING",
     "CounterGrid",
     "FastCounterGrid",
+    "FastPaxosCommit",
     "FastTwoPhase",
+    "PaxosCommit",
+    "PaxosCommitState",
     "TwoPhase",
     "TwoPhaseState",
     "example_models",
@@ -364,10 +371,389 @@ class FastTwoPhase(TwoPhase):
         return out
 
 
+# -------------------------------------------------------------------- PaxosCommit
+class PaxosCommitState(NamedTuple):
+    """A state of `PaxosCommit`: the variables of PaxosCommit.tla.
+
+    `rm_state[rm]` is resource manager rm's state; `a_state[ins][acc]` is acceptor acc's
+    `(mbal, bal, val)` in Paxos instance `ins` (one instance per RM); `msgs` is every
+    message ever sent, each a tuple led by its type:
+
+    - `("phase1a", ins, bal)`
+    - `("phase1b", ins, mbal, bal, val, acc)`
+    - `("phase2a", ins, bal, val)`
+    - `("phase2b", ins, bal, val, acc)`
+    - `("Commit",)` and `("Abort",)`
+    """
+
+    rm_state: tuple[str, ...]
+    a_state: tuple[tuple[tuple[int, int, str], ...], ...]
+    msgs: frozenset[tuple[Any, ...]]
+
+
+NONE = "none"
+_PHASE1A, _PHASE1B, _PHASE2A, _PHASE2B = "phase1a", "phase1b", "phase2a", "phase2b"
+
+
+class PaxosCommit(Model):
+    """Gray and Lamport's Paxos Commit, a transcription of PaxosCommit.tla (tlaplus/Examples).
+
+    With its bundled configuration (`rms=2`, three acceptors with majorities
+    `{a1,a2}`, `{a1,a3}`, `{a2,a3}`, ballots `{0, 1}`) TLC finds 1,321,761 distinct
+    states: that count, not a closed form, is this model's check, which the engine
+    benchmark compares against. It is the protocol the engine issue measures TLC on
+    (190 s on one worker of this machine, 100 s on two).
+
+    Actions, with the parameters the TLA+ existential quantifiers choose:
+
+    - `("RMPrepare", rm)`, `("RMChooseToAbort", rm)`, `("RMRcvCommitMsg", rm)`,
+      `("RMRcvAbortMsg", rm)`;
+    - `("Phase1a", bal, rm)` and `("Phase2a", bal, rm, majority)` for `bal` in
+      `ballots \\ {0}`;
+    - `("Decide", "Commit")` and `("Decide", "Abort")`, the two disjuncts of `Decide`;
+    - `("Phase1b", acc, m)` and `("Phase2b", acc, m)` for each phase 1a (2a) message m.
+
+    As in the spec, sending a message already sent leaves the state unchanged: the
+    leader can always resend a phase 1a message, so the model never deadlocks.
+
+    Properties: `always` "consistent" (TCConsistent: no RM committed while another
+    aborted); `sometimes` "committed" and "aborted".
+    """
+
+    def __init__(self, rms: int = 2, acceptors: int = 3, ballots: int = 2) -> None:
+        if rms < 1 or acceptors < 1 or ballots < 1:
+            raise ValueError("PaxosCommit needs rms, acceptors and ballots >= 1")
+        self.rms = rms
+        self.acceptors = acceptors
+        self.ballots = ballots
+        self._rm_range = range(rms)
+        self._acc_range = range(acceptors)
+        self._ballot_range = range(ballots)
+        # Every set of more than half of the acceptors is a majority; for three
+        # acceptors, the three pairs of the bundled configuration.
+        quorum = self._quorum = acceptors // 2 + 1
+        self.majorities: list[tuple[int, ...]] = [
+            ms for ms in _subsets(acceptors) if len(ms) == quorum
+        ]
+        self._prepare = [(_PHASE2A, rm, 0, PREPARED) for rm in self._rm_range]
+        self._abort = [(_PHASE2A, rm, 0, ABORTED) for rm in self._rm_range]
+        self._static: list[tuple[Any, ...]] = []
+        for rm in self._rm_range:
+            for name in ("RMPrepare", "RMChooseToAbort", "RMRcvCommitMsg", "RMRcvAbortMsg"):
+                self._static.append((name, rm))
+        for bal in range(1, ballots):
+            for rm in self._rm_range:
+                self._static.append(("Phase1a", bal, rm))
+                self._static.extend(("Phase2a", bal, rm, ms) for ms in self.majorities)
+        self._static += [("Decide", "Commit"), ("Decide", "Abort")]
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(rms={self.rms}, acceptors={self.acceptors}, "
+            f"ballots={self.ballots})"
+        )
+
+    def init_states(self) -> list[PaxosCommitState]:
+        acceptor = (0, -1, NONE)
+        a_state = tuple((acceptor,) * self.acceptors for _ in self._rm_range)
+        return [PaxosCommitState((WORKING,) * self.rms, a_state, frozenset())]
+
+    def action_names(self) -> list[str]:
+        return sorted({a[0] for a in self._static} | {"Phase1b", "Phase2b"})
+
+    def actions(self, state: PaxosCommitState) -> list[tuple[Any, ...]]:
+        acts = list(self._static)
+        for m in state.msgs:
+            if m[0] == _PHASE1A:
+                acts.extend(("Phase1b", acc, m) for acc in self._acc_range)
+            elif m[0] == _PHASE2A:
+                acts.extend(("Phase2b", acc, m) for acc in self._acc_range)
+        return acts
+
+    def next_state(
+        self, state: PaxosCommitState, action: tuple[Any, ...]
+    ) -> PaxosCommitState | None:
+        rm_state, a_state, msgs = state
+        name = action[0]
+        if name == "RMPrepare" or name == "RMChooseToAbort":
+            rm = action[1]
+            if rm_state[rm] != WORKING:
+                return None
+            if name == "RMPrepare":
+                return PaxosCommitState(
+                    _set(rm_state, rm, PREPARED), a_state, msgs | {self._prepare[rm]}
+                )
+            return PaxosCommitState(_set(rm_state, rm, ABORTED), a_state, msgs | {self._abort[rm]})
+        if name == "RMRcvCommitMsg":
+            if _COMMIT_MSG not in msgs:
+                return None
+            return PaxosCommitState(_set(rm_state, action[1], COMMITTED), a_state, msgs)
+        if name == "RMRcvAbortMsg":
+            if _ABORT_MSG not in msgs:
+                return None
+            return PaxosCommitState(_set(rm_state, action[1], ABORTED), a_state, msgs)
+        if name == "Phase1a":
+            _, bal, rm = action
+            return PaxosCommitState(rm_state, a_state, msgs | {(_PHASE1A, rm, bal)})
+        if name == "Phase2a":
+            _, bal, rm, majority = action
+            if any(m[0] == _PHASE2A and m[1] == rm and m[2] == bal for m in msgs):
+                return None
+            mset = [
+                m
+                for m in msgs
+                if m[0] == _PHASE1B and m[1] == rm and m[2] == bal and m[5] in majority
+            ]
+            if len({m[5] for m in mset}) < len(majority):
+                return None
+            return PaxosCommitState(
+                rm_state, a_state, msgs | {(_PHASE2A, rm, bal, _phase2a_value(mset))}
+            )
+        if name == "Decide":
+            if action[1] == "Commit":
+                if all(self._decided(msgs, rm, PREPARED) for rm in self._rm_range):
+                    return PaxosCommitState(rm_state, a_state, msgs | {_COMMIT_MSG})
+                return None
+            if any(self._decided(msgs, rm, ABORTED) for rm in self._rm_range):
+                return PaxosCommitState(rm_state, a_state, msgs | {_ABORT_MSG})
+            return None
+        if name == "Phase1b":
+            _, acc, m = action
+            _, ins, bal = m
+            mbal, abal, aval = a_state[ins][acc]
+            if m not in msgs or mbal >= bal:
+                return None
+            return PaxosCommitState(
+                rm_state,
+                _set_acceptor(a_state, ins, acc, (bal, abal, aval)),
+                msgs | {(_PHASE1B, ins, bal, abal, aval, acc)},
+            )
+        if name == "Phase2b":
+            _, acc, m = action
+            _, ins, bal, val = m
+            if m not in msgs or a_state[ins][acc][0] > bal:
+                return None
+            return PaxosCommitState(
+                rm_state,
+                _set_acceptor(a_state, ins, acc, (bal, bal, val)),
+                msgs | {(_PHASE2B, ins, bal, val, acc)},
+            )
+        raise ValueError(f"unknown action {action!r}")
+
+    def _decided(self, msgs: frozenset[tuple[Any, ...]], rm: int, val: str) -> bool:
+        """Instance rm chose val: a majority sent phase 2b messages for it in one ballot."""
+        return any(
+            all((_PHASE2B, rm, bal, val, acc) in msgs for acc in majority)
+            for bal in self._ballot_range
+            for majority in self.majorities
+        )
+
+    def properties(self) -> list[Property]:
+        return [
+            Property.always("consistent", _paxos_consistent),
+            Property.sometimes("committed", lambda s: COMMITTED in s.rm_state),
+            Property.sometimes("aborted", lambda s: ABORTED in s.rm_state),
+        ]
+
+
+def _subsets(n: int) -> list[tuple[int, ...]]:
+    return [tuple(i for i in range(n) if bits >> i & 1) for bits in range(1, 1 << n)]
+
+
+def _phase2a_value(mset: list[tuple[Any, ...]]) -> str:
+    """The value a leader proposes from phase 1b messages: the value voted in the
+    highest ballot reported, or "aborted" when no acceptor has voted (maxbal = -1).
+    Acceptors vote for at most one value per instance and ballot, so the choice among
+    messages reporting that ballot (TLA+'s CHOOSE) does not matter."""
+    maxbal = max(m[3] for m in mset)
+    if maxbal == -1:
+        return ABORTED
+    return min(m[4] for m in mset if m[3] == maxbal)
+
+
+def _set_acceptor(
+    a_state: tuple[tuple[tuple[int, int, str], ...], ...],
+    ins: int,
+    acc: int,
+    value: tuple[int, int, str],
+) -> tuple[tuple[tuple[int, int, str], ...], ...]:
+    row = a_state[ins]
+    return (*a_state[:ins], (*row[:acc], value, *row[acc + 1 :]), *a_state[ins + 1 :])
+
+
+def _paxos_consistent(state: PaxosCommitState) -> bool:
+    rm_state = state.rm_state
+    return not (COMMITTED in rm_state and ABORTED in rm_state)
+
+
+class FastPaxosCommit(PaxosCommit):
+    """`PaxosCommit` with the `successors()` fast path, the one the benchmark times.
+
+    Same states and actions as the protocol path (a test compares them state by state),
+    computed the way a model written for speed would: one pass over the messages sorts
+    them by type and tallies the phase 2b votes, each message's singleton set is built
+    once, and states are made with `tuple.__new__` rather than the NamedTuple's
+    Python-level constructor.
+    """
+
+    def __init__(self, rms: int = 2, acceptors: int = 3, ballots: int = 2) -> None:
+        super().__init__(rms, acceptors, ballots)
+        self._singletons: dict[tuple[Any, ...], frozenset[tuple[Any, ...]]] = {}
+
+    def _send(self, message: tuple[Any, ...]) -> frozenset[tuple[Any, ...]]:
+        """The singleton set of a message, built once (`msgs | {m}` would build it per
+        successor)."""
+        single = self._singletons.get(message)
+        if single is None:
+            single = self._singletons[message] = frozenset((message,))
+        return single
+
+    def successors(self, state: PaxosCommitState) -> list[tuple[tuple[Any, ...], PaxosCommitState]]:
+        rm_state, a_state, msgs = state
+        new = tuple.__new__
+        cls = PaxosCommitState
+        send = self._singletons.get
+        out: list[tuple[tuple[Any, ...], PaxosCommitState]] = []
+        add = out.append
+        phase1a: list[tuple[Any, ...]] = []
+        phase2a: list[tuple[Any, ...]] = []
+        proposed: set[tuple[int, int]] = set()  # (ins, bal) with a phase 2a message
+        promises: dict[tuple[int, int], list[tuple[Any, ...]]] = {}  # (ins, mbal) -> 1b
+        votes: dict[tuple[int, int, str], set[int]] = {}  # (ins, bal, val) -> acceptors
+        commit = abort = False
+        for m in msgs:
+            kind = m[0]
+            if kind == _PHASE2B:
+                key3 = (m[1], m[2], m[3])
+                if key3 in votes:
+                    votes[key3].add(m[4])
+                else:
+                    votes[key3] = {m[4]}
+            elif kind == _PHASE1B:
+                key = (m[1], m[2])
+                if key in promises:
+                    promises[key].append(m)
+                else:
+                    promises[key] = [m]
+            elif kind == _PHASE2A:
+                phase2a.append(m)
+                proposed.add((m[1], m[2]))
+            elif kind == _PHASE1A:
+                phase1a.append(m)
+            elif m is _COMMIT_MSG or m == _COMMIT_MSG:
+                commit = True
+            else:
+                abort = True
+        for rm in self._rm_range:
+            if rm_state[rm] == WORKING:
+                single = send(self._prepare[rm]) or self._send(self._prepare[rm])
+                add(
+                    (
+                        ("RMPrepare", rm),
+                        new(cls, (_set(rm_state, rm, PREPARED), a_state, msgs | single)),
+                    )
+                )
+                single = send(self._abort[rm]) or self._send(self._abort[rm])
+                add(
+                    (
+                        ("RMChooseToAbort", rm),
+                        new(cls, (_set(rm_state, rm, ABORTED), a_state, msgs | single)),
+                    )
+                )
+            if commit:
+                add(
+                    (
+                        ("RMRcvCommitMsg", rm),
+                        new(cls, (_set(rm_state, rm, COMMITTED), a_state, msgs)),
+                    )
+                )
+            if abort:
+                add((("RMRcvAbortMsg", rm), new(cls, (_set(rm_state, rm, ABORTED), a_state, msgs))))
+        for bal in range(1, self.ballots):
+            for rm in self._rm_range:
+                message: tuple[Any, ...] = (_PHASE1A, rm, bal)
+                single = send(message) or self._send(message)
+                add((("Phase1a", bal, rm), new(cls, (rm_state, a_state, msgs | single))))
+                if (rm, bal) in proposed:
+                    continue
+                promised = promises.get((rm, bal))
+                if promised is None:
+                    continue
+                for majority in self.majorities:
+                    mset = [m for m in promised if m[5] in majority]
+                    if len({m[5] for m in mset}) < len(majority):
+                        continue
+                    message = (_PHASE2A, rm, bal, _phase2a_value(mset))
+                    single = send(message) or self._send(message)
+                    add(
+                        (
+                            ("Phase2a", bal, rm, majority),
+                            new(cls, (rm_state, a_state, msgs | single)),
+                        )
+                    )
+        if votes:
+            # Instance ins chose val when a majority voted for it in one ballot. The
+            # majorities are every set of `quorum` acceptors, so that is: some ballot
+            # has at least `quorum` votes.
+            quorum = self._quorum
+            chosen = {
+                (ins, val) for (ins, _, val), voters in votes.items() if len(voters) >= quorum
+            }
+            if all((rm, PREPARED) in chosen for rm in self._rm_range):
+                single = send(_COMMIT_MSG) or self._send(_COMMIT_MSG)
+                add((("Decide", "Commit"), new(cls, (rm_state, a_state, msgs | single))))
+            if any((rm, ABORTED) in chosen for rm in self._rm_range):
+                single = send(_ABORT_MSG) or self._send(_ABORT_MSG)
+                add((("Decide", "Abort"), new(cls, (rm_state, a_state, msgs | single))))
+        for m in phase1a:
+            _, ins, bal = m
+            row = a_state[ins]
+            for acc in self._acc_range:
+                mbal, abal, aval = row[acc]
+                if mbal < bal:
+                    message = (_PHASE1B, ins, bal, abal, aval, acc)
+                    single = send(message) or self._send(message)
+                    add(
+                        (
+                            ("Phase1b", acc, m),
+                            new(
+                                cls,
+                                (
+                                    rm_state,
+                                    _set_acceptor(a_state, ins, acc, (bal, abal, aval)),
+                                    msgs | single,
+                                ),
+                            ),
+                        )
+                    )
+        for m in phase2a:
+            _, ins, bal, val = m
+            row = a_state[ins]
+            for acc in self._acc_range:
+                if row[acc][0] <= bal:
+                    message = (_PHASE2B, ins, bal, val, acc)
+                    single = send(message) or self._send(message)
+                    add(
+                        (
+                            ("Phase2b", acc, m),
+                            new(
+                                cls,
+                                (
+                                    rm_state,
+                                    _set_acceptor(a_state, ins, acc, (bal, bal, val)),
+                                    msgs | single,
+                                ),
+                            ),
+                        )
+                    )
+        return out
+
+
 def example_models() -> dict[str, type[Model]]:
     """The bundled example classes by name, for a CLI: each takes its size as the first
     constructor argument."""
     return {
         "counter-grid": CounterGrid,
         "two-phase": TwoPhase,
+        "paxos-commit": PaxosCommit,
     }

@@ -11,6 +11,14 @@ devices, two re-enrollments each, long runs) are explored.
   `network_delivery`, `network_loss`, `device`, `server`, `aad`. Hypothesis' swarm
   testing switches whole actors off per run (no loss, no admin), and a shrunk example
   reads as who did what.
+- Per run, Hypothesis also draws a schedule: a slow network (messages wait until the
+  device has nothing else to do: late deliveries, stale messages), whether the network
+  loses messages at all, and, in three runs out of four, a focus: one of the actors
+  that start unenrollments (user, admin, Azure AD). The other two are then quiet:
+  they move only when nobody else can.
+  A bug that needs one unenroll to run to its end while the others keep still (an
+  admin's remote unenroll of an Azure AD joined desktop, whose user could remove the
+  association at every step) is then one draw away instead of a long streak of luck.
 - Every `always` property of the model is an invariant; a non-terminal world with no
   enabled trigger fails as a deadlock; `no_deadlock` (always_recoverable) is checked
   on the last world of each run, per device, by exploring what the device can still
@@ -62,6 +70,8 @@ _AGAIN = ("dormant", "wiped")
 DEVICE_LOCAL = frozenset({"enroll", "re_enroll", "device", "aad"})
 #: The actors deferred in a slow-network run.
 SLOW_NETWORK = frozenset({"network_delivery", "network_loss"})
+#: The actors that start unenrollments; a run may focus on one (see `start`).
+QUIETABLE = ("user", "admin", "aad")
 
 
 def category(step: LiveStep, phase: str) -> str:
@@ -102,6 +112,8 @@ class LiveLifecycleMachine(ModelStateMachine):
         self._by_actor: dict[str, list[LiveStep]] = {}
         self._live_steps: list[LiveStep] = []
         self._slow: frozenset[str] = frozenset()
+        self._quiet: frozenset[str] = frozenset()
+        self._loud_steps: list[LiveStep] = []
 
     # -- bookkeeping
     def _world_live(self) -> LiveWorld:
@@ -133,6 +145,12 @@ class LiveLifecycleMachine(ModelStateMachine):
         for group in by_actor.values():
             group.sort(key=lambda s: self.format_step(s.action))
         self._by_actor = by_actor
+        quiet = self._quiet
+        self._loud_steps = (
+            [s for a, group in by_actor.items() if a not in quiet for s in group]
+            if quiet
+            else steps
+        )
 
     def _fire(self, step: LiveStep) -> None:
         """Fire `step` on the live machines. The live machines are a function of the
@@ -187,6 +205,17 @@ class LiveLifecycleMachine(ModelStateMachine):
             path=trace,
         )
 
+    def _begin(self, state: Any) -> None:
+        self._world_live().load(state)
+        self._enter(state)
+
+    def _take_action(self, action: Any) -> bool:
+        for step in self._live_steps:
+            if step.action == action:
+                self._fire(step)
+                return True
+        return False
+
     def _pick(self, data: Any, actor: str) -> LiveStep:
         steps = self._by_actor[actor]
         if len(steps) == 1:
@@ -199,19 +228,30 @@ class LiveLifecycleMachine(ModelStateMachine):
     def start(self, data: Any) -> None:
         inits = self._init_states
         world = inits[0] if len(inits) == 1 else data.draw(st.sampled_from(inits), label="start")
-        if self.defer_actors and data.draw(st.booleans(), label="slow network"):
-            self._slow = SLOW_NETWORK
+        if self.defer_actors:
+            if data.draw(st.booleans(), label="slow network"):
+                self._slow = SLOW_NETWORK
+            focus = data.draw(st.sampled_from((None, *QUIETABLE)), label="focus")
+            quiet = set(QUIETABLE) - {focus} if focus is not None else set()
+            # A lossless run: loss, which competes with every delivery, keeps still.
+            if not data.draw(st.booleans(), label="lossy network"):
+                quiet.add("network_loss")
+            self._quiet = frozenset(quiet)
         self._world_live().load(world)
         self._enter(world)
 
     def _may_take(self, actor: str) -> bool:
         """`actor` has an enabled step, and is not deferred: in a slow-network run the
-        network moves only when the device has no work of its own left."""
-        if actor not in self._by_actor:
+        network moves only when the device has no work of its own left, and a quiet
+        actor moves only when no other actor can."""
+        by_actor = self._by_actor
+        if actor not in by_actor:
             return False
+        if actor in self._quiet:
+            return all(a in self._quiet for a in by_actor)
         if actor not in self._slow:
             return True
-        return not any(a in self._by_actor for a in DEVICE_LOCAL)
+        return not any(a in by_actor for a in DEVICE_LOCAL)
 
     @precondition(lambda self: self.state is not None and not self._live_steps)
     @rule()
@@ -229,8 +269,9 @@ class LiveLifecycleMachine(ModelStateMachine):
         this rule keeps the run going (without it, Hypothesis aborts the run as
         invalid: 60% of the runs were). So a switched-off actor is not silenced, only
         slowed down: it moves rarely, which is the "message delivered late" schedule
-        that stale-message bugs need."""
-        steps = self._live_steps
+        that stale-message bugs need. Quiet actors stay quiet here too (while another
+        actor can move), unlike rules switched off by swarm testing."""
+        steps = self._loud_steps or self._live_steps
         index: int = (
             data.draw(st.integers(0, len(steps) - 1), label="any actor") if len(steps) > 1 else 0
         )

@@ -48,6 +48,8 @@ __all__ = [
     "RunStats",
     "StuckForever",
     "enabled_steps",
+    "minimize",
+    "replay",
     "state_machine",
     "stuck_keys",
 ]
@@ -284,6 +286,24 @@ class ModelStateMachine(RuleBasedStateMachine):
         type(self).stats.failed(failure)
         raise failure
 
+    # -- replay by meaning (see `minimize`)
+    def _begin(self, state: Any) -> None:
+        """Start a replay at `state`, as `start` would without drawing."""
+        self._enter(state)
+
+    def _take_action(self, action: Any) -> bool:
+        """Take the enabled step whose action is `action`; False when none is."""
+        for step in self._steps:
+            if step.action == action:
+                self._take(step)
+                return True
+        return False
+
+    def _check_all(self) -> None:
+        """Run every invariant, as Hypothesis does after each step."""
+        for invar in self.invariants:
+            invar.function(self)
+
     def _draw(self, data: Any, steps: list[_Step], label: str) -> _Step:
         # A one-element sampled_from makes no choice, but is still printed.
         drawn: _Step = data.draw(st.sampled_from(steps), label=label)
@@ -350,6 +370,80 @@ class ModelStateMachine(RuleBasedStateMachine):
         if self._terminal is not None and self._terminal(self.state):
             return
         self._fail(DeadlockFound, "deadlock", Kind.DEADLOCK)
+
+
+def replay(
+    machine: type[ModelStateMachine],
+    start: Any,
+    actions: Sequence[Any],
+    *,
+    skip_disabled: bool = False,
+) -> LifecycleFailure | None:
+    """Run `actions` (action values, not Hypothesis' draws) from `start` on a fresh
+    instance of `machine`, checking the invariants after each step and the teardown
+    checks at the end. The failure it raises, or None when the steps pass or one of
+    them is not enabled where it is taken. With `skip_disabled`, a step that is not
+    enabled is left out instead, and the failure's trace has the steps taken."""
+    stats = machine.stats
+    examples, steps = stats.examples, stats.steps
+    run = machine()
+    try:
+        run._begin(start)
+        run._check_all()
+        for action in actions:
+            if not run._take_action(action):
+                if skip_disabled:
+                    continue
+                return None
+            run._check_all()
+        run.teardown()
+    except LifecycleFailure as failure:
+        return failure
+    finally:  # replays are not examples Hypothesis ran
+        stats.examples, stats.steps = examples, steps
+    return None
+
+
+def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> LifecycleFailure:
+    """Delete steps from a failing example while the same property still fails.
+
+    Hypothesis shrinks the sequence of its own choices: a rule choice and an index
+    among the enabled steps. Deleting an early step shifts what later indices mean,
+    so on long examples its shrinker can stop well above the shortest failure (21
+    steps for a bug that takes 5). Here steps are deleted by meaning, each candidate
+    replayed on the machine (`replay`): every run of consecutive steps, from half the
+    example down to single steps (a lost message and its retry go together, and so
+    does a whole enrollment cycle), until no such deletion keeps the failure. A later
+    step that a deletion disables is dropped too (a whole first enrollment goes with
+    the stale messages it left). Every example returned is a real run of the machine,
+    ending where the property fails.
+    """
+    best = failure
+
+    def shorter(candidate: list[Any]) -> bool:
+        nonlocal best
+        found = replay(machine, best.trace.states[0], candidate, skip_disabled=True)
+        if (
+            found is not None
+            and found.property == best.property
+            and len(found.trace.actions) < len(best.trace.actions)
+        ):
+            best = found
+            return True
+        return False
+
+    improved = True
+    while improved:
+        improved = False
+        for size in range(len(best.trace.actions) // 2, 0, -1):
+            i = 0
+            while i + size <= len(best.trace.actions):
+                actions = list(best.trace.actions)
+                if shorter(actions[:i] + actions[i + size :]):
+                    improved = True
+                else:
+                    i += 1
+    return best
 
 
 def _identifier(name: str, taken: set[str]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import settings as Settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
-from lifecycle.testing.machine import LifecycleFailure
+from lifecycle.testing.machine import LifecycleFailure, ModelStateMachine, minimize
 
 __all__ = ["find_failure"]
 
@@ -28,13 +28,17 @@ def find_failure(
     *,
     settings: Settings | None = None,
     seed: int | None = None,
+    shorten: bool = True,
     **overrides: Any,
 ) -> LifecycleFailure | None:
     """Run `machine` with Hypothesis; return the (shrunk) failure, or None if it passed.
 
     `settings` defaults to the active profile; `overrides` replace single settings
     (`max_examples=500`). `seed` fixes Hypothesis' random seed, for a deterministic
-    run under a profile that is not derandomized. Errors that are not a property
+    run under a profile that is not derandomized. With `shorten` (the default), the
+    shrunk failure of a `state_machine`/`lifecycle_machine` is shortened further by
+    deleting steps by meaning (`lifecycle.testing.machine.minimize`), which finishes
+    what Hypothesis' index-based shrinker leaves. Errors that are not a property
     failure (a model that raises, a broken machine) propagate.
     """
     base = settings if settings is not None else Settings()
@@ -48,6 +52,8 @@ def find_failure(
         failure = _first_failure(exc)
         if failure is None:
             raise
+        if shorten and issubclass(machine, ModelStateMachine):
+            failure = minimize(machine, failure)
         return failure
     finally:
         if seed is not None:

@@ -23,6 +23,7 @@ from lifecycle.testing import (
     find_failure,
     state_machine,
 )
+from lifecycle.testing.machine import minimize, replay
 
 FAST = settings(
     max_examples=60, stateful_step_count=30, database=None, deadline=None, phases=PHASES
@@ -300,3 +301,54 @@ def test_first_failure_statistics_are_recorded() -> None:
     stats = machine.stats
     assert stats.first_failure_examples is not None and stats.first_failure_examples >= 1
     assert stats.first_failure_seconds is not None and stats.first_failure_seconds > 0
+
+
+# ------------------------------------------------------------ shortening by meaning
+def _padded_failure(machine: Any, model: LockModel) -> Any:
+    """A failing run with every irrelevant step Hypothesis might leave in it: noise
+    flips and a whole acquire/enter/leave/release round of client 0 before the bug."""
+    padding = [("Noise",), ("Acquire", 0), ("Noise",), ("Enter", 0), ("Leave", 0)]
+    padding += [("Release", 0), ("Noise",)]
+    bug = [("Acquire", 0), ("Noise",), ("Enter", 0), ("Noise",), ("Enter", 1)]
+    failure = replay(machine, model.init_states()[0], padding + bug)
+    assert failure is not None and len(failure.trace) == 12
+    return failure
+
+
+def test_replay_runs_actions_by_meaning_and_reports_the_failure() -> None:
+    model = LockModel(buggy=True)
+    machine = state_machine(model)
+    start = model.init_states()[0]
+    failure = replay(machine, start, [("Acquire", 0), ("Enter", 0), ("Enter", 1)])
+    assert isinstance(failure, PropertyViolation) and failure.property == "mutual_exclusion"
+    assert failure.trace.actions == (("Acquire", 0), ("Enter", 0), ("Enter", 1))
+    # Steps after the failure are not run; a step that is not enabled ends the replay.
+    longer = replay(machine, start, [("Acquire", 0), ("Enter", 0), ("Enter", 1), ("Noise",)])
+    assert longer is not None and len(longer.trace) == 3
+    assert replay(machine, start, [("Enter", 0)]) is None  # client 0 holds no lock
+    assert replay(machine, start, [("Acquire", 0), ("Enter", 0)]) is None  # no bug yet
+    # Replays are not examples: the statistics Hypothesis' runs feed stay as they were.
+    assert machine.stats.examples == 0 and machine.stats.steps == 0
+
+
+def test_minimize_deletes_the_steps_the_failure_does_not_need() -> None:
+    model = LockModel(buggy=True)
+    machine = state_machine(model)
+    short = minimize(machine, _padded_failure(machine, model))
+    # The engine's shortest counterexample has 3 steps; deleting steps reaches it.
+    shortest = check(model).violation("mutual_exclusion")
+    assert shortest is not None
+    assert len(short.trace) == len(shortest.trace) == 3
+    assert short.property == "mutual_exclusion"
+    again = replay(machine, short.trace.states[0], short.trace.actions)
+    assert again is not None and again.trace == short.trace
+    assert "3 steps" in short.text
+
+
+def test_find_failure_shortens_what_hypothesis_shrank() -> None:
+    model = LockModel(buggy=True)
+    for shorten in (False, True):
+        failure = find_failure(state_machine(model), settings=FAST, seed=3, shorten=shorten)
+        assert failure is not None and failure.property == "mutual_exclusion"
+        if shorten:
+            assert len(failure.trace) == 3
