@@ -1,6 +1,6 @@
 """How fast does Hypothesis catch each known-bad preset?
 
-    .venv/bin/python -m benchmarks.bench_hypothesis [--seeds 20] [--max-examples 300] [--steps 25]
+    .venv/bin/python -m benchmarks.bench_hypothesis [--seeds 20] [--max-examples 300] [--steps N]
 
 For each preset with expected violations: over N seeds, the median number of examples
 and the median seconds until the live-machine state machine first fails (generation
@@ -18,13 +18,15 @@ from collections.abc import Sequence
 from hypothesis import Phase, settings
 
 from lifecycle.mdm import Scope, presets
-from lifecycle.testing import find_failure, lifecycle_machine, load_profile
+from lifecycle.testing import find_failure, lifecycle_machine, load_profile, run_length
 
 
 def measure(
-    name: str, seeds: int, max_examples: int, steps: int
+    name: str, seeds: int, max_examples: int, steps: int | None
 ) -> tuple[list[int], list[float], int]:
     design = presets()[name]
+    if steps is None:
+        steps = run_length(design)
     examples: list[int] = []
     seconds: list[float] = []
     misses = 0
@@ -54,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--max-examples", type=int, default=300)
     parser.add_argument(
-        "--steps", type=int, default=25, help="stateful_step_count (the ci test uses 25)"
+        "--steps",
+        type=int,
+        default=None,
+        help="stateful_step_count (default: run_length(design), as the ci test uses)",
     )
     parser.add_argument("presets", nargs="*", help="presets to measure (default: all bad ones)")
     args = parser.parse_args(argv)
@@ -63,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{'preset':34} {'expected':28} {'median examples':>15} {'median s':>9} "
         f"{'missed':>8}   (seeds={args.seeds}, max_examples={args.max_examples}, "
-        f"steps={args.steps})"
+        f"steps={args.steps or 'run_length'})"
     )
     for name in names:
         examples, seconds, misses = measure(name, args.seeds, args.max_examples, args.steps)

@@ -12,7 +12,7 @@ See docs/testing.md for the five-line recipe that turns a design into a pytest t
 """
 
 from lifecycle.testing.harness import DesignFailure, check_design
-from lifecycle.testing.lifecycle import ACTORS, LiveLifecycleMachine, lifecycle_machine
+from lifecycle.testing.lifecycle import ACTORS, LiveLifecycleMachine, lifecycle_machine, run_length
 from lifecycle.testing.machine import (
     DeadlockFound,
     LifecycleFailure,
@@ -54,6 +54,7 @@ __all__ = [
     "lifecycle_machine",
     "load_profile",
     "register_profiles",
+    "run_length",
     "state_machine",
     "stuck_keys",
 ]

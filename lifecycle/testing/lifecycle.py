@@ -14,8 +14,9 @@ devices, two re-enrollments each, long runs) are explored.
 - Per run, Hypothesis also draws a schedule: a slow network (messages wait until the
   device has nothing else to do: late deliveries, stale messages), whether the network
   loses messages at all, and, in three runs out of four, a focus: one of the actors
-  that start unenrollments (user, admin, Azure AD). The other two are then quiet:
-  they move only when nobody else can.
+  that start unenrollments (user, admin, Azure AD). The other two are then quiet
+  (they move only when nobody else can) until a device completes its first
+  unenrollment; then they may start a second one, as stale-command bugs need.
   A bug that needs one unenroll to run to its end while the others keep still (an
   admin's remote unenroll of an Azure AD joined desktop, whose user could remove the
   association at every step) is then one draw away instead of a long streak of luck.
@@ -35,7 +36,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from lifecycle.engine import Kind, Property
+from lifecycle.engine import Kind, Property, check
 from lifecycle.engine.properties import waiting_keys
 from lifecycle.mdm import Design, LifecycleModel, Scope, load_design
 from lifecycle.mdm.state import World
@@ -49,7 +50,7 @@ from lifecycle.testing.machine import (
     stuck_keys,
 )
 
-__all__ = ["ACTORS", "LiveLifecycleMachine", "category", "lifecycle_machine"]
+__all__ = ["ACTORS", "LiveLifecycleMachine", "category", "lifecycle_machine", "run_length"]
 
 #: The rules of the live machine, one per actor (see `category`).
 ACTORS = (
@@ -113,6 +114,7 @@ class LiveLifecycleMachine(ModelStateMachine):
         self._live_steps: list[LiveStep] = []
         self._slow: frozenset[str] = frozenset()
         self._quiet: frozenset[str] = frozenset()
+        self._focus_quiet: frozenset[str] = frozenset()
         self._loud_steps: list[LiveStep] = []
 
     # -- bookkeeping
@@ -145,6 +147,11 @@ class LiveLifecycleMachine(ModelStateMachine):
         for group in by_actor.values():
             group.sort(key=lambda s: self.format_step(s.action))
         self._by_actor = by_actor
+        if self._focus_quiet and any(d.phase in _AGAIN for d in state.device):
+            # The first unenrollment is complete: the focus has done its work, and
+            # the other initiators may act again (a second unenroll, stale commands).
+            self._focus_quiet = frozenset()
+            self._quiet = self._quiet & {"network_loss"}
         quiet = self._quiet
         self._loud_steps = (
             [s for a, group in by_actor.items() if a not in quiet for s in group]
@@ -232,7 +239,9 @@ class LiveLifecycleMachine(ModelStateMachine):
             if data.draw(st.booleans(), label="slow network"):
                 self._slow = SLOW_NETWORK
             focus = data.draw(st.sampled_from((None, *QUIETABLE)), label="focus")
-            quiet = set(QUIETABLE) - {focus} if focus is not None else set()
+            if focus is not None:
+                self._focus_quiet = frozenset(QUIETABLE) - {focus}
+            quiet = set(self._focus_quiet)
             # A lossless run: loss, which competes with every delivery, keeps still.
             if not data.draw(st.booleans(), label="lossy network"):
                 quiet.add("network_loss")
@@ -376,3 +385,17 @@ def lifecycle_machine(
     cls_name = name or "Live_" + "".join(w.title() for w in d.name.split("_"))
     cls: type[LiveLifecycleMachine] = type(cls_name, (LiveLifecycleMachine,), namespace)
     return cls
+
+
+def run_length(design: Design | str, scope: Scope | None = None, *, floor: int = 25) -> int:
+    """A `stateful_step_count` for hunting a design's bug: twice the steps of the
+    shortest counterexample the exhaustive check finds at `scope` (it stops at the
+    first violation, so this costs little), and at least `floor`. A random walk needs
+    slack around the steps the bug takes (a timer session here, a lost message
+    there), but every step beyond it makes each run, and each shrink, dearer."""
+    d = load_design(design) if isinstance(design, str) else design
+    result = check(
+        LifecycleModel(d, scope if scope is not None else Scope()), stop_on_violation=True
+    )
+    shortest = min((len(v.trace) for v in result.violations if v.trace.states), default=0)
+    return max(floor, 2 * shortest)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any
 
 import pytest
 
-from lifecycle.engine import Kind, Property, Status, check
+from lifecycle.engine import Kind, Model, Property, Status, check
 from lifecycle.engine.examples import (
     ABORTED,
     COMMITTED,
@@ -215,3 +216,52 @@ def test_fingerprint_collision_probability_is_reported() -> None:
     assert result.collision_probability == 1568 * (8258 - 1568) / 2.0**64
     assert "fingerprint collision probability (optimistic): 5.7e-13" in result.summary()
     assert check(TwoPhase(4)).collision_probability is None
+
+
+class MixedActions(Model):
+    """A counter from 0 to 4 whose actions come in every form the engine names: a
+    name-headed tuple, a string, a dataclass, an empty tuple and a tuple headed by a
+    number. "Jam" is a candidate that is never enabled, and the model does not list
+    its action names, so only the candidates can tell the engine about it."""
+
+    def init_states(self) -> list[int]:
+        return [0]
+
+    def actions(self, state: int) -> list[Any]:
+        return [("Inc", 1), "Step", _Hop(2), (), (7, "odd"), "Jam"]
+
+    def next_state(self, state: int, action: Any) -> int | None:
+        if action == "Jam" or state >= 4:
+            return None
+        if isinstance(action, _Hop):
+            return min(4, state + action.by)
+        return state + 1
+
+    def is_terminal(self, state: int) -> bool:
+        return state == 4
+
+    def properties(self) -> list[Property]:
+        return []
+
+
+@dataclasses.dataclass(frozen=True)
+class _Hop:
+    by: int
+
+
+def test_coverage_names_every_form_of_action_and_the_never_enabled_candidates() -> None:
+    # States 0..3 enable the five non-Jam actions each: 20 enabled, names per
+    # lifecycle.engine.action_name. Coverage is counted in batches that mix the forms.
+    result = check(MixedActions())
+    enabled = {name: c.enabled for name, c in result.coverage.actions.items()}
+    assert enabled == {"Inc": 4, "Step": 4, "_Hop": 4, "tuple": 8}
+    assert result.coverage.never_enabled == ("Jam",)
+    assert sum(c.new_states for c in result.coverage.actions.values()) == 4
+
+
+def test_declared_action_names_stand_in_for_the_candidates() -> None:
+    class Declared(MixedActions):
+        def action_names(self) -> list[str]:
+            return ["Inc", "Step", "_Hop", "tuple", "Jam", "Reset"]
+
+    assert check(Declared()).coverage.never_enabled == ("Jam", "Reset")
