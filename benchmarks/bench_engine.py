@@ -27,7 +27,8 @@ properties), `CounterGrid` (tuple states, an invariant and a witness), `TwoPhase
 (Lamport's TwoPhase commit, 6^N + 4^N + 2^N states: 1,745,408 for N = 8) and
 `PaxosCommit` (PaxosCommit.tla's configuration: 1,321,761 states, TLC's count, which
 the verdicts check; the engine issue gives TLC 190 s on one worker of this machine and
-100 s on two, and a plain Python BFS 107 s). Results go to
+100 s on two, and "a plain Python BFS" over its own PaxosCommit transcription 107 s;
+`plain_bfs` here is the least BFS over this repository's model). Results go to
 benchmarks/results/engine.json (engine-<filter>.json with --only).
 """
 

@@ -41,7 +41,7 @@ def measure(
     for seed in range(seeds):
         machine = lifecycle_machine(design, Scope())
         machine.stats.reset()
-        find_failure(machine, settings=run, seed=seed)
+        find_failure(machine, settings=run, seed=seed, shorten=False)
         st = machine.stats
         if st.first_failure_examples is None or st.first_failure_seconds is None:
             misses += 1

@@ -429,8 +429,10 @@ class PaxosCommit(Model):
         self._rm_range = range(rms)
         self._acc_range = range(acceptors)
         self._ballot_range = range(ballots)
-        # Every set of more than half of the acceptors is a majority; for three
-        # acceptors, the three pairs of the bundled configuration.
+        # The majorities are the sets of exactly `quorum` (more than half of the)
+        # acceptors: for three, the three pairs of the bundled configuration. Larger
+        # sets add no behaviour (each contains one), and FastPaxosCommit's Decide
+        # relies on this form.
         quorum = self._quorum = acceptors // 2 + 1
         self.majorities: list[tuple[int, ...]] = [
             ms for ms in _subsets(acceptors) if len(ms) == quorum

@@ -260,7 +260,7 @@ class LiveLifecycleMachine(ModelStateMachine):
             return all(a in self._quiet for a in by_actor)
         if actor not in self._slow:
             return True
-        return not any(a in by_actor for a in DEVICE_LOCAL)
+        return not any(a in by_actor and a not in self._quiet for a in DEVICE_LOCAL)
 
     @precondition(lambda self: self.state is not None and not self._live_steps)
     @rule()

@@ -378,14 +378,23 @@ def replay(
     actions: Sequence[Any],
     *,
     skip_disabled: bool = False,
+    teardown: bool = True,
 ) -> LifecycleFailure | None:
     """Run `actions` (action values, not Hypothesis' draws) from `start` on a fresh
     instance of `machine`, checking the invariants after each step and the teardown
     checks at the end. The failure it raises, or None when the steps pass or one of
     them is not enabled where it is taken. With `skip_disabled`, a step that is not
-    enabled is left out instead, and the failure's trace has the steps taken."""
+    enabled is left out instead, and the failure's trace has the steps taken. Without
+    `teardown`, the end-of-run checks (`always_recoverable`, which explore what the
+    last state can reach) are not run. The machine's `stats` are left as they were."""
     stats = machine.stats
-    examples, steps = stats.examples, stats.steps
+    saved = (
+        stats.examples,
+        stats.steps,
+        stats.first_failure_examples,
+        stats.first_failure_seconds,
+        stats.first_failure,
+    )
     run = machine()
     try:
         run._begin(start)
@@ -396,11 +405,18 @@ def replay(
                     continue
                 return None
             run._check_all()
-        run.teardown()
+        if teardown:
+            run.teardown()
     except LifecycleFailure as failure:
         return failure
     finally:  # replays are not examples Hypothesis ran
-        stats.examples, stats.steps = examples, steps
+        (
+            stats.examples,
+            stats.steps,
+            stats.first_failure_examples,
+            stats.first_failure_seconds,
+            stats.first_failure,
+        ) = saved
     return None
 
 
@@ -416,15 +432,25 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
     does a whole enrollment cycle), until no such deletion keeps the failure. A later
     step that a deletion disables is dropped too (a whole first enrollment goes with
     the stale messages it left). Every example returned is a real run of the machine,
-    ending where the property fails.
+    ending where the property fails. A candidate that fails otherwise (another
+    property, a model error or a disagreement on a path Hypothesis never took) is not
+    kept: the failure Hypothesis found is never lost.
     """
     best = failure
 
+    teardown = best.kind is Kind.RECOVERABLE  # the costly end-of-run exploration
+
     def shorter(candidate: list[Any]) -> bool:
         nonlocal best
-        found = replay(machine, best.trace.states[0], candidate, skip_disabled=True)
+        try:
+            found = replay(
+                machine, best.trace.states[0], candidate, skip_disabled=True, teardown=teardown
+            )
+        except Exception:  # another error on a path Hypothesis never took: not this one
+            return False
         if (
             found is not None
+            and type(found) is type(best)
             and found.property == best.property
             and len(found.trace.actions) < len(best.trace.actions)
         ):

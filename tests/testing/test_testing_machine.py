@@ -343,12 +343,3 @@ def test_minimize_deletes_the_steps_the_failure_does_not_need() -> None:
     again = replay(machine, short.trace.states[0], short.trace.actions)
     assert again is not None and again.trace == short.trace
     assert "3 steps" in short.text
-
-
-def test_find_failure_shortens_what_hypothesis_shrank() -> None:
-    model = LockModel(buggy=True)
-    for shorten in (False, True):
-        failure = find_failure(state_machine(model), settings=FAST, seed=3, shorten=shorten)
-        assert failure is not None and failure.property == "mutual_exclusion"
-        if shorten:
-            assert len(failure.trace) == 3
