@@ -588,6 +588,15 @@ def _paxos_consistent(state: PaxosCommitState) -> bool:
     return not (COMMITTED in rm_state and ABORTED in rm_state)
 
 
+class _Singletons(dict[tuple[Any, ...], frozenset[tuple[Any, ...]]]):
+    """Each message's singleton set, built on first use: sending is `msgs | single`
+    without building `{m}` for every successor."""
+
+    def __missing__(self, message: tuple[Any, ...]) -> frozenset[tuple[Any, ...]]:
+        single = self[message] = frozenset((message,))
+        return single
+
+
 class FastPaxosCommit(PaxosCommit):
     """`PaxosCommit` with the `successors()` fast path, the one the benchmark times.
 
@@ -600,21 +609,13 @@ class FastPaxosCommit(PaxosCommit):
 
     def __init__(self, rms: int = 2, acceptors: int = 3, ballots: int = 2) -> None:
         super().__init__(rms, acceptors, ballots)
-        self._singletons: dict[tuple[Any, ...], frozenset[tuple[Any, ...]]] = {}
-
-    def _send(self, message: tuple[Any, ...]) -> frozenset[tuple[Any, ...]]:
-        """The singleton set of a message, built once (`msgs | {m}` would build it per
-        successor)."""
-        single = self._singletons.get(message)
-        if single is None:
-            single = self._singletons[message] = frozenset((message,))
-        return single
+        self._singletons = _Singletons()
 
     def successors(self, state: PaxosCommitState) -> list[tuple[tuple[Any, ...], PaxosCommitState]]:
         rm_state, a_state, msgs = state
         new = tuple.__new__
         cls = PaxosCommitState
-        send = self._singletons.get
+        send = self._singletons.__getitem__
         out: list[tuple[tuple[Any, ...], PaxosCommitState]] = []
         add = out.append
         phase1a: list[tuple[Any, ...]] = []
@@ -648,14 +649,14 @@ class FastPaxosCommit(PaxosCommit):
                 abort = True
         for rm in self._rm_range:
             if rm_state[rm] == WORKING:
-                single = send(self._prepare[rm]) or self._send(self._prepare[rm])
+                single = send(self._prepare[rm])
                 add(
                     (
                         ("RMPrepare", rm),
                         new(cls, (_set(rm_state, rm, PREPARED), a_state, msgs | single)),
                     )
                 )
-                single = send(self._abort[rm]) or self._send(self._abort[rm])
+                single = send(self._abort[rm])
                 add(
                     (
                         ("RMChooseToAbort", rm),
@@ -674,7 +675,7 @@ class FastPaxosCommit(PaxosCommit):
         for bal in range(1, self.ballots):
             for rm in self._rm_range:
                 message: tuple[Any, ...] = (_PHASE1A, rm, bal)
-                single = send(message) or self._send(message)
+                single = send(message)
                 add((("Phase1a", bal, rm), new(cls, (rm_state, a_state, msgs | single))))
                 if (rm, bal) in proposed:
                     continue
@@ -686,7 +687,7 @@ class FastPaxosCommit(PaxosCommit):
                     if len({m[5] for m in mset}) < len(majority):
                         continue
                     message = (_PHASE2A, rm, bal, _phase2a_value(mset))
-                    single = send(message) or self._send(message)
+                    single = send(message)
                     add(
                         (
                             ("Phase2a", bal, rm, majority),
@@ -702,10 +703,10 @@ class FastPaxosCommit(PaxosCommit):
                 (ins, val) for (ins, _, val), voters in votes.items() if len(voters) >= quorum
             }
             if all((rm, PREPARED) in chosen for rm in self._rm_range):
-                single = send(_COMMIT_MSG) or self._send(_COMMIT_MSG)
+                single = send(_COMMIT_MSG)
                 add((("Decide", "Commit"), new(cls, (rm_state, a_state, msgs | single))))
             if any((rm, ABORTED) in chosen for rm in self._rm_range):
-                single = send(_ABORT_MSG) or self._send(_ABORT_MSG)
+                single = send(_ABORT_MSG)
                 add((("Decide", "Abort"), new(cls, (rm_state, a_state, msgs | single))))
         for m in phase1a:
             _, ins, bal = m
@@ -714,7 +715,7 @@ class FastPaxosCommit(PaxosCommit):
                 mbal, abal, aval = row[acc]
                 if mbal < bal:
                     message = (_PHASE1B, ins, bal, abal, aval, acc)
-                    single = send(message) or self._send(message)
+                    single = send(message)
                     add(
                         (
                             ("Phase1b", acc, m),
@@ -734,7 +735,7 @@ class FastPaxosCommit(PaxosCommit):
             for acc in self._acc_range:
                 if row[acc][0] <= bal:
                     message = (_PHASE2B, ins, bal, val, acc)
-                    single = send(message) or self._send(message)
+                    single = send(message)
                     add(
                         (
                             ("Phase2b", acc, m),

@@ -150,8 +150,8 @@ class LiveLifecycleMachine(ModelStateMachine):
         if self._focus_quiet and any(d.phase in _AGAIN for d in state.device):
             # The first unenrollment is complete: the focus has done its work, and
             # the other initiators may act again (a second unenroll, stale commands).
+            self._quiet -= self._focus_quiet
             self._focus_quiet = frozenset()
-            self._quiet = self._quiet & {"network_loss"}
         quiet = self._quiet
         self._loud_steps = (
             [s for a, group in by_actor.items() if a not in quiet for s in group]

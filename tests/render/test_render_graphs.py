@@ -44,29 +44,25 @@ def _graph() -> tuple[Any, dict[int, list[str]]]:
 def test_full_drawing_clusters_by_key_and_fills_violating_states_red() -> None:
     graph, bad = _graph()
     assert len(bad) == 1
-    dot = reachable_dot(
-        graph,
-        key=lambda s: s.phase,
-        state_label=lambda s: str(s.n),
-        state_tooltip=repr,
-        describe=str,
-        violations=bad,
-        title="toy",
-    )
+
+    def draw() -> str:
+        return reachable_dot(
+            graph,
+            key=lambda s: s.phase,
+            state_label=lambda s: str(s.n),
+            state_tooltip=repr,
+            describe=str,
+            violations=bad,
+            title="toy",
+        )
+
+    dot = draw()
     assert dot.count("subgraph cluster_") == 3
     assert 'label="device state: c (3), 1 violating"' in dot
     red = [line for line in dot.splitlines() if 'fillcolor="#ffcdd2"' in line]
     assert len(red) == 1 and "VIOLATES ok" in red[0]
     assert "CUT" not in dot
-    assert dot == reachable_dot(
-        graph,
-        key=lambda s: s.phase,
-        state_label=lambda s: str(s.n),
-        state_tooltip=repr,
-        describe=str,
-        violations=bad,
-        title="toy",
-    )
+    assert dot == draw()
 
 
 def test_a_cut_graph_says_so_in_its_title() -> None:
