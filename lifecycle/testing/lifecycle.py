@@ -59,6 +59,7 @@ ACTORS = (
     "user",
     "admin",
     "maintenance_timer",
+    "lost_contact",
     "push",
     "network_delivery",
     "network_loss",
@@ -71,8 +72,17 @@ _AGAIN = ("dormant", "wiped")
 DEVICE_LOCAL = frozenset({"enroll", "re_enroll", "device", "aad"})
 #: The actors deferred in a slow-network run.
 SLOW_NETWORK = frozenset({"network_delivery", "network_loss"})
+#: The timers that count days without contact (F13, F55), not the hours of the
+#: maintenance schedule: the server presumes the device unenrolled, the device
+#: unenrolls itself.
+LOST_CONTACT = frozenset({"PresumeUnenrolled", "SelfUnenroll"})
 #: The actors that start unenrollments; a run may focus on one (see `start`).
 QUIETABLE = ("user", "admin", "aad")
+
+
+def _others(focus: str | None) -> frozenset[str]:
+    """The initiators a focus on `focus` keeps quiet (none without a focus)."""
+    return frozenset() if focus is None else frozenset(QUIETABLE) - {focus}
 
 
 def category(step: LiveStep, phase: str) -> str:
@@ -90,7 +100,7 @@ def category(step: LiveStep, phase: str) -> str:
     if r.actor == "admin":
         return "admin"
     if r.actor == "timer":
-        return "maintenance_timer"
+        return "lost_contact" if r.trigger in LOST_CONTACT else "maintenance_timer"
     if r.direction in ("receive", "exchange"):
         return "network_delivery"
     if r.actor == "aad":
@@ -115,6 +125,7 @@ class LiveLifecycleMachine(ModelStateMachine):
         self._slow: frozenset[str] = frozenset()
         self._quiet: frozenset[str] = frozenset()
         self._focus_quiet: frozenset[str] = frozenset()
+        self._then: frozenset[str] | None = None  # the second focus's quiet actors
         self._loud_steps: list[LiveStep] = []
 
     # -- bookkeeping
@@ -147,11 +158,12 @@ class LiveLifecycleMachine(ModelStateMachine):
         for group in by_actor.values():
             group.sort(key=lambda s: self.format_step(s.action))
         self._by_actor = by_actor
-        if self._focus_quiet and any(d.phase in _AGAIN for d in state.device):
-            # The first unenrollment is complete: the focus has done its work, and
-            # the other initiators may act again (a second unenroll, stale commands).
-            self._quiet -= self._focus_quiet
-            self._focus_quiet = frozenset()
+        if self._then is not None and any(d.phase in _AGAIN for d in state.device):
+            # The first unenrollment is complete: the first focus has done its work,
+            # and the second takes over (stale commands need a second initiator).
+            self._quiet = (self._quiet - self._focus_quiet) | self._then
+            self._focus_quiet = self._then
+            self._then = None
         quiet = self._quiet
         self._loud_steps = (
             [s for a, group in by_actor.items() if a not in quiet for s in group]
@@ -216,10 +228,15 @@ class LiveLifecycleMachine(ModelStateMachine):
         self._world_live().load(state)
         self._enter(state)
 
-    def _take_action(self, action: Any) -> bool:
+    def _take_action(self, action: Any, rebind: bool = False) -> bool:
         for step in self._live_steps:
             if step.action == action:
                 self._fire(step)
+                return True
+        if rebind:  # the same trigger of the same device, if only one is enabled
+            same = [s for s in self._live_steps if s.action[:2] == action[:2]]
+            if len(same) == 1:
+                self._fire(same[0])
                 return True
         return False
 
@@ -238,13 +255,19 @@ class LiveLifecycleMachine(ModelStateMachine):
         if self.defer_actors:
             if data.draw(st.booleans(), label="slow network"):
                 self._slow = SLOW_NETWORK
-            focus = data.draw(st.sampled_from((None, *QUIETABLE)), label="focus")
-            if focus is not None:
-                self._focus_quiet = frozenset(QUIETABLE) - {focus}
+            focuses = (None, *QUIETABLE)
+            focus = data.draw(st.sampled_from(focuses), label="focus")
+            then = data.draw(st.sampled_from(focuses), label="then focus")
+            self._focus_quiet = _others(focus)
+            self._then = _others(then)
             quiet = set(self._focus_quiet)
             # A lossless run: loss, which competes with every delivery, keeps still.
             if not data.draw(st.booleans(), label="lossy network"):
                 quiet.add("network_loss")
+            # Days without contact pass before the lost-contact timers fire: in such
+            # a run they wait until nothing else can happen.
+            if data.draw(st.booleans(), label="slow lost-contact timers"):
+                quiet.add("lost_contact")
             self._quiet = frozenset(quiet)
         self._world_live().load(world)
         self._enter(world)

@@ -291,11 +291,18 @@ class ModelStateMachine(RuleBasedStateMachine):
         """Start a replay at `state`, as `start` would without drawing."""
         self._enter(state)
 
-    def _take_action(self, action: Any) -> bool:
-        """Take the enabled step whose action is `action`; False when none is."""
+    def _take_action(self, action: Any, rebind: bool = False) -> bool:
+        """Take the enabled step whose action is `action`; False when none is. With
+        `rebind`, when `action` itself is not enabled, take the one enabled step of
+        the same name, if there is exactly one (see `replay`)."""
         for step in self._steps:
             if step.action == action:
                 self._take(step)
+                return True
+        if rebind:
+            same = self._by_name.get(action_name(action), [])
+            if len(same) == 1:
+                self._take(same[0])
                 return True
         return False
 
@@ -378,12 +385,16 @@ def replay(
     actions: Sequence[Any],
     *,
     skip_disabled: bool = False,
+    rebind: bool = False,
     teardown: bool = True,
 ) -> LifecycleFailure | None:
     """Run `actions` (action values, not Hypothesis' draws) from `start` on a fresh
     instance of `machine`, checking the invariants after each step and the teardown
     checks at the end. The failure it raises, or None when the steps pass or one of
-    them is not enabled where it is taken. With `skip_disabled`, a step that is not
+    them is not enabled where it is taken. With `rebind`, a step that is not enabled
+    as recorded is taken as the one enabled step of the same kind, if there is
+    exactly one: the same delivery or command for another enrollment generation or
+    message, once an earlier step is gone. With `skip_disabled`, a step still not
     enabled is left out instead, and the failure's trace has the steps taken. Without
     `teardown`, the end-of-run checks (`always_recoverable`, which explore what the
     last state can reach) are not run. The machine's `stats` are left as they were."""
@@ -400,7 +411,7 @@ def replay(
         run._begin(start)
         run._check_all()
         for action in actions:
-            if not run._take_action(action):
+            if not run._take_action(action, rebind):
                 if skip_disabled:
                     continue
                 return None
@@ -427,9 +438,12 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
     among the enabled steps. Deleting an early step shifts what later indices mean,
     so on long examples its shrinker can stop well above the shortest failure (21
     steps for a bug that takes 5). Here steps are deleted by meaning, each candidate
-    replayed on the machine (`replay`): every run of consecutive steps, from half the
-    example down to single steps (a lost message and its retry go together, and so
-    does a whole enrollment cycle), until no such deletion keeps the failure. A later
+    replayed on the machine (`replay`): every run of consecutive steps, from all but
+    one step down to single steps (a lost message and its retry go together, and so
+    does a whole enrollment cycle), then every pair of steps apart, and then
+    shortcuts: a stretch between two states of the example that the model walks in
+    fewer steps is replaced by the model's shortest path (a bounded breadth-first
+    search), until no such change keeps the failure. A later
     step that a deletion disables is dropped too (a whole first enrollment goes with
     the stale messages it left). Every example returned is a real run of the machine,
     ending where the property fails. A candidate that fails otherwise (another
@@ -444,7 +458,12 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
         nonlocal best
         try:
             found = replay(
-                machine, best.trace.states[0], candidate, skip_disabled=True, teardown=teardown
+                machine,
+                best.trace.states[0],
+                candidate,
+                skip_disabled=True,
+                rebind=True,
+                teardown=teardown,
             )
         except Exception:  # another error on a path Hypothesis never took: not this one
             return False
@@ -458,10 +477,9 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
             return True
         return False
 
-    improved = True
-    while improved:
+    def delete_runs() -> bool:
         improved = False
-        for size in range(len(best.trace.actions) // 2, 0, -1):
+        for size in range(len(best.trace.actions) - 1, 0, -1):
             i = 0
             while i + size <= len(best.trace.actions):
                 actions = list(best.trace.actions)
@@ -469,7 +487,75 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
                     improved = True
                 else:
                     i += 1
+        return improved
+
+    def delete_pairs() -> bool:
+        # Two steps apart: a session's start and its delivery, with a step of
+        # another actor between them that the failure needs.
+        for i in range(len(best.trace.actions)):
+            for j in range(i + 2, len(best.trace.actions)):
+                actions = list(best.trace.actions)
+                if shorter(actions[:i] + actions[i + 1 : j] + actions[j + 1 :]):
+                    return True
+        return False
+
+    def shortcut() -> bool:
+        # A stretch the model can walk in fewer steps: from each state of the example,
+        # a bounded breadth-first search for a later state of the example.
+        states, actions = best.trace.states, best.trace.actions
+        last = {state: j for j, state in enumerate(states)}  # the latest visit
+        for i in range(len(actions) - 1):
+            found = _shorter_path(machine.model, states[i], last, i, SHORTCUT_BUDGET)
+            if found is not None:
+                j, path = found
+                if shorter([*actions[:i], *path, *actions[j:]]):
+                    return True
+        return False
+
+    while delete_runs() or delete_pairs() or shortcut():
+        pass
     return best
+
+
+#: States a shortcut search (`minimize`) may visit from one state of the example.
+SHORTCUT_BUDGET = 5000
+
+
+def _shorter_path(
+    model: Any, start: Any, last: dict[Any, int], i: int, budget: int
+) -> tuple[int, list[Any]] | None:
+    """`(j, actions)`: the model's shortest path from `start` (state i of an example)
+    to its state j, when it is shorter than the example's j - i steps, choosing the j
+    that saves the most; None when no path within `budget` states saves a step."""
+    parents: dict[Any, tuple[Any, Any] | None] = {start: None}
+    frontier = [start]
+    horizon = max(last.values()) - i - 1  # deeper paths cannot save a step
+    best: tuple[int, Any, int] | None = None  # (steps saved, state, j)
+    depth = 0
+    while frontier and depth < horizon and len(parents) < budget:
+        depth += 1
+        level = []
+        for state in frontier:
+            for action, nxt in enabled_steps(model, state, repr):
+                if nxt in parents:
+                    continue
+                parents[nxt] = (state, action)
+                level.append(nxt)
+                j = last.get(nxt, -1)
+                if j - i - depth > 0 and (best is None or j - i - depth > best[0]):
+                    best = (j - i - depth, nxt, j)
+        frontier = level
+    if best is None:
+        return None
+    _, state, j = best
+    path = []
+    step = parents[state]
+    while step is not None:
+        state, action = step
+        path.append(action)
+        step = parents[state]
+    path.reverse()
+    return j, path
 
 
 def _identifier(name: str, taken: set[str]) -> str:

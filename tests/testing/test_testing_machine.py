@@ -343,3 +343,78 @@ def test_minimize_deletes_the_steps_the_failure_does_not_need() -> None:
     again = replay(machine, short.trace.states[0], short.trace.actions)
     assert again is not None and again.trace == short.trace
     assert "3 steps" in short.text
+
+
+class Ladder(Model):
+    """Steps up a ladder of five rungs (0-4), in generations: at the top, `Restart`
+    begins the next generation at rung 0. `("Fail", gen)` names the generation it is
+    taken in and breaks `never_fails` from rung 1. `Jump` goes from rung 0 straight to
+    rung 3, which `never_three` (when `three`) forbids."""
+
+    def __init__(self, *, three: bool = False) -> None:
+        self.three = three
+
+    def init_states(self) -> list[tuple[int, int]]:
+        return [(0, 0)]
+
+    def actions(self, state: tuple[int, int]) -> list[tuple[Any, ...]]:
+        return [("Step",), ("Jump",), ("Restart",), ("Fail", state[1])]
+
+    def next_state(self, state: tuple[int, int], action: tuple[Any, ...]) -> Any:
+        rung, gen = state
+        if action == ("Step",) and 0 <= rung < 4:
+            return (rung + 1, gen)
+        if action == ("Jump",) and rung == 0:
+            return (3, gen)
+        if action == ("Restart",) and rung == 4:
+            return (0, gen + 1)
+        if action[0] == "Fail" and rung == 1:
+            return (-1, gen)
+        return None
+
+    def action_names(self) -> list[str]:
+        return ["Fail", "Jump", "Restart", "Step"]
+
+    def properties(self) -> list[Property]:
+        props = [Property.always("never_fails", lambda s: s[0] != -1)]
+        if self.three:
+            props.append(Property.always("never_three", lambda s: s[0] != 3))
+        return props
+
+    def is_terminal(self, state: tuple[int, int]) -> bool:
+        return state[0] == -1
+
+    def within_boundary(self, state: tuple[int, int]) -> bool:
+        return state[1] <= 1  # two generations: a finite state space for check()
+
+
+def test_replay_rebinds_a_step_that_names_what_a_deletion_changed() -> None:
+    model = Ladder()
+    machine = state_machine(model)
+    start = model.init_states()[0]
+    cycle = [("Step",)] * 4 + [("Restart",)]
+    failure = replay(machine, start, [*cycle, ("Step",), ("Fail", 1)])
+    assert failure is not None and len(failure.trace) == 7
+    # Without the first generation, ("Fail", 1) is not enabled: generation 0 has
+    # begun. Rebinding takes the one enabled step of that name, ("Fail", 0).
+    second = [("Step",), ("Fail", 1)]
+    assert replay(machine, start, second) is None
+    assert replay(machine, start, second, skip_disabled=True) is None
+    rebound = replay(machine, start, second, rebind=True)
+    assert rebound is not None and rebound.trace.actions == (("Step",), ("Fail", 0))
+    # So minimize drops the whole first generation.
+    short = minimize(machine, failure)
+    assert short.trace.actions == (("Step",), ("Fail", 0))
+
+
+def test_minimize_takes_the_models_shortcut_that_no_deletion_reaches() -> None:
+    model = Ladder(three=True)
+    machine = state_machine(model)
+    failure = replay(machine, model.init_states()[0], [("Step",)] * 3)
+    assert failure is not None and failure.property == "never_three"
+    assert len(failure.trace) == 3
+    # Deleting any step leaves rung 3 unreached; the model's Jump reaches it in one.
+    short = minimize(machine, failure)
+    assert short.trace.actions == (("Jump",),)
+    shortest = check(model).violation("never_three")
+    assert shortest is not None and len(shortest.trace) == len(short.trace)
