@@ -432,23 +432,28 @@ def replay(
 
 
 def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> LifecycleFailure:
-    """Delete steps from a failing example while the same property still fails.
+    """Shorten a failing example while the same property still fails.
 
     Hypothesis shrinks the sequence of its own choices: a rule choice and an index
     among the enabled steps. Deleting an early step shifts what later indices mean,
     so on long examples its shrinker can stop well above the shortest failure (21
-    steps for a bug that takes 5). Here steps are deleted by meaning, each candidate
-    replayed on the machine (`replay`): every run of consecutive steps, from all but
-    one step down to single steps (a lost message and its retry go together, and so
-    does a whole enrollment cycle), then every pair of steps apart, and then
-    shortcuts: a stretch between two states of the example that the model walks in
-    fewer steps is replaced by the model's shortest path (a bounded breadth-first
-    search), until no such change keeps the failure. A later
-    step that a deletion disables is dropped too (a whole first enrollment goes with
-    the stale messages it left). Every example returned is a real run of the machine,
-    ending where the property fails. A candidate that fails otherwise (another
-    property, a model error or a disagreement on a path Hypothesis never took) is not
-    kept: the failure Hypothesis found is never lost.
+    steps for a bug that takes 5). Here steps change by meaning, and each candidate
+    is replayed on the machine (`replay`):
+
+    - deletions: every run of consecutive steps, from all but one step down to single
+      steps (a lost message and its retry go together, and so does a whole enrollment
+      cycle), then every pair of steps apart. A later step that a deletion disables
+      is dropped too, and one that names what the deletion changed (a message of the
+      second enrollment generation, once the first is gone) is rebound to the one
+      enabled step of its kind;
+    - shortcuts: a stretch between two states of the example that the model walks in
+      fewer steps is replaced by the model's shortest path (a breadth-first search of
+      at most `SHORTCUT_BUDGET` states from each state of the example).
+
+    This repeats until no change keeps the failure. Every example returned is a real
+    run of the machine, ending where the property fails. A candidate that fails
+    otherwise (another property, a model error or a disagreement on a path Hypothesis
+    never took) is not kept: the failure Hypothesis found is never lost.
     """
     best = failure
 
@@ -532,10 +537,12 @@ def _shorter_path(
     horizon = max(last.values()) - i - 1  # deeper paths cannot save a step
     best: tuple[int, Any, int] | None = None  # (steps saved, state, j)
     depth = 0
-    while frontier and depth < horizon and len(parents) < budget:
+    while frontier and depth < horizon:
         depth += 1
         level = []
         for state in frontier:
+            if len(parents) >= budget:
+                break
             for action, nxt in enabled_steps(model, state, repr):
                 if nxt in parents:
                     continue
@@ -544,7 +551,7 @@ def _shorter_path(
                 j = last.get(nxt, -1)
                 if j - i - depth > 0 and (best is None or j - i - depth > best[0]):
                     best = (j - i - depth, nxt, j)
-        frontier = level
+        frontier = level if len(parents) < budget else []
     if best is None:
         return None
     _, state, j = best
