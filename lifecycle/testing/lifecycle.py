@@ -7,19 +7,22 @@ reduction), so scopes far beyond what the exhaustive check can enumerate (three
 devices, two re-enrollments each, long runs) are explored.
 
 - One rule per actor, each choosing among the live machines' enabled triggers of that
-  actor: `enroll`, `re_enroll`, `user`, `admin`, `maintenance_timer`, `push`,
-  `network_delivery`, `network_loss`, `device`, `server`, `aad`. Hypothesis' swarm
-  testing switches whole actors off per run (no loss, no admin), and a shrunk example
-  reads as who did what.
+  actor: `enroll`, `re_enroll`, `user`, `admin`, `maintenance_timer`, `lost_contact`
+  (the timers that count days without contact), `push`, `network_delivery`,
+  `network_loss`, `device`, `server`, `aad`. Hypothesis' swarm testing switches whole
+  actors off per run (no loss, no admin), and a shrunk example reads as who did what.
 - Per run, Hypothesis also draws a schedule: a slow network (messages wait until the
   device has nothing else to do: late deliveries, stale messages), whether the network
-  loses messages at all, and, in three runs out of four, a focus: one of the actors
-  that start unenrollments (user, admin, Azure AD). The other two are then quiet
-  (they move only when nobody else can) until a device completes its first
-  unenrollment; then they may start a second one, as stale-command bugs need.
-  A bug that needs one unenroll to run to its end while the others keep still (an
-  admin's remote unenroll of an Azure AD joined desktop, whose user could remove the
-  association at every step) is then one draw away instead of a long streak of luck.
+  loses messages at all, whether the lost-contact timers wait until nothing else can
+  happen, and two focuses, each in three runs out of four one of the actors that
+  start unenrollments (user, admin, Azure AD). The first focus keeps the other two
+  initiators quiet (they move only when nobody else can) until a device completes its
+  first unenrollment; then the second focus takes over, as stale-command bugs need
+  (the user unenrolls, then the admin queues a command that outlives the
+  re-enrollment while the user keeps still). A bug that needs one unenroll to run to
+  its end while the others keep still (an admin's remote unenroll of an Azure AD
+  joined desktop, whose user could remove the association at every step) is then one
+  draw away instead of a long streak of luck.
 - Every `always` property of the model is an invariant; a non-terminal world with no
   enabled trigger fails as a deadlock; `no_deadlock` (always_recoverable) is checked
   on the last world of each run, per device, by exploring what the device can still
@@ -83,6 +86,19 @@ QUIETABLE = ("user", "admin", "aad")
 def _others(focus: str | None) -> frozenset[str]:
     """The initiators a focus on `focus` keeps quiet (none without a focus)."""
     return frozenset() if focus is None else frozenset(QUIETABLE) - {focus}
+
+
+def _with_device(world: World, i: int, bundle: tuple[Any, Any, Any, Any]) -> World:
+    """`world` with device i's (device, server, directory, net) slices replaced."""
+    parts: list[list[Any]] = [
+        list(world.device),
+        list(world.server),
+        list(world.directory),
+        list(world.net),
+    ]
+    for part, value in zip(parts, bundle, strict=True):
+        part[i] = value
+    return World(*(tuple(p) for p in parts))
 
 
 def category(step: LiveStep, phase: str) -> str:
@@ -195,15 +211,20 @@ class LiveLifecycleMachine(ModelStateMachine):
                     self._actions.append(step.action)
                     self._disagree(step, before, after, expected)
         self._actions.append(step.action)
-        parts: list[list[Any]] = [
-            list(world.device),
-            list(world.server),
-            list(world.directory),
-            list(world.net),
-        ]
-        for part, value in zip(parts, after, strict=True):
-            part[i] = value
-        self._enter(World(*(tuple(p) for p in parts)))
+        self._enter(_with_device(world, i, after))
+
+    @classmethod
+    def _moves(cls, state: Any) -> list[tuple[Any, Any]]:
+        """Every step of every device, devices in place (the engine's own successors
+        reorder devices and move one at a time), as live actions."""
+        world: World = state
+        moves = []
+        for i in range(len(world.device)):
+            bundle = (world.device[i], world.server[i], world.directory[i], world.net[i])
+            for trigger, arg, after in cls.model.slice_successors(bundle):
+                action = (trigger, i) if arg is None else (trigger, i, arg)
+                moves.append((action, _with_device(world, i, after)))
+        return moves
 
     def _disagree(self, step: LiveStep, before: Any, after: Any, expected: Any) -> None:
         match = [nb for t, a, nb in expected if (t, a) == (step.row.trigger, step.arg)]
@@ -356,11 +377,7 @@ class LiveLifecycleMachine(ModelStateMachine):
                     self._fail(StuckForever, prop.name, Kind.RECOVERABLE, detail)
 
     def _slice_next(self, one: World) -> list[World]:
-        bundle = (one.device[0], one.server[0], one.directory[0], one.net[0])
-        return [
-            World((d,), (s,), (r,), (n,))
-            for _t, _a, (d, s, r, n) in self.model.slice_successors(bundle)
-        ]
+        return [world for _action, world in self._moves(one)]
 
 
 def _actor_rule(actor: str) -> Any:

@@ -306,6 +306,12 @@ class ModelStateMachine(RuleBasedStateMachine):
                 return True
         return False
 
+    @classmethod
+    def _moves(cls, state: Any) -> list[tuple[Any, Any]]:
+        """`(action, next state)` for every step the machine can take from `state`, in
+        the form `_take_action` accepts: what `minimize`'s shortcut search walks."""
+        return enabled_steps(cls.model, state, repr)
+
     def _check_all(self) -> None:
         """Run every invariant, as Hypothesis does after each step."""
         for invar in self.invariants:
@@ -347,6 +353,7 @@ class ModelStateMachine(RuleBasedStateMachine):
         self._take(self._draw(data, steps, "action"))
 
     _recoverable: Sequence[Property] = ()
+    _memo_stuck: dict[tuple[str, Any], list[Any] | None]
     recoverable_budget: int = 20_000
 
     def teardown(self) -> None:
@@ -354,10 +361,13 @@ class ModelStateMachine(RuleBasedStateMachine):
         `stuck_keys`: a stuck state stays stuck, so the last state is enough)."""
         if self.state is None or not self._recoverable:
             return
+        memo = type(self)._memo_stuck  # shortening replays the same last states
         for prop in self._recoverable:
-            keys = stuck_keys(
-                self._next_states, prop.predicate, self.state, self.recoverable_budget
-            )
+            if (prop.name, self.state) not in memo:
+                memo[prop.name, self.state] = stuck_keys(
+                    self._next_states, prop.predicate, self.state, self.recoverable_budget
+                )
+            keys = memo[prop.name, self.state]
             if keys:
                 detail = (
                     f"{', '.join(map(repr, keys))} waits forever: no state reachable from "
@@ -394,7 +404,9 @@ def replay(
     them is not enabled where it is taken. With `rebind`, a step that is not enabled
     as recorded is taken as the one enabled step of the same kind, if there is
     exactly one: the same delivery or command for another enrollment generation or
-    message, once an earlier step is gone. With `skip_disabled`, a step still not
+    message, once an earlier step is gone. The kind is the action's name for
+    `state_machine` (whatever its parameters) and the trigger and device for
+    `lifecycle_machine`. With `skip_disabled`, a step still not
     enabled is left out instead, and the failure's trace has the steps taken. Without
     `teardown`, the end-of-run checks (`always_recoverable`, which explore what the
     last state can reach) are not run. The machine's `stats` are left as they were."""
@@ -510,9 +522,7 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
         states, actions = best.trace.states, best.trace.actions
         last = {state: j for j, state in enumerate(states)}  # the latest visit
         for i in range(len(actions) - 1):
-            found = _shorter_path(machine.model, states[i], last, i, SHORTCUT_BUDGET)
-            if found is not None:
-                j, path = found
+            for j, path in _shorter_paths(machine._moves, states[i], last, i, SHORTCUT_BUDGET):
                 if shorter([*actions[:i], *path, *actions[j:]]):
                     return True
         return False
@@ -526,43 +536,50 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
 SHORTCUT_BUDGET = 5000
 
 
-def _shorter_path(
-    model: Any, start: Any, last: dict[Any, int], i: int, budget: int
-) -> tuple[int, list[Any]] | None:
-    """`(j, actions)`: the model's shortest path from `start` (state i of an example)
-    to its state j, when it is shorter than the example's j - i steps, choosing the j
-    that saves the most; None when no path within `budget` states saves a step."""
+def _shorter_paths(
+    moves: Callable[[Any], list[tuple[Any, Any]]],
+    start: Any,
+    last: dict[Any, int],
+    i: int,
+    budget: int,
+) -> list[tuple[int, list[Any]]]:
+    """`(j, actions)` for each later state j of an example that the machine reaches
+    from `start` (its state i) in fewer than j - i steps: the shortest such path,
+    most steps saved first. The breadth-first search visits at most `budget` states."""
     parents: dict[Any, tuple[Any, Any] | None] = {start: None}
     frontier = [start]
     horizon = max(last.values()) - i - 1  # deeper paths cannot save a step
-    best: tuple[int, Any, int] | None = None  # (steps saved, state, j)
+    found: list[tuple[int, int, Any]] = []  # (steps saved, j, state)
     depth = 0
-    while frontier and depth < horizon:
+    while frontier and depth < horizon and len(parents) < budget:
         depth += 1
         level = []
         for state in frontier:
-            if len(parents) >= budget:
-                break
-            for action, nxt in enabled_steps(model, state, repr):
+            for action, nxt in moves(state):
                 if nxt in parents:
                     continue
                 parents[nxt] = (state, action)
                 level.append(nxt)
                 j = last.get(nxt, -1)
-                if j - i - depth > 0 and (best is None or j - i - depth > best[0]):
-                    best = (j - i - depth, nxt, j)
-        frontier = level if len(parents) < budget else []
-    if best is None:
-        return None
-    _, state, j = best
-    path = []
-    step = parents[state]
-    while step is not None:
-        state, action = step
-        path.append(action)
+                if j - i - depth > 0:
+                    found.append((j - i - depth, j, nxt))
+                if len(parents) >= budget:
+                    break
+            if len(parents) >= budget:
+                break
+        frontier = level
+    found.sort(key=lambda f: (-f[0], f[1]))
+    paths = []
+    for _saved, j, state in found:
+        path = []
         step = parents[state]
-    path.reverse()
-    return j, path
+        while step is not None:
+            state, action = step
+            path.append(action)
+            step = parents[state]
+        path.reverse()
+        paths.append((j, path))
+    return paths
 
 
 def _identifier(name: str, taken: set[str]) -> str:
@@ -685,6 +702,7 @@ def state_machine(
         "_within": _optional(model, "within_boundary"),
         "_terminal": _optional(model, "is_terminal"),
         "_recoverable": tuple(p for p in model.properties() if p.kind is Kind.RECOVERABLE),
+        "_memo_stuck": {},
         "__doc__": f"Hypothesis walks of {model!r}.",
     }
     if by_name:

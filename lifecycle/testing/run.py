@@ -31,15 +31,17 @@ def find_failure(
     shorten: bool = True,
     **overrides: Any,
 ) -> LifecycleFailure | None:
-    """Run `machine` with Hypothesis; return the (shrunk) failure, or None if it passed.
+    """Run `machine` with Hypothesis; return the failure, or None if it passed.
 
     `settings` defaults to the active profile; `overrides` replace single settings
     (`max_examples=500`). `seed` fixes Hypothesis' random seed, for a deterministic
     run under a profile that is not derandomized. With `shorten` (the default), the
-    shrunk failure of a `state_machine`/`lifecycle_machine` is shortened further by
-    deleting steps by meaning (`lifecycle.testing.machine.minimize`), which finishes
-    what Hypothesis' index-based shrinker leaves. Errors that are not a property
-    failure (a model that raises, a broken machine) propagate.
+    failure of a `state_machine`/`lifecycle_machine` is shortened by meaning
+    (`lifecycle.testing.machine.minimize`: deletions, rebinding, shortcuts along the
+    model's shortest paths) after Hypothesis' shrink phase, which it finishes; with
+    the shrink phase left out of `settings.phases` (it is slow on long stateful
+    examples), it does all the shortening. Errors that are not a property failure (a
+    model that raises, a broken machine) propagate.
     """
     base = settings if settings is not None else Settings()
     if overrides:
