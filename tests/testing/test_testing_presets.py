@@ -73,10 +73,12 @@ def test_hypothesis_finds_the_bug_of_every_known_bad_preset(name: str) -> None:
     assert failure.property in design.expected_violations, failure.text
     assert 1 <= len(failure.trace) <= MAX_STEPS, failure.text
     # Within a few steps of the engine's shortest counterexample: shortening by
-    # meaning (deletions, rebinding, shortcuts) is what gets it there.
+    # meaning (deletions, rebinding, shortcuts) is what gets it there. Measured on the
+    # ci budget's examples; the deep profile's 200-step runs are only held to MAX_STEPS.
     shortest = _shortest(design, failure.property)
-    slack = SLACK.get(name, 3)
-    assert len(shortest) <= len(failure.trace) <= len(shortest) + slack, failure.text
+    assert len(shortest) <= len(failure.trace), failure.text
+    if not DEEP:
+        assert len(failure.trace) <= len(shortest) + SLACK.get(name, 3), failure.text
     text = str(failure)
     assert text.startswith(f"{failure.property} (")
     # Steps an engineer reads: numbered, "who: what (device n, ...)", field changes.
