@@ -486,17 +486,27 @@ class PaxosCommit(Model):
                     _set(rm_state, rm, PREPARED), a_state, msgs | {self._prepare[rm]}
                 )
             return PaxosCommitState(_set(rm_state, rm, ABORTED), a_state, msgs | {self._abort[rm]})
+        # A step that changes nothing (a message sent again, a decision received
+        # again) returns the state itself, as TLA+'s UNCHANGED: the engine then knows
+        # it without hashing it.
         if name == "RMRcvCommitMsg":
             if _COMMIT_MSG not in msgs:
                 return None
+            if rm_state[action[1]] == COMMITTED:
+                return state
             return PaxosCommitState(_set(rm_state, action[1], COMMITTED), a_state, msgs)
         if name == "RMRcvAbortMsg":
             if _ABORT_MSG not in msgs:
                 return None
+            if rm_state[action[1]] == ABORTED:
+                return state
             return PaxosCommitState(_set(rm_state, action[1], ABORTED), a_state, msgs)
         if name == "Phase1a":
             _, bal, rm = action
-            return PaxosCommitState(rm_state, a_state, msgs | {(_PHASE1A, rm, bal)})
+            sent: tuple[Any, ...] = (_PHASE1A, rm, bal)
+            if sent in msgs:
+                return state
+            return PaxosCommitState(rm_state, a_state, msgs | {sent})
         if name == "Phase2a":
             _, bal, rm, majority = action
             if any(m[0] == _PHASE2A and m[1] == rm and m[2] == bal for m in msgs):
@@ -514,9 +524,13 @@ class PaxosCommit(Model):
         if name == "Decide":
             if action[1] == "Commit":
                 if all(self._decided(msgs, rm, PREPARED) for rm in self._rm_range):
+                    if _COMMIT_MSG in msgs:
+                        return state
                     return PaxosCommitState(rm_state, a_state, msgs | {_COMMIT_MSG})
                 return None
             if any(self._decided(msgs, rm, ABORTED) for rm in self._rm_range):
+                if _ABORT_MSG in msgs:
+                    return state
                 return PaxosCommitState(rm_state, a_state, msgs | {_ABORT_MSG})
             return None
         if name == "Phase1b":
@@ -535,10 +549,11 @@ class PaxosCommit(Model):
             _, ins, bal, val = m
             if m not in msgs or a_state[ins][acc][0] > bal:
                 return None
+            message = (_PHASE2B, ins, bal, val, acc)
+            if a_state[ins][acc] == (bal, bal, val) and message in msgs:
+                return state
             return PaxosCommitState(
-                rm_state,
-                _set_acceptor(a_state, ins, acc, (bal, bal, val)),
-                msgs | {(_PHASE2B, ins, bal, val, acc)},
+                rm_state, _set_acceptor(a_state, ins, acc, (bal, bal, val)), msgs | {message}
             )
         raise ValueError(f"unknown action {action!r}")
 
@@ -663,20 +678,29 @@ class FastPaxosCommit(PaxosCommit):
                         new(cls, (_set(rm_state, rm, ABORTED), a_state, msgs | single)),
                     )
                 )
+            # A step that changes nothing (a message sent again, a decision received
+            # again) returns the state itself, as TLA+'s UNCHANGED: the engine then
+            # knows it without hashing it. Over half of PaxosCommit's steps are such.
             if commit:
-                add(
-                    (
-                        ("RMRcvCommitMsg", rm),
-                        new(cls, (_set(rm_state, rm, COMMITTED), a_state, msgs)),
-                    )
-                )
+                if rm_state[rm] == COMMITTED:
+                    add((("RMRcvCommitMsg", rm), state))
+                else:
+                    after = _set(rm_state, rm, COMMITTED)
+                    add((("RMRcvCommitMsg", rm), new(cls, (after, a_state, msgs))))
             if abort:
-                add((("RMRcvAbortMsg", rm), new(cls, (_set(rm_state, rm, ABORTED), a_state, msgs))))
+                if rm_state[rm] == ABORTED:
+                    add((("RMRcvAbortMsg", rm), state))
+                else:
+                    after = _set(rm_state, rm, ABORTED)
+                    add((("RMRcvAbortMsg", rm), new(cls, (after, a_state, msgs))))
         for bal in range(1, self.ballots):
             for rm in self._rm_range:
                 message: tuple[Any, ...] = (_PHASE1A, rm, bal)
-                single = send(message)
-                add((("Phase1a", bal, rm), new(cls, (rm_state, a_state, msgs | single))))
+                if message in msgs:
+                    add((("Phase1a", bal, rm), state))
+                else:
+                    single = send(message)
+                    add((("Phase1a", bal, rm), new(cls, (rm_state, a_state, msgs | single))))
                 if (rm, bal) in proposed:
                     continue
                 promised = promises.get((rm, bal))
@@ -703,11 +727,17 @@ class FastPaxosCommit(PaxosCommit):
                 (ins, val) for (ins, _, val), voters in votes.items() if len(voters) >= quorum
             }
             if all((rm, PREPARED) in chosen for rm in self._rm_range):
-                single = send(_COMMIT_MSG)
-                add((("Decide", "Commit"), new(cls, (rm_state, a_state, msgs | single))))
+                if commit:
+                    add((("Decide", "Commit"), state))
+                else:
+                    single = send(_COMMIT_MSG)
+                    add((("Decide", "Commit"), new(cls, (rm_state, a_state, msgs | single))))
             if any((rm, ABORTED) in chosen for rm in self._rm_range):
-                single = send(_ABORT_MSG)
-                add((("Decide", "Abort"), new(cls, (rm_state, a_state, msgs | single))))
+                if abort:
+                    add((("Decide", "Abort"), state))
+                else:
+                    single = send(_ABORT_MSG)
+                    add((("Decide", "Abort"), new(cls, (rm_state, a_state, msgs | single))))
         for m in phase1a:
             _, ins, bal = m
             row = a_state[ins]
@@ -732,9 +762,13 @@ class FastPaxosCommit(PaxosCommit):
         for m in phase2a:
             _, ins, bal, val = m
             row = a_state[ins]
+            voted = (bal, bal, val)
             for acc in self._acc_range:
                 if row[acc][0] <= bal:
                     message = (_PHASE2B, ins, bal, val, acc)
+                    if row[acc] == voted and message in msgs:
+                        add((("Phase2b", acc, m), state))
+                        continue
                     single = send(message)
                     add(
                         (

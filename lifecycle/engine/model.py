@@ -23,7 +23,9 @@ class ModelProtocol(Protocol):
     """What `check()` needs from a model.
 
     `within_boundary` and `is_terminal` are optional: an object that lacks them gets
-    the defaults of `Model` (everything in bounds, nothing terminal).
+    the defaults of `Model` (everything in bounds, nothing terminal). A step that
+    changes nothing may return `state` itself (TLA+'s UNCHANGED): the checker counts
+    it without hashing it, since the state being expanded is stored already.
     """
 
     def init_states(self) -> Iterable[Any]: ...

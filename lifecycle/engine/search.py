@@ -450,6 +450,8 @@ class _Search:
                     for action, nxt in pairs:
                         generated += 1
                         log_action(action)
+                        if nxt is state:  # UNCHANGED: stored already, no hash needed
+                            continue
                         key = hash(nxt) if fingerprint else nxt
                         if key not in seen:
                             if distinct >= limit:
@@ -486,6 +488,8 @@ class _Search:
                             continue
                         generated += 1
                         log_action(action)
+                        if nxt is state:  # UNCHANGED: stored already, no hash needed
+                            continue
                         key = hash(nxt) if fingerprint else nxt
                         if key not in seen:
                             if distinct >= limit:

@@ -265,3 +265,51 @@ def test_declared_action_names_stand_in_for_the_candidates() -> None:
             return ["Inc", "Step", "_Hop", "tuple", "Jam", "Reset"]
 
     assert check(Declared()).coverage.never_enabled == ("Jam", "Reset")
+
+
+class Stutter(Model):
+    """Two counters to 3; `Stay` changes nothing and returns the state itself (as
+    TLA+'s UNCHANGED) when `same`, else an equal copy. The engine skips hashing the
+    former: the results must not tell the two apart."""
+
+    def __init__(self, *, same: bool, fast: bool = False) -> None:
+        self.same = same
+        if fast:
+            self.successors = self._successors
+
+    def init_states(self) -> list[tuple[int, int]]:
+        return [(0, 0)]
+
+    def actions(self, state: tuple[int, int]) -> list[tuple[Any, ...]]:
+        return [("Inc", 0), ("Inc", 1), ("Stay",)]
+
+    def next_state(self, state: tuple[int, int], action: tuple[Any, ...]) -> Any:
+        if action[0] == "Stay":
+            return state if self.same else tuple(list(state))
+        i = action[1]
+        if state[i] >= 3:
+            return None
+        return (state[0] + 1, state[1]) if i == 0 else (state[0], state[1] + 1)
+
+    def _successors(self, state: tuple[int, int]) -> list[tuple[Any, Any]]:
+        pairs = [(a, self.next_state(state, a)) for a in self.actions(state)]
+        return [(a, n) for a, n in pairs if n is not None]
+
+    def properties(self) -> list[Property]:
+        return [Property.always("bounded", lambda s: max(s) <= 3)]
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("store", ["exact", "fingerprint"])
+def test_a_step_that_returns_the_state_itself_counts_as_any_self_loop(
+    store: str, fast: bool
+) -> None:
+    same = check(Stutter(same=True, fast=fast), store=store)
+    copy = check(Stutter(same=False, fast=fast), store=store)
+    # 16 states; each has Stay plus one Inc per counter below 3: 16 + 2 * 12 + 1.
+    assert (same.distinct_states, same.generated_states, same.depth) == (16, 41, 7)
+    assert (copy.distinct_states, copy.generated_states, copy.depth) == (16, 41, 7)
+    assert same.coverage.actions == copy.coverage.actions
+    assert same.coverage.actions["Stay"].enabled == 16
+    assert same.coverage.actions["Stay"].new_states == 0
+    assert same.ok and copy.ok
