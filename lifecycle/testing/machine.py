@@ -21,10 +21,12 @@ message lists the steps in the same format as `lifecycle check`, and which carri
 
 from __future__ import annotations
 
+import operator
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from hypothesis import strategies as st
@@ -36,7 +38,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from lifecycle.engine import Kind, Model, ModelError, Property, Trace, action_name
+from lifecycle.engine import Kind, Model, ModelError, Property, Trace, action_name, check
 from lifecycle.engine import format_action as default_format_action
 from lifecycle.engine.properties import waiting_keys
 
@@ -459,8 +461,8 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
       second enrollment generation, once the first is gone) is rebound to the one
       enabled step of its kind;
     - shortcuts: a stretch between two states of the example that the model walks in
-      fewer steps is replaced by the model's shortest path (a breadth-first search of
-      at most `SHORTCUT_BUDGET` states from each state of the example).
+      fewer steps is replaced by the shortest path, which the engine's `check` finds
+      from each state of the example (at most `SHORTCUT_BUDGET` states each).
 
     This repeats until no change keeps the failure. Every example returned is a real
     run of the machine, ending where the property fails. A candidate that fails
@@ -536,6 +538,28 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
 SHORTCUT_BUDGET = 5000
 
 
+class _Reach(Model):
+    """A machine's moves from one state of an example, as an engine model with one
+    `sometimes` property per later state of the example: `check`'s witness for each
+    is a shortest path to it (breadth-first)."""
+
+    def __init__(
+        self, moves: Callable[[Any], list[tuple[Any, Any]]], start: Any, targets: dict[int, Any]
+    ) -> None:
+        self.successors = moves
+        self._start = start
+        self._targets = targets
+
+    def init_states(self) -> list[Any]:
+        return [self._start]
+
+    def properties(self) -> list[Property]:
+        return [
+            Property.sometimes(str(j), partial(operator.eq, target))
+            for j, target in self._targets.items()
+        ]
+
+
 def _shorter_paths(
     moves: Callable[[Any], list[tuple[Any, Any]]],
     start: Any,
@@ -545,41 +569,23 @@ def _shorter_paths(
 ) -> list[tuple[int, list[Any]]]:
     """`(j, actions)` for each later state j of an example that the machine reaches
     from `start` (its state i) in fewer than j - i steps: the shortest such path,
-    most steps saved first. The breadth-first search visits at most `budget` states."""
-    parents: dict[Any, tuple[Any, Any] | None] = {start: None}
-    frontier = [start]
-    horizon = max(last.values()) - i - 1  # deeper paths cannot save a step
-    found: list[tuple[int, int, Any]] = []  # (steps saved, j, state)
-    depth = 0
-    while frontier and depth < horizon and len(parents) < budget:
-        depth += 1
-        level = []
-        for state in frontier:
-            for action, nxt in moves(state):
-                if nxt in parents:
-                    continue
-                parents[nxt] = (state, action)
-                level.append(nxt)
-                j = last.get(nxt, -1)
-                if j - i - depth > 0:
-                    found.append((j - i - depth, j, nxt))
-                if len(parents) >= budget:
-                    break
-            if len(parents) >= budget:
-                break
-        frontier = level
+    most steps saved first. The search visits at most `budget` states, and goes no
+    deeper than a path that could still save a step."""
+    targets = {j: state for state, j in last.items() if j >= i + 2}
+    if not targets:
+        return []
+    horizon = max(targets) - i - 1  # deeper paths cannot save a step
+    result = check(
+        _Reach(moves, start, targets), deadlock=False, max_states=budget, max_depth=horizon + 1
+    )
+    found = []
+    for name, trace in result.witnesses.items():
+        j = int(name)
+        saved = j - i - len(trace.actions)
+        if saved > 0:
+            found.append((saved, j, list(trace.actions)))
     found.sort(key=lambda f: (-f[0], f[1]))
-    paths = []
-    for _saved, j, state in found:
-        path = []
-        step = parents[state]
-        while step is not None:
-            state, action = step
-            path.append(action)
-            step = parents[state]
-        path.reverse()
-        paths.append((j, path))
-    return paths
+    return [(j, path) for _saved, j, path in found]
 
 
 def _identifier(name: str, taken: set[str]) -> str:
