@@ -630,9 +630,13 @@ class FastPaxosCommit(PaxosCommit):
         rm_state, a_state, msgs = state
         new = tuple.__new__
         cls = PaxosCommitState
-        send = self._singletons.__getitem__
+        singletons = self._singletons
         out: list[tuple[tuple[Any, ...], PaxosCommitState]] = []
         add = out.append
+
+        def send(action: tuple[Any, ...], rms: Any, accs: Any, message: tuple[Any, ...]) -> None:
+            add((action, new(cls, (rms, accs, msgs | singletons[message]))))
+
         phase1a: list[tuple[Any, ...]] = []
         phase2a: list[tuple[Any, ...]] = []
         proposed: set[tuple[int, int]] = set()  # (ins, bal) with a phase 2a message
@@ -662,45 +666,30 @@ class FastPaxosCommit(PaxosCommit):
                 commit = True
             else:
                 abort = True
+        # A step that changes nothing (a message sent again, a decision received again)
+        # returns the state itself, as TLA+'s UNCHANGED: the engine then knows it
+        # without hashing it. Over half of PaxosCommit's steps are such.
         for rm in self._rm_range:
             if rm_state[rm] == WORKING:
-                single = send(self._prepare[rm])
-                add(
-                    (
-                        ("RMPrepare", rm),
-                        new(cls, (_set(rm_state, rm, PREPARED), a_state, msgs | single)),
-                    )
-                )
-                single = send(self._abort[rm])
-                add(
-                    (
-                        ("RMChooseToAbort", rm),
-                        new(cls, (_set(rm_state, rm, ABORTED), a_state, msgs | single)),
-                    )
-                )
-            # A step that changes nothing (a message sent again, a decision received
-            # again) returns the state itself, as TLA+'s UNCHANGED: the engine then
-            # knows it without hashing it. Over half of PaxosCommit's steps are such.
-            if commit:
-                if rm_state[rm] == COMMITTED:
-                    add((("RMRcvCommitMsg", rm), state))
+                send(("RMPrepare", rm), _set(rm_state, rm, PREPARED), a_state, self._prepare[rm])
+                send(("RMChooseToAbort", rm), _set(rm_state, rm, ABORTED), a_state, self._abort[rm])
+            for received, value, name in (
+                (commit, COMMITTED, "RMRcvCommitMsg"),
+                (abort, ABORTED, "RMRcvAbortMsg"),
+            ):
+                if not received:
+                    continue
+                if rm_state[rm] == value:
+                    add(((name, rm), state))
                 else:
-                    after = _set(rm_state, rm, COMMITTED)
-                    add((("RMRcvCommitMsg", rm), new(cls, (after, a_state, msgs))))
-            if abort:
-                if rm_state[rm] == ABORTED:
-                    add((("RMRcvAbortMsg", rm), state))
-                else:
-                    after = _set(rm_state, rm, ABORTED)
-                    add((("RMRcvAbortMsg", rm), new(cls, (after, a_state, msgs))))
+                    add(((name, rm), new(cls, (_set(rm_state, rm, value), a_state, msgs))))
         for bal in range(1, self.ballots):
             for rm in self._rm_range:
                 message: tuple[Any, ...] = (_PHASE1A, rm, bal)
                 if message in msgs:
                     add((("Phase1a", bal, rm), state))
                 else:
-                    single = send(message)
-                    add((("Phase1a", bal, rm), new(cls, (rm_state, a_state, msgs | single))))
+                    send(("Phase1a", bal, rm), rm_state, a_state, message)
                 if (rm, bal) in proposed:
                     continue
                 promised = promises.get((rm, bal))
@@ -711,13 +700,7 @@ class FastPaxosCommit(PaxosCommit):
                     if len({m[5] for m in mset}) < len(majority):
                         continue
                     message = (_PHASE2A, rm, bal, _phase2a_value(mset))
-                    single = send(message)
-                    add(
-                        (
-                            ("Phase2a", bal, rm, majority),
-                            new(cls, (rm_state, a_state, msgs | single)),
-                        )
-                    )
+                    send(("Phase2a", bal, rm, majority), rm_state, a_state, message)
         if votes:
             # Instance ins chose val when a majority voted for it in one ballot. The
             # majorities are every set of `quorum` acceptors, so that is: some ballot
@@ -726,39 +709,26 @@ class FastPaxosCommit(PaxosCommit):
             chosen = {
                 (ins, val) for (ins, _, val), voters in votes.items() if len(voters) >= quorum
             }
-            if all((rm, PREPARED) in chosen for rm in self._rm_range):
-                if commit:
-                    add((("Decide", "Commit"), state))
+            for decided, sent, decision in (
+                (all((rm, PREPARED) in chosen for rm in self._rm_range), commit, "Commit"),
+                (any((rm, ABORTED) in chosen for rm in self._rm_range), abort, "Abort"),
+            ):
+                if not decided:
+                    continue
+                if sent:
+                    add((("Decide", decision), state))
                 else:
-                    single = send(_COMMIT_MSG)
-                    add((("Decide", "Commit"), new(cls, (rm_state, a_state, msgs | single))))
-            if any((rm, ABORTED) in chosen for rm in self._rm_range):
-                if abort:
-                    add((("Decide", "Abort"), state))
-                else:
-                    single = send(_ABORT_MSG)
-                    add((("Decide", "Abort"), new(cls, (rm_state, a_state, msgs | single))))
+                    message = _COMMIT_MSG if decision == "Commit" else _ABORT_MSG
+                    send(("Decide", decision), rm_state, a_state, message)
         for m in phase1a:
             _, ins, bal = m
             row = a_state[ins]
             for acc in self._acc_range:
                 mbal, abal, aval = row[acc]
                 if mbal < bal:
+                    after = _set_acceptor(a_state, ins, acc, (bal, abal, aval))
                     message = (_PHASE1B, ins, bal, abal, aval, acc)
-                    single = send(message)
-                    add(
-                        (
-                            ("Phase1b", acc, m),
-                            new(
-                                cls,
-                                (
-                                    rm_state,
-                                    _set_acceptor(a_state, ins, acc, (bal, abal, aval)),
-                                    msgs | single,
-                                ),
-                            ),
-                        )
-                    )
+                    send(("Phase1b", acc, m), rm_state, after, message)
         for m in phase2a:
             _, ins, bal, val = m
             row = a_state[ins]
@@ -768,21 +738,9 @@ class FastPaxosCommit(PaxosCommit):
                     message = (_PHASE2B, ins, bal, val, acc)
                     if row[acc] == voted and message in msgs:
                         add((("Phase2b", acc, m), state))
-                        continue
-                    single = send(message)
-                    add(
-                        (
-                            ("Phase2b", acc, m),
-                            new(
-                                cls,
-                                (
-                                    rm_state,
-                                    _set_acceptor(a_state, ins, acc, (bal, bal, val)),
-                                    msgs | single,
-                                ),
-                            ),
-                        )
-                    )
+                    else:
+                        after = _set_acceptor(a_state, ins, acc, voted)
+                        send(("Phase2b", acc, m), rm_state, after, message)
         return out
 
 
