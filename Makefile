@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: check test bench lint diagrams docs setup system-graphviz system-browser clean
+.PHONY: check test bench lint diagrams docs setup system-graphviz system-browser system-chromium system-valgrind clean
 
 setup: $(STAMP)
 
@@ -17,23 +17,29 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# $(call system-package,command,Debian package,what needs it): install the package with
+# apt-get when running as root and the command is missing; otherwise say what to install.
+define system-package
+@command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing $(2) with apt-get"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "error: $(1) is missing ($(3)); install it: sudo apt-get install $(2)"; exit 1; \
+  fi; }
+endef
+
 system-graphviz:
-	@command -v dot >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Graphviz with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
-	  else \
-	    echo "error: Graphviz 'dot' is missing; install it: sudo apt-get install graphviz"; exit 1; \
-	  fi; }
+	$(call system-package,dot,graphviz,diagrams need Graphviz)
 
 system-browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Chromium with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "error: Chromium is missing; install it: sudo apt-get install chromium"; exit 1; \
-	  fi; }
+	@command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory system-chromium
+
+system-chromium:
+	$(call system-package,chromium,chromium,the browser tests need it)
+
+system-valgrind:
+	$(call system-package,valgrind,valgrind,the instruction-count benchmark needs it)
 
 ## check: model-check the reference unenrollment design at the default scope
 check: setup system-graphviz
@@ -48,7 +54,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check lifecycle tests benchmarks
 	$(VENV)/bin/mypy
 
-bench: setup system-graphviz
+bench: setup system-graphviz system-valgrind
 	$(PY) -m benchmarks
 
 diagrams: setup system-graphviz

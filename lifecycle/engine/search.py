@@ -356,9 +356,9 @@ class _Search:
         else:
             new_keys = new_frontier
             append_key = None
-        # Coverage: the enabled actions, counted by name in batches (_flush_coverage).
-        # Only actions are kept, not (action, state) pairs, so that duplicate states
-        # die at once.
+        # Coverage, and the count of generated states: the enabled actions, counted
+        # by name in batches (_flush_coverage). Only actions are kept, not (action,
+        # state) pairs, so that duplicate states die at once.
         enabled_actions: list[Any] = []
         log_action = enabled_actions.append
         new_log: list[Any] = []
@@ -373,7 +373,6 @@ class _Search:
         # Graph mode: the frontier is the last len(frontier) states given ids.
         base = len(keys) - len(frontier)
         distinct = self.distinct
-        generated = self.generated
         expanded = self.expanded
         clock = time.perf_counter
         next_tick = self.start + 0.5
@@ -387,17 +386,16 @@ class _Search:
                 expanded += 1
                 if not expanded & (_CHUNK - 1):
                     now = clock()
-                    self.distinct, self.generated = distinct, generated
+                    self.distinct = distinct
                     self.queue = len(frontier) - position + len(new_frontier)
+                    self._flush_coverage(enabled_actions, new_log)
                     if deadline is not None and now >= deadline:
                         raise _Stop(f"time_limit={self.time_limit}s reached")
                     if now >= next_tick:
                         next_tick = now + 0.5
                         self._report()
-                    self._flush_coverage(enabled_actions, new_log)
                 if within is not None and not within(state):
                     continue
-                before = generated
                 if graph:
                     if successors is not None:
                         pairs = successors(state)
@@ -413,11 +411,11 @@ class _Search:
                             if collect:
                                 candidates.update(acts)
                         pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
+                    dead = not pairs
                     pid = base + position
                     my_succ = succ_ids[pid]
                     my_actions = edges_actions[pid] if edges_actions is not None else None
                     for action, nxt in pairs:
-                        generated += 1
                         log_action(action)
                         key = hash(nxt) if fingerprint else nxt
                         ident = seen.get(key)
@@ -446,9 +444,9 @@ class _Search:
                     pairs = successors(state)
                     if type(pairs) is not list:
                         pairs = list(pairs)
+                    dead = not pairs
                     parent_key = frontier_keys[position]
                     for action, nxt in pairs:
-                        generated += 1
                         log_action(action)
                         if nxt is state:  # UNCHANGED: stored already, no hash needed
                             continue
@@ -482,11 +480,11 @@ class _Search:
                         if collect:
                             candidates.update(acts)
                     parent_key = frontier_keys[position]
+                    before = len(enabled_actions)
                     for action in acts:
                         nxt = next_state(state, action)
                         if nxt is None:
                             continue
-                        generated += 1
                         log_action(action)
                         if nxt is state:  # UNCHANGED: stored already, no hash needed
                             continue
@@ -510,8 +508,9 @@ class _Search:
                                     if pred(nxt):
                                         self._check_sometimes(nxt)
                                         break
+                    dead = len(enabled_actions) == before
                 if (
-                    generated == before
+                    dead
                     and deadlock
                     and DEADLOCK not in self.violations
                     and (terminal is None or not terminal(state))
@@ -519,7 +518,7 @@ class _Search:
                     self._violate(DEADLOCK, Kind.DEADLOCK, state)
                 action = nxt = None
         except (_Stop, KeyboardInterrupt):
-            self.distinct, self.generated, self.expanded = distinct, generated, expanded
+            self.distinct, self.expanded = distinct, expanded
             self.queue = len(frontier) - position + len(new_frontier)
             self._flush_coverage(enabled_actions, new_log)
             raise
@@ -527,11 +526,16 @@ class _Search:
             raise
         except Exception as exc:
             raise self._diagnose(state, action, nxt, exc) from exc
-        self.distinct, self.generated, self.expanded = distinct, generated, expanded
+        self.distinct, self.expanded = distinct, expanded
         self._flush_coverage(enabled_actions, new_log)
         return new_frontier, new_keys
 
     def _flush_coverage(self, actions: list[Any], new: list[Any]) -> None:
+        """Count a batch of enabled actions (one per generated state) by name, and the
+        actions that found new states. The loop keeps no other count of generated
+        states: one addition per successor cost 1% (protocol path) to 3% (successors)
+        of the instructions of a PaxosCommit check."""
+        self.generated += len(actions)
         _count_names(self.enabled_counts, actions)
         _count_names(self.new_counts, new)
         actions.clear()
