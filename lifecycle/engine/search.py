@@ -283,25 +283,30 @@ class _Search:
             self.seen[key] = None
         return True
 
-    def _check_state(self, state: Any, ident: int | None = None) -> None:
+    def _check_state(self, state: Any, ident: int | None = None, *, track: bool = True) -> None:
         try:
             for prop in self.always:
                 if prop.name not in self.violations and not prop.predicate(state):
                     self._violate(prop.name, Kind.ALWAYS, state)
             if self.sometimes_open:
                 self._check_sometimes(state)
-            if self.recoverable:
+            if self.recoverable and track:
                 if ident is None:
                     ident = self.seen[self._key(state)]
-                for index, prop in enumerate(self.recoverable):
-                    for k in waiting_keys(prop.predicate(state)):
-                        self.waiting.setdefault((index, k), []).append(ident)
-                if self.within is not None and not self.within(state):
-                    self.outside.add(ident)
+                self._track_recoverable(state, ident)
         except (_Stop, KeyboardInterrupt):
             raise
         except Exception as exc:
             raise self._diagnose_predicate(state, exc) from exc
+
+    def _track_recoverable(self, state: Any, ident: int) -> None:
+        """Note which keys `state` waits on, per `always_recoverable` property, and
+        whether it lies outside the boundary: `_check_recoverable` reads both."""
+        for index, prop in enumerate(self.recoverable):
+            for k in waiting_keys(prop.predicate(state)):
+                self.waiting.setdefault((index, k), []).append(ident)
+        if self.within is not None and not self.within(state):
+            self.outside.add(ident)
 
     def _violate(self, name: str, kind: Kind, state: Any) -> None:
         self.violations[name] = (kind, self._key(state))
@@ -370,6 +375,7 @@ class _Search:
         parent_ids = self.parent_ids
         succ_ids = self.succ_ids
         edges_actions = self.edges_actions
+        track = self._track_recoverable if self.recoverable else None
         # Graph mode: the frontier is the last len(frontier) states given ids.
         base = len(keys) - len(frontier)
         distinct = self.distinct
@@ -432,7 +438,18 @@ class _Search:
                             distinct += 1
                             append(nxt)
                             log_new(action)
-                            self._check_state(nxt, ident)
+                            if always:
+                                for pred in always:
+                                    if not pred(nxt):
+                                        self._check_state(nxt, ident, track=False)
+                                        break
+                            if sometimes:
+                                for pred in sometimes:
+                                    if pred(nxt):
+                                        self._check_sometimes(nxt)
+                                        break
+                            if track is not None:
+                                track(nxt, ident)
                         # Edge and action together, so a bound that stops the search
                         # here leaves the two lists the same length.
                         my_succ.append(ident)
@@ -632,6 +649,17 @@ class _Search:
             found = self._diagnose_predicate(nxt, exc, parent=state, action=action)
             if found.cause is not exc:
                 return found
+            if self.within is not None:  # graph mode asks it of each new state
+                try:
+                    self.within(nxt)
+                except Exception as inner:
+                    return ModelError(
+                        "within_boundary() raised",
+                        state=nxt,
+                        action=action,
+                        trace=found.trace,
+                        cause=inner,
+                    )
         return ModelError("the model failed", state=state, action=action, trace=trace, cause=exc)
 
     def _diagnose_predicate(

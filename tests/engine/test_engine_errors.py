@@ -197,7 +197,11 @@ def test_raising_predicate_on_an_initial_state() -> None:
 
 
 @pytest.mark.parametrize("method", ["within_boundary", "is_terminal"])
-def test_optional_methods_that_raise(method: str) -> None:
+@pytest.mark.parametrize("recoverable", [False, True])
+def test_optional_methods_that_raise(method: str, recoverable: bool) -> None:
+    """With an `always_recoverable` property the search keeps the graph and asks
+    `within_boundary` of each new state as it stores it, not only as it expands it."""
+
     def broken(self: Any, state: Any) -> bool:
         if state == BOOM:
             raise IndexError("optional")
@@ -207,6 +211,10 @@ def test_optional_methods_that_raise(method: str) -> None:
         def actions(self, state: Any) -> list[Any]:
             # (3, 1) is a sink here, so is_terminal is asked about it.
             return [] if state == BOOM else super().actions(state)
+
+        def properties(self) -> list[Property]:
+            extra = [Property.always_recoverable("free", lambda s: ())] if recoverable else []
+            return [*super().properties(), *extra]
 
     setattr(Broken, method, broken)
     with pytest.raises(ModelError) as info:
