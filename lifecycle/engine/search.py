@@ -552,11 +552,14 @@ class _Search:
         actions that found new states. The loop keeps no other count of generated
         states: one addition per successor cost 1% (protocol path) to 3% (successors)
         of the instructions of a PaxosCommit check."""
-        self.generated += len(actions)
-        _count_names(self.enabled_counts, actions)
-        _count_names(self.new_counts, new)
+        # Emptied before counting: a Ctrl-C inside the count then loses part of one
+        # batch rather than counting it twice when the stop flushes again.
+        enabled, fresh = actions[:], new[:]
         actions.clear()
         new.clear()
+        self.generated += len(enabled)
+        _count_names(self.enabled_counts, enabled)
+        _count_names(self.new_counts, fresh)
 
     def _report(self) -> None:
         if self.progress is not None:
@@ -649,7 +652,7 @@ class _Search:
             found = self._diagnose_predicate(nxt, exc, parent=state, action=action)
             if found.cause is not exc:
                 return found
-            if self.within is not None:  # graph mode asks it of each new state
+            if self.within is not None and self.recoverable:  # asked of each new state
                 try:
                     self.within(nxt)
                 except Exception as inner:
@@ -666,8 +669,13 @@ class _Search:
         self, state: Any, exc: Exception, *, parent: Any = None, action: Any = None
     ) -> ModelError:
         for prop in self.properties:
+            what = "raised"
             try:
-                prop.predicate(state)
+                value = prop.predicate(state)
+                if prop.kind is Kind.RECOVERABLE:
+                    what = "returned keys that are not a bool or an iterable of hashable keys"
+                    for k in waiting_keys(value):
+                        hash(k)
             except Exception as inner:
                 if parent is not None:
                     trace = self._safe_trace(parent)
@@ -678,7 +686,7 @@ class _Search:
                     if action is None and trace is not None and trace.actions:
                         action = trace.actions[-1]  # the step that reached the state
                 return ModelError(
-                    f"the predicate of property {prop.name!r} raised",
+                    f"the predicate of property {prop.name!r} {what}",
                     state=state,
                     action=action,
                     trace=trace,

@@ -183,6 +183,25 @@ def test_raising_predicate(store: str, keep_graph: bool, kind: str) -> None:
     assert err.trace is not None and err.trace.actions[-1] == err.action
 
 
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("bad", [[["a list is unhashable"]], 5])
+def test_recoverable_predicate_returning_unusable_keys(store: str, bad: Any) -> None:
+    """An `always_recoverable` predicate must return a bool or hashable keys; the error
+    names the state whose keys were wrong, not the state being expanded."""
+
+    class Broken(Grid):
+        def properties(self) -> list[Property]:
+            return [Property.always_recoverable("waits", lambda s: bad if s == BOOM else ())]
+
+    with pytest.raises(ModelError) as info:
+        check(Broken(), store=store)
+    err = info.value
+    text = raise_error(err)
+    assert text.startswith("the predicate of property 'waits' returned keys that are not a bool")
+    assert err.state == BOOM
+    assert_trace_reaches(err, BOOM, 4)
+
+
 def test_raising_predicate_on_an_initial_state() -> None:
     class Broken(Grid):
         def properties(self) -> list[Property]:

@@ -52,12 +52,15 @@ class Interrupting(CounterGrid):
         super().__init__(50, 2)
         self.after = after
         self.calls = 0
+        self.made = 0  # calls that returned a state
 
     def next_state(self, state: Any, action: Any) -> Any:
         self.calls += 1
         if self.calls == self.after:
             raise KeyboardInterrupt
-        return super().next_state(state, action)
+        nxt = super().next_state(state, action)
+        self.made += nxt is not None
+        return nxt
 
 
 @pytest.mark.parametrize("store", STORES)
@@ -69,8 +72,15 @@ def test_ctrl_c_in_the_model_returns_the_partial_result(store: str, keep_graph: 
     assert result.distinct_states < model.expected_states
     assert result.generated_states < model.expected_generated
     # The partial counts are the real ones: every call but the interrupted one returned
-    # a successor or None, and each successor returned was counted as generated.
+    # a successor or None, and each successor returned was counted as generated (the
+    # graph mode computes a state's successors before it counts them, so there those
+    # of the interrupted state are not counted).
     assert result.generated_states <= model.calls
+    if keep_graph:
+        assert result.generated_states <= 1 + model.made
+    else:
+        assert result.generated_states == 1 + model.made
+    assert sum(a.enabled for a in result.coverage.actions.values()) == (result.generated_states - 1)
 
 
 class Slow(CounterGrid):
@@ -96,6 +106,11 @@ def test_ctrl_c_from_the_progress_callback() -> None:
     snapshot = seen[0]
     assert snapshot.elapsed >= 0.5  # about twice a second, not at once
     assert 0 < snapshot.distinct_states <= result.distinct_states
+    # The search stopped inside the report, so the report's counts are the result's.
+    assert (snapshot.distinct_states, snapshot.generated_states) == (
+        result.distinct_states,
+        result.generated_states,
+    )
     assert snapshot.states_per_second > 0
     assert result.elapsed >= snapshot.elapsed
 
@@ -144,3 +159,20 @@ def test_more_initial_states_than_max_states() -> None:
     result = check(ManyStarts(2, 2), max_states=2)
     assert_partial(result, "max_states")
     assert result.distinct_states == 2
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("keep_graph", [False, True])
+@pytest.mark.parametrize("cls", [CounterGrid, FastCounterGrid])
+def test_a_bound_counts_every_successor_computed(
+    store: str, keep_graph: bool, cls: type[CounterGrid]
+) -> None:
+    """max_states=5 on a 4x4 grid: (0,0) gives (1,0) and (0,1); (1,0) gives (2,0) and
+    (1,1), the 5th state; (0,1) gives (1,1) again and (0,2), which the bound refuses.
+    Every successor computed counts as generated, the refused one too: 1 + 6 = 7, and
+    each is one enabled action in the coverage."""
+    result = check(cls(3, 2), max_states=5, store=store, keep_graph=keep_graph)
+    assert_partial(result, "max_states")
+    assert (result.distinct_states, result.generated_states) == (5, 7)
+    assert sum(a.enabled for a in result.coverage.actions.values()) == 6
+    assert sum(a.new_states for a in result.coverage.actions.values()) == 4
