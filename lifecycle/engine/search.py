@@ -456,7 +456,10 @@ class _Search:
                         if my_actions is not None:
                             my_actions.append(action)
                 # The two model styles below share their body on purpose: a helper
-                # call per successor would cost more than the rest of the loop.
+                # call per successor would cost more than the rest of the loop. The
+                # property checks of a new state are inlined in all three branches for
+                # the same reason (as a method call per new state, they cost 6% of a
+                # TwoPhase check with the graph).
                 elif successors is not None:
                     pairs = successors(state)
                     if type(pairs) is not list:
