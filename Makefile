@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: check test bench lint diagrams docs setup system-graphviz system-browser system-chromium system-valgrind clean
+.PHONY: check test bench lint diagrams docs setup system-graphviz system-browser system-valgrind clean
 
 setup: $(STAMP)
 
@@ -17,26 +17,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# $(call system-package,command,Debian package,what needs it): install the package with
-# apt-get when running as root and the command is missing; otherwise say what to install.
+# $(call system-package,commands,Debian package,what needs it): when none of the commands
+# is found, install the package with apt-get as root; otherwise say what to install.
 define system-package
-@command -v $(1) >/dev/null 2>&1 || { \
-  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-    echo "installing $(2) with apt-get"; \
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
-  else \
-    echo "error: $(1) is missing ($(3)); install it: sudo apt-get install $(2)"; exit 1; \
-  fi; }
+@for c in $(1); do command -v $$c >/dev/null 2>&1 && exit 0; done; \
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+  echo "installing $(2) with apt-get"; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+else \
+  echo "error: $(firstword $(1)) is missing ($(3)); install it: sudo apt-get install $(2)"; exit 1; \
+fi
 endef
 
 system-graphviz:
 	$(call system-package,dot,graphviz,diagrams need Graphviz)
 
 system-browser:
-	@command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory system-chromium
-
-system-chromium:
-	$(call system-package,chromium,chromium,the browser tests need it)
+	$(call system-package,chromium chromium-browser,chromium,the browser tests need it)
 
 system-valgrind:
 	$(call system-package,valgrind,valgrind,the instruction-count benchmark needs it)

@@ -175,6 +175,13 @@ def store_bytes(search: _Search) -> int:
     return total
 
 
+def reachable_states(model: Any) -> list[Any]:
+    """Every reachable state of `model`, from an exact-store search (untimed)."""
+    collector = _search(model, "exact", False)
+    collector.run()
+    return list(collector.seen)
+
+
 def bare_pass(model: Any, states: list[Any], path: str) -> tuple[float, float]:
     """Wall and CPU seconds to call the model's transition functions once on every
     state: `actions` and `next_state` per candidate, or `successors`. The cyclic garbage
@@ -298,10 +305,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         if spec["store"] == "exact":
             states = list(search.keys if search.graph else search.seen)
         else:  # the fingerprint store has no states: collect them, untimed
-            collector = _search(model, "exact", False)
-            collector.run()
-            states = list(collector.seen)
-            del collector
+            states = reachable_states(model)
         del search, result
         gc.collect()
         # Check and bare pass alternate, so that each ratio divides two times taken

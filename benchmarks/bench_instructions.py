@@ -41,7 +41,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_engine import TARGETS, _search, bare_pass, build, label, plain_bfs
+from benchmarks.bench_engine import (
+    TARGETS,
+    _search,
+    bare_pass,
+    build,
+    label,
+    plain_bfs,
+    reachable_states,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "instructions.json"
 MODES = ("setup", "check", "bare", "plain")
@@ -75,10 +83,7 @@ def configurations() -> list[dict[str, Any]]:
 def worker(spec: dict[str, Any], mode: str) -> None:
     """One measured process: the shared setup, then `mode`'s work."""
     model = build(spec["model"], spec["size"], spec["path"], spec.get("acceptors", 3))
-    collector = _search(model, "exact", False)
-    collector.run()
-    states = list(collector.seen)
-    del collector
+    states = reachable_states(model)
     gc.collect()
     if mode == "check":
         _search(model, spec["store"], spec["graph"]).run()
