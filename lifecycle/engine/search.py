@@ -299,6 +299,19 @@ class _Search:
         except Exception as exc:
             raise self._diagnose_predicate(state, exc) from exc
 
+    def _check_new_state(self, state: Any) -> None:
+        """The open invariants and witnesses on a state just stored. Only a failing
+        invariant or a found witness goes on to the bookkeeping of `_check_state`: the
+        common case is one call and a loop over the open predicates."""
+        for pred in self.always_open:
+            if not pred(state):
+                self._check_state(state, track=False)
+                break
+        for pred in self.sometimes_open:
+            if pred(state):
+                self._check_sometimes(state)
+                break
+
     def _track_recoverable(self, state: Any, ident: int) -> None:
         """Note which keys `state` waits on, per `always_recoverable` property, and
         whether it lies outside the boundary: `_check_recoverable` reads both."""
@@ -376,6 +389,7 @@ class _Search:
         succ_ids = self.succ_ids
         edges_actions = self.edges_actions
         track = self._track_recoverable if self.recoverable else None
+        check_new = self._check_new_state
         # Graph mode: the frontier is the last len(frontier) states given ids.
         base = len(keys) - len(frontier)
         distinct = self.distinct
@@ -438,16 +452,8 @@ class _Search:
                             distinct += 1
                             append(nxt)
                             log_new(action)
-                            if always:
-                                for pred in always:
-                                    if not pred(nxt):
-                                        self._check_state(nxt, ident, track=False)
-                                        break
-                            if sometimes:
-                                for pred in sometimes:
-                                    if pred(nxt):
-                                        self._check_sometimes(nxt)
-                                        break
+                            if always or sometimes:
+                                check_new(nxt)
                             if track is not None:
                                 track(nxt, ident)
                         # Edge and action together, so a bound that stops the search
@@ -456,10 +462,7 @@ class _Search:
                         if my_actions is not None:
                             my_actions.append(action)
                 # The two model styles below share their body on purpose: a helper
-                # call per successor would cost more than the rest of the loop. The
-                # property checks of a new state are inlined in all three branches for
-                # the same reason (as a method call per new state, they cost 6% of a
-                # TwoPhase check with the graph).
+                # call per successor would cost more than the rest of the loop.
                 elif successors is not None:
                     pairs = successors(state)
                     if type(pairs) is not list:
@@ -480,16 +483,8 @@ class _Search:
                             if append_key is not None:
                                 append_key(key)
                             log_new(action)
-                            if always:
-                                for pred in always:
-                                    if not pred(nxt):
-                                        self._check_state(nxt)
-                                        break
-                            if sometimes:
-                                for pred in sometimes:
-                                    if pred(nxt):
-                                        self._check_sometimes(nxt)
-                                        break
+                            if always or sometimes:
+                                check_new(nxt)
                 else:
                     acts = actions(state)
                     if acts is not last_acts:
@@ -518,16 +513,8 @@ class _Search:
                             if append_key is not None:
                                 append_key(key)
                             log_new(action)
-                            if always:
-                                for pred in always:
-                                    if not pred(nxt):
-                                        self._check_state(nxt)
-                                        break
-                            if sometimes:
-                                for pred in sometimes:
-                                    if pred(nxt):
-                                        self._check_sometimes(nxt)
-                                        break
+                            if always or sometimes:
+                                check_new(nxt)
                     dead = len(enabled_actions) == before
                 if (
                     dead
