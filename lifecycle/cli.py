@@ -78,12 +78,16 @@ class ProgressDisplay:
 
 # --------------------------------------------------------------------------- helpers
 def _scope_from_options(
+    design: Any,
     devices: int | None,
     reenrollments: int | None,
     kinds: Sequence[str],
     platforms: Sequence[str],
-    interleaving: str | None = None,
+    max_offline: str | None = None,
+    mdm_toggle: bool | None = None,
+    shared_hardware_id: bool | None = None,
 ) -> Any:
+    """The scope: the default, then the design file's ``[scope]``, then the flags."""
     from lifecycle.mdm import Scope
 
     fields: dict[str, Any] = {}
@@ -95,9 +99,16 @@ def _scope_from_options(
         fields["kinds"] = tuple(kinds)
     if platforms:
         fields["platforms"] = tuple(platforms)
-    if interleaving is not None:
-        fields["interleaving"] = interleaving
-    return Scope(**fields)
+    if max_offline is not None:
+        fields["max_offline"] = None if max_offline == "unbounded" else int(max_offline)
+    if mdm_toggle is not None:
+        fields["mdm_toggle"] = mdm_toggle
+    if shared_hardware_id is not None:
+        fields["shared_hardware_id"] = shared_hardware_id
+    base = design.scope(Scope()) if design is not None else Scope()
+    import dataclasses
+
+    return dataclasses.replace(base, **fields)
 
 
 def _with_channel(design: Any, channel: str | None) -> Any:
@@ -272,6 +283,8 @@ def cli() -> None:
 
 
 def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    from lifecycle.mdm.design import KINDS, PLATFORMS
+
     options = [
         click.option("--devices", type=click.IntRange(1, 3), default=None, help="devices (1-3)"),
         click.option(
@@ -284,21 +297,31 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--kind",
             "kinds",
             multiple=True,
-            type=click.Choice(["work_access", "aad_join", "bulk"]),
-            help="enrollment kinds to include (repeatable; default all)",
+            type=click.Choice(KINDS),
+            help="enrollment kinds to include (repeatable; default all but bulk)",
         ),
         click.option(
             "--platform",
             "platforms",
             multiple=True,
-            type=click.Choice(["desktop", "mobile"]),
+            type=click.Choice(PLATFORMS),
             help="platforms to include (repeatable; default all)",
         ),
         click.option(
-            "--interleaving",
-            type=click.Choice(["independent", "full"]),
+            "--max-offline",
+            type=click.Choice(["0", "1", "2", "unbounded"]),
             default=None,
-            help="several devices: one at a time (reduction, default) or every interleaving",
+            help="offline periods per device (default: unbounded)",
+        ),
+        click.option(
+            "--mdm-toggle/--no-mdm-toggle",
+            default=None,
+            help="let the tenant admin turn MDM off and on (default: yes)",
+        ),
+        click.option(
+            "--shared-hardware-id/--own-hardware-id",
+            default=None,
+            help="every device has the same hardware id, as cloned images do (default: no)",
         ),
     ]
     for option in reversed(options):
@@ -330,7 +353,9 @@ def check(
     reenrollments: int | None,
     kinds: tuple[str, ...],
     platforms: tuple[str, ...],
-    interleaving: str | None,
+    max_offline: str | None,
+    mdm_toggle: bool | None,
+    shared_hardware_id: bool | None,
     channel: str | None,
     store: str,
     max_states: int | None,
@@ -347,7 +372,16 @@ def check(
     loaded = _load(design)
     try:
         loaded = _with_channel(loaded, channel)
-        scope = _scope_from_options(devices, reenrollments, kinds, platforms, interleaving)
+        scope = _scope_from_options(
+            loaded,
+            devices,
+            reenrollments,
+            kinds,
+            platforms,
+            max_offline,
+            mdm_toggle,
+            shared_hardware_id,
+        )
         model = LifecycleModel(loaded, scope)
     except (DesignError, ValueError) as exc:
         fail(str(exc))
@@ -420,7 +454,9 @@ def matrix(
     reenrollments: int | None,
     kinds: tuple[str, ...],
     platforms: tuple[str, ...],
-    interleaving: str | None,
+    max_offline: str | None,
+    mdm_toggle: bool | None,
+    shared_hardware_id: bool | None,
     fmt: str,
 ) -> int:
     """Check every preset: the reference must hold, each bad one must be caught."""
@@ -428,7 +464,16 @@ def matrix(
     from lifecycle.mdm.matrix import run_matrix
 
     try:
-        scope = _scope_from_options(devices, reenrollments, kinds, platforms, interleaving)
+        scope = _scope_from_options(
+            None,
+            devices,
+            reenrollments,
+            kinds,
+            platforms,
+            max_offline,
+            mdm_toggle,
+            shared_hardware_id,
+        )
     except DesignError as exc:
         fail(str(exc))
     started = time.perf_counter()

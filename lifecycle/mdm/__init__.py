@@ -16,6 +16,7 @@ generated reference text `lifecycle.mdm.reference`.
 from lifecycle.mdm.design import (
     KINDS,
     PLATFORMS,
+    PROPERTY_NAMES,
     Design,
     DesignError,
     Scope,
@@ -24,9 +25,9 @@ from lifecycle.mdm.design import (
     load_design_file,
     presets,
 )
-from lifecycle.mdm.model import LifecycleModel, describe_message
-from lifecycle.mdm.properties import PROPERTY_NAMES
-from lifecycle.mdm.tables import all_tables, apply_row, enabled_rows, machine_states
+from lifecycle.mdm.model import describe_message
+from lifecycle.mdm.properties import LifecycleModel
+from lifecycle.mdm.tables import all_tables
 
 __all__ = [
     "KINDS",
@@ -37,12 +38,9 @@ __all__ = [
     "LifecycleModel",
     "Scope",
     "all_tables",
-    "apply_row",
     "describe_message",
-    "enabled_rows",
     "knobs",
     "load_design",
     "load_design_file",
-    "machine_states",
     "presets",
 ]

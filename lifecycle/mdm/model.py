@@ -1,16 +1,25 @@
-"""`LifecycleModel`: the device, server, directory and network tables composed into one
-engine model.
+"""The composition: the device, server, directory and network tables as one engine model.
 
-Composition. A state is a `World`: per device, its `Device`, its `ServerRecord`, its
-`Directory` entry and its `Channel`. Devices interact with nothing but their own
-slice (the server keeps one record per device, Azure AD one entry per device, and each
-device has its own channel), so every row reads and writes one slice only. The
-successor function is compiled from the tables once per distinct slice: the enabled
-rows of a slice and the slices they lead to are computed by interpreting the rows and
-memoised, and a world's successors are the memoised successors of each of its slices
-with that slice replaced. The state space of N devices is the product of the slice
-spaces (minus what the shared bounds cut), and the cost of a successor is a dictionary
-lookup plus one tuple rebuild.
+A world's successors are the steps of each party, each computed by the interpreter
+(`lifecycle.mdm.tables`) from that party's own view and memoised on the part of the
+world it reads:
+
+- each device on its own (its client state, its Azure AD entry, its connection);
+- each connection on its own (loss, offline periods);
+- the server on each package in flight to it, and on each package it holds (the whole
+  record table, the package and the connection it came on);
+- the server's timers, the admin and the tenant (the record table).
+
+What the server sends reaches a connection only while the device waits for it
+(`lifecycle.mdm.network.delivers`), and a server timer fires only when the
+environment's timing assumption holds (`silent`): those two are the only places where
+the composition reads across parties, and they are the network's and time's, not the
+server's.
+
+Devices are interchangeable (same scope for each), so a world is stored up to the
+order of its devices (`canonical`): devices are sorted, and every device number the
+server's records and held packages carry is renumbered with them. `stable_trace` gives
+a trace back its own numbering for reports.
 """
 
 from __future__ import annotations
@@ -20,208 +29,251 @@ from collections.abc import Sequence
 from typing import Any
 
 from lifecycle.engine import Model, Property, Trace
-from lifecycle.mdm import tables
+from lifecycle.mdm import server as server_table
 from lifecycle.mdm.design import Design, Scope
 from lifecycle.mdm.device import UNMANAGED
-from lifecycle.mdm.properties import build_properties
 from lifecycle.mdm.state import (
     ARTIFACT_NAMES,
-    EMPTY_CHANNEL,
+    MDM_ON,
     NO_DIRECTORY,
-    NO_RECORD,
-    Bundle,
+    Channel,
+    Device,
+    Directory,
     Msg,
+    Record,
+    Server,
     World,
-    bundles,
+    fresh_channel,
     fresh_device,
 )
+from lifecycle.mdm.table import TO_SERVER, Row
+from lifecycle.mdm.tables import (
+    REFERENCE,
+    Tables,
+    deliver,
+    device_steps,
+    held_packages,
+    network_steps,
+    server_message_steps,
+    server_record_steps,
+    take,
+)
 
-# A memoised slice successor: (trigger, arg, next slice).
-_Step = tuple[str, Any, Bundle]
-# Build a NamedTuple without its Python-level __new__ (the successor function's hot path).
 _new = tuple.__new__
+#: Device phases in which the device is in contact with the server: it checks in on
+#: its schedule, or it is about to (its first session, its alert).
+CONTACT_PHASES = ("provisioning", "enrolled", "unenrolling")
+_PROBE = ("1201",)
 
 
-class LifecycleModel(Model):
-    """The Windows MDM lifecycle for one design at one scope: an engine model.
+#: A successor with what the properties need: (action, next world, party, stimulus).
+Step = tuple[Any, World, int | None, bool]
 
-    Actions are ``(trigger, device)`` or ``(trigger, device, arg)``; the trigger is the
-    row's name in `lifecycle.mdm.tables`. Use `describe_action` and `actor_of` to
-    print a trace as steps an engineer reads.
+
+class LifecycleComposition(Model):
+    """The Windows MDM lifecycle for one design at one scope, without its properties
+    (`lifecycle.mdm.properties.LifecycleModel` adds them).
+
+    Actions are ``(trigger, party)`` or ``(trigger, party, arg)``: the trigger is the
+    row's name, the party the device whose step it is (for a server row, the device
+    whose connection the package came on, or whose record the timer or the admin acts
+    on; None for the tenant's switch). Use `describe_action` and `actor_of` to print a
+    trace as steps an engineer reads.
     """
 
-    def __init__(self, design: Design | None = None, scope: Scope | None = None) -> None:
+    def __init__(
+        self,
+        design: Design | None = None,
+        scope: Scope | None = None,
+        tables: Tables | None = None,
+        *,
+        symmetry: bool = True,
+    ) -> None:
         self.design = design if design is not None else Design()
-        self.scope = scope if scope is not None else Scope()
-        self._steps: dict[Bundle, tuple[tuple[_Step, ...], bool]] = {}
-        # Several devices: per slice, its steps with the next slice's order key.
-        self._move_memo: dict[Bundle, tuple[tuple[str, Any, tuple[bool, Bundle]], ...]] = {}
-        self._properties: list[Property] | None = None
-        self._initial_set = frozenset(self._initial_bundles)
-        self._initial_phases = frozenset(b[0].phase for b in self._initial_set)
+        self.scope = scope if scope is not None else self.design.scope()
+        self.tables = tables if tables is not None else REFERENCE
+        #: Store worlds up to the order of devices (off: every order is a state).
+        self.symmetry = symmetry
+        # Memoised steps of each party, keyed on what that party reads. Each entry
+        # holds finished actions: (action, stimulus, ...what the step leaves).
+        self._local_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+        self._server_memo: dict[Server, _ServerSteps] = {}
+        self._contact_memo: dict[tuple[Any, ...], tuple[Record, ...]] = {}
+        self._shared_hw = self.scope.shared_hardware_id
 
-    # -------------------------------------------------------------- compiled
-    def _local(self, bundle: Bundle) -> tuple[tuple[_Step, ...], bool]:
-        """The slice's enabled steps and whether it is quiet (memoised)."""
-        found = self._steps.get(bundle)
+    # ------------------------------------------------------------ the parties
+    def hardware_of(self, index: int) -> int:
+        """The HWDevID device `index` reports: its own, or one shared by every device
+        (cloned images, Fleet #50612)."""
+        return 0 if self._shared_hw else index
+
+    def _local(self, i: int, dev: Device, dirc: Directory, net: Channel) -> tuple[Any, ...]:
+        """Device i's own steps and its connection's: (action, stimulus, device,
+        directory, channel)."""
+        key = (i, dev, dirc, net)
+        found = self._local_memo.get(key)
         if found is None:
-            found = self._steps[bundle] = tables.slice_steps(self, bundle)
+            t, design, scope = self.tables, self.design, self.scope
+            found = tuple(
+                [
+                    (_action(r, i, arg), r.stimulus, d2, r2, n2)
+                    for r, arg, d2, r2, n2 in device_steps(t, design, scope, i, dev, dirc, net)
+                ]
+                + [
+                    (_action(r, i, arg), r.stimulus, dev, dirc, n2)
+                    for r, arg, n2 in network_steps(t, design, scope, i, net)
+                ]
+            )
+            self._local_memo[key] = found
         return found
 
-    def quiet(self, bundle: Bundle) -> bool:
-        """A device slice is quiet when only stimuli (user, admin, periodic timers) are
-        enabled for it: nothing in flight, no session, no cleanup step, no server timer
-        pending."""
-        return self._local(bundle)[1]
-
-    def slice_successors(self, bundle: Bundle) -> tuple[_Step, ...]:
-        """The enabled (trigger, arg, next slice) of one device slice."""
-        return self._local(bundle)[0]
-
-    @property
-    def compiled_slices(self) -> int:
-        """How many distinct device slices the successor function has compiled."""
-        return len(self._steps)
-
-    # ------------------------------------------------------------ engine API
-    def init_states(self) -> list[World]:
-        """Every device out of the box, for each platform and local-admin choice (up to
-        the order of devices, which is canonical)."""
-        starts = self._initial_bundles
-        out: list[World] = []
-        seen: set[World] = set()
-        for combo in itertools.product(starts, repeat=self.scope.devices):
-            world = self._world(sorted(combo, key=self._order))
-            if world not in seen:
-                seen.add(world)
-                out.append(world)
-        return out
-
-    @property
-    def _initial_bundles(self) -> list[Bundle]:
-        return [
-            (fresh_device(p, a), NO_RECORD, NO_DIRECTORY, EMPTY_CHANNEL)
-            for p in self.scope.platforms
-            for a in self.scope.local_admin
-            if a or "aad_join" in self.scope.kinds
-        ]
-
-    def _order(self, bundle: Bundle) -> tuple[bool, Bundle]:
-        """Canonical device order: devices that have moved first, then by value. Devices
-        are interchangeable (same scope for each), so a world is stored up to their
-        order (symmetry reduction)."""
-        return (self._is_initial(bundle), bundle)
-
-    def _is_initial(self, bundle: Bundle) -> bool:
-        """``bundle in self._initial_set``, answered without hashing the slice for the
-        slices whose device phase no initial slice has (nearly all of them)."""
-        return bundle[0].phase in self._initial_phases and bundle in self._initial_set
-
-    @staticmethod
-    def _world(slices: Sequence[Bundle]) -> World:
-        return World(
-            tuple(b[0] for b in slices),
-            tuple(b[1] for b in slices),
-            tuple(b[2] for b in slices),
-            tuple(b[3] for b in slices),
-        )
-
-    def movers(self, slices: Sequence[Bundle]) -> Sequence[int]:
-        """The devices allowed to move.
-
-        With interleaving "full": every device. With "independent" (a partial-order
-        reduction): once a device has left its initial state, only that device moves
-        and the others rest in theirs. Rows read and write one device's slice, so
-        devices never enable, disable or affect each other, and every property is a
-        per-device property: every device slice reachable in the product is reachable
-        here with the other devices at rest, by a path of the same length, so the
-        verdicts and the shortest counterexamples are those of the product. (The one
-        difference: a global `deadlock` of the product, every device stuck, shows here
-        as one device stuck while the others rest; the verdict is the same because the
-        devices are interchangeable.)
-        """
-        return self._movers([self._is_initial(b) for b in slices])
-
-    def _movers(self, initial: Sequence[bool]) -> Sequence[int]:
-        """`movers`, given which slices are initial."""
-        if self.scope.interleaving == "full":
-            return range(len(initial))
-        for i, at_rest in enumerate(initial):
-            if not at_rest:
-                return (i,)
-        return range(len(initial))
-
-    def successors(self, state: World) -> list[tuple[tuple[Any, ...], World]]:
-        """The (action, next world) pairs of a world, as a list."""
-        devices, servers, dirs, nets = state
-        new = _new
-        if len(devices) == 1:
-            bundle = (devices[0], servers[0], dirs[0], nets[0])
-            steps = self._steps.get(bundle)
-            if steps is None:
-                steps = self._local(bundle)
-            return [
-                (
-                    (trigger, 0) if arg is None else (trigger, 0, arg),
-                    new(World, ((d,), (s,), (r,), (n,))),
-                )
-                for trigger, arg, (d, s, r, n) in steps[0]
-            ]
-        # Several devices: replace the moving device's slice and put the devices back in
-        # canonical order (`_order`), with each slice's order key computed once.
-        order = self._order
-        keys = [order(b) for b in zip(devices, servers, dirs, nets, strict=True)]
-        out: list[tuple[tuple[Any, ...], World]] = []
-        for i in self._movers([k[0] for k in keys]):
-            for trigger, arg, key in self._moves(keys[i][1]):
-                action = (trigger, i) if arg is None else (trigger, i, arg)
-                ordered = keys.copy()
-                ordered[i] = key
-                ordered.sort()
-                out.append((action, new(World, zip(*[k[1] for k in ordered], strict=True))))
-        return out
-
-    def _moves(self, bundle: Bundle) -> tuple[tuple[str, Any, tuple[bool, Bundle]], ...]:
-        """The slice's steps with the next slice's order key (memoised per slice)."""
-        found = self._move_memo.get(bundle)
+    def _server(self, srv: Server) -> _ServerSteps:
+        found = self._server_memo.get(srv)
         if found is None:
-            found = self._move_memo[bundle] = tuple(
-                (trigger, arg, self._order(nb)) for trigger, arg, nb in self._local(bundle)[0]
+            steps = server_record_steps(self.tables, self.design, self.scope, srv)
+            found = self._server_memo[srv] = _ServerSteps(
+                tuple(
+                    (
+                        _action(r, arg.device if isinstance(arg, Record) else None, arg),
+                        r.stimulus,
+                        s2,
+                        outbox,
+                        arg if r.timing == "silence" else None,
+                    )
+                    for r, arg, s2, outbox, _consumed, _rec in steps
+                )
             )
         return found
 
-    def stable_trace(self, trace: Trace) -> Trace:
-        """The same trace with each device keeping its number throughout.
+    def _message(
+        self, memo: _ServerSteps, srv: Server, i: int, msg: Msg, source: str
+    ) -> tuple[Any, ...]:
+        """What the server does with a package: (action, stimulus, server, outbox,
+        consumed)."""
+        key = (i, msg, source)
+        found = memo.messages.get(key)
+        if found is None:
+            found = memo.messages[key] = tuple(
+                (_action(r, i, arg), r.stimulus, s2, outbox, consumed)
+                for r, arg, s2, outbox, consumed, _rec in server_message_steps(
+                    self.tables, self.design, self.scope, srv, i, self.hardware_of(i), msg, source
+                )
+            )
+        return found
 
-        States are stored with devices in canonical order, so in a trace of several
-        devices a device's number can change from one step to the next. This replays
-        the actions on unsorted worlds and renumbers the actions, for reports.
+    # -------------------------------------------------------------- timing
+    def contacted(self, world: World) -> tuple[Record, ...]:
+        """The records some device is in contact with: the records the server would find
+        for the packages in flight to it, and for the check-in of each online device in
+        a contact phase (see `silent`). Memoised on the record table and, per device,
+        what the server would be told: its enrollments in contact."""
+        probes: list[tuple[int, ...]] = []
+        for dev, net in zip(world.device, world.net, strict=True):
+            if not net.online:
+                probes.append(())
+                continue
+            contact = {m.generation for m in net.in_flight if m.kind in ("pkg1", "pkg3")}
+            if dev.phase in CONTACT_PHASES:
+                contact.add(dev.gen)
+            probes.append(tuple(sorted(contact)))
+        key = (world.server, tuple(probes))
+        found = self._contact_memo.get(key)
+        if found is None:
+            srv, design = world.server, self.design
+            out: list[Record] = []
+            for j, gens in enumerate(probes):
+                hw = self.hardware_of(j)
+                for g in gens:
+                    record = server_table.resolve(
+                        srv, design, j, hw, Msg("pkg1", g, "main", _PROBE)
+                    )[1]
+                    if record is not None:
+                        out.append(record)
+            found = self._contact_memo[key] = tuple(out)
+        return found
+
+    def silent(self, world: World, record: Record) -> bool:
+        """The environment's timing assumption for the server's lost-contact timer: no
+        device has checked in on `record` for longer than its poll interval.
+
+        A device online in a contact phase checks in within its poll interval (the
+        server's timeout is longer, F64), and a package in flight is contact too; the
+        server finds the record for either by its own key. So the timer is due only for
+        a record no such device reaches: its device is offline, unenrolled, wiped or
+        re-enrolled under another record. The server's row reads only the server; this
+        is the real-time semantics that lets the timeout expire.
         """
-        if not trace.states or len(trace.states[0].device) == 1:
-            return trace
-        current = list(bundles(trace.states[0]))
-        perm = list(range(len(current)))  # canonical index -> stable index
-        states = [self._world(current)]
-        actions: list[tuple[Any, ...]] = []
-        for action, target in zip(trace.actions, trace.states[1:], strict=True):
-            trigger, i = action[0], action[1]
-            arg = action[2] if len(action) > 2 else None
-            j = perm[i]
-            for t, a, nb in self._local(current[j])[0]:
-                if t == trigger and a == arg:
-                    current[j] = nb
-                    break
-            else:
-                raise ValueError(f"cannot replay {action!r}")
-            order = sorted(range(len(current)), key=lambda k: self._order(current[k]))
-            perm = order
-            if self._world([current[k] for k in order]) != target:
-                raise ValueError("stable_trace: the replay does not match the trace")
-            states.append(self._world(current))
-            actions.append((trigger, j, *action[2:]))
-        return Trace(tuple(states), tuple(actions))
+        return record not in self.contacted(world)
 
-    def actions(self, state: World) -> list[tuple[Any, ...]]:
+    # ------------------------------------------------------------- successors
+    def raw_steps(self, world: World) -> list[Step]:
+        """Every enabled step of `world`, as `Step` (action, next world, party,
+        stimulus), with the next worlds in their raw device order."""
+        devices, srv, dirs, nets = world
+        memo = self._server(srv)
+        scope = self.scope
+        out: list[Step] = []
+        add = out.append
+        one = len(devices) == 1
+        for i, (dev, dirc, net) in enumerate(zip(devices, dirs, nets, strict=True)):
+            for action, stim, d2, r2, n2 in self._local(i, dev, dirc, net):
+                if one:
+                    nxt = _new(World, ((d2,), srv, (r2,), (n2,)))
+                else:
+                    nxt = _new(
+                        World, (_put(devices, i, d2), srv, _put(dirs, i, r2), _put(nets, i, n2))
+                    )
+                add((action, nxt, i, stim))
+            if not net.in_flight:
+                continue
+            held = {m for r in srv.records for k, m in r.held if k == i}
+            for msg in dict.fromkeys(m for m in net.in_flight if m.kind in TO_SERVER):
+                if msg in held:
+                    continue
+                for action, stim, s2, outbox, consumed in self._message(memo, srv, i, msg, "net"):
+                    nets2 = list(nets)
+                    if consumed:
+                        nets2[i] = take(net, msg)
+                    if outbox:
+                        deliver(scope, devices, nets2, outbox)
+                    add((action, _new(World, (devices, s2, dirs, tuple(nets2))), i, stim))
+        for i, msg in dict.fromkeys(held_packages(srv)):
+            for action, stim, s2, outbox, _consumed in self._message(memo, srv, i, msg, "held"):
+                nets2 = list(nets)
+                nets2[i] = take(nets[i], msg)
+                deliver(scope, devices, nets2, outbox)
+                add((action, _new(World, (devices, s2, dirs, tuple(nets2))), i, stim))
+        contacted: tuple[Record, ...] | None = None
+        for action, stim, s2, outbox, timed in memo.records:
+            if timed is not None:
+                if contacted is None:
+                    contacted = self.contacted(world)
+                if timed in contacted:
+                    continue
+            if outbox:
+                nets2 = list(nets)
+                deliver(scope, devices, nets2, outbox)
+                nxt = _new(World, (devices, s2, dirs, tuple(nets2)))
+            else:
+                nxt = _new(World, (devices, s2, dirs, nets))
+            add((action, nxt, action[1], stim))
+        return out
+
+    def steps(self, world: World) -> list[Step]:
+        """`raw_steps` with each next world in canonical device order (its actions
+        number the devices as `world` does)."""
+        if len(world.device) == 1:
+            return self.raw_steps(world)
+        return [(s[0], self.canonical(s[1]), s[2], s[3]) for s in self.raw_steps(world)]
+
+    def successors(self, state: World) -> list[tuple[Any, World]]:
+        """The (action, next world) pairs of a world."""
+        if len(state.device) == 1:
+            return [(s[0], s[1]) for s in self.raw_steps(state)]
+        canonical = self.canonical
+        return [(s[0], canonical(s[1])) for s in self.raw_steps(state)]
+
+    def actions(self, state: World) -> list[Any]:
         return [a for a, _ in self.successors(state)]
 
     def next_state(self, state: World, action: Any) -> World | None:
@@ -230,105 +282,305 @@ class LifecycleModel(Model):
                 return nxt
         return None
 
-    def properties(self) -> Sequence[Property]:
-        if self._properties is None:
-            self._properties = build_properties(self)
-        return self._properties
+    # -------------------------------------------------------------- symmetry
+    def canonical(self, world: World) -> World:
+        """`world` with its devices in canonical order (see `canonical_order`)."""
+        if not self.symmetry:
+            return world
+        order = self.canonical_order(world)
+        return world if order is None else self.permute(world, order)
+
+    def canonical_order(self, world: World) -> list[int] | None:
+        """The order that sorts the devices, by their own state and then by the records
+        that came from them (read without device numbers), or None when they are in
+        order already. Any order would be sound, since it only renames
+        interchangeable devices; a canonical one stores each class of worlds once."""
+        devices, srv, dirs, nets = world
+        n = len(devices)
+        keys = [(devices[i], dirs[i], nets[i]) for i in range(n)]
+        if all(keys[i] < keys[i + 1] for i in range(n - 1)):
+            return None
+        full = [(keys[i], self._records_key(srv, i)) for i in range(n)]
+        order = sorted(range(n), key=full.__getitem__)
+        return None if order == list(range(n)) else order
+
+    def _records_key(self, srv: Server, i: int) -> tuple[Any, ...]:
+        """The records that came from device i, without device numbers."""
+        return tuple(
+            sorted(
+                (
+                    r._replace(
+                        device=0,
+                        hardware=0 if not self._shared_hw else r.hardware,
+                        held=tuple((k == i, m) for k, m in r.held),
+                    )
+                    for r in srv.records
+                    if r.device == i
+                ),
+            )
+        )
+
+    def permute(self, world: World, order: Sequence[int]) -> World:
+        """The world with device ``order[k]`` renumbered k, in every part."""
+        devices, srv, dirs, nets = world
+        new_of = {old: new for new, old in enumerate(order)}
+        records = tuple(sorted(self.renumber_record(r, new_of) for r in srv.records))
+        return _new(
+            World,
+            (
+                tuple(devices[k] for k in order),
+                srv._replace(records=records),
+                tuple(dirs[k] for k in order),
+                tuple(nets[k] for k in order),
+            ),
+        )
+
+    def renumber_record(self, r: Record, new_of: dict[int, int]) -> Record:
+        """A record with its device numbers renamed."""
+        return r._replace(
+            device=new_of[r.device],
+            hardware=r.hardware if self._shared_hw else new_of[r.hardware],
+            held=tuple((new_of[k], m) for k, m in r.held),
+        )
+
+    def renumber_action(self, action: Any, new_of: dict[int, int]) -> Any:
+        """An action with its device numbers renamed."""
+        party = action[1]
+        rest = action[2:]
+        if rest and isinstance(rest[0], Record):
+            rest = (self.renumber_record(rest[0], new_of),)
+        return (action[0], new_of[party] if party is not None else None, *rest)
+
+    def stable_trace(self, trace: Trace) -> Trace:
+        """The same trace with each device keeping its number throughout.
+
+        States are stored with devices in canonical order, so in a trace of several
+        devices a device's number can change from one step to the next. This replays
+        the actions on worlds in their own order and renumbers the actions, for reports.
+        """
+        if not trace.states or len(trace.states[0].device) == 1 or not self.symmetry:
+            return trace
+        n = len(trace.states[0].device)
+        raw = trace.states[0]
+        # raw_of[k]: the raw number of the device that is number k in the canonical state.
+        raw_of = list(range(n))
+        states = [raw]
+        actions: list[Any] = []
+        for action, target in zip(trace.actions, trace.states[1:], strict=True):
+            mapped = self.renumber_action(action, dict(enumerate(raw_of)))
+            for step in self.raw_steps(raw):
+                if step[0] == mapped:
+                    raw = step[1]
+                    break
+            else:
+                raise ValueError(f"stable_trace: cannot replay {action!r}")
+            order = self.canonical_order(raw) or list(range(n))
+            if self.permute(raw, order) != target:
+                raise ValueError("stable_trace: the replay does not match the trace")
+            raw_of = list(order)
+            states.append(raw)
+            actions.append(mapped)
+        return Trace(tuple(states), tuple(actions))
+
+    # --------------------------------------------------------- initial states
+    def init_states(self) -> list[World]:
+        """Every device out of the box, for each platform and local-admin choice (up to
+        the order of devices), MDM on, no records."""
+        starts = [
+            (fresh_device(p, a), NO_DIRECTORY, fresh_channel())
+            for p in self.scope.platforms
+            for a in self.scope.local_admin
+            if a or "aad_join" in self.scope.kinds
+        ]
+        out: list[World] = []
+        combos = (
+            itertools.combinations_with_replacement(sorted(starts), self.scope.devices)
+            if self.symmetry
+            else itertools.product(starts, repeat=self.scope.devices)
+        )
+        for combo in combos:
+            out.append(
+                World(
+                    tuple(c[0] for c in combo),
+                    MDM_ON,
+                    tuple(c[1] for c in combo),
+                    tuple(c[2] for c in combo),
+                )
+            )
+        return out
+
+    # ------------------------------------------------------ what properties read
+    def quiet_devices(self, world: World) -> tuple[bool, ...]:
+        """Per device: is it quiet? Online, with nothing in flight on its connection,
+        no package held for it, and only stimuli (user, admin, the poll schedule)
+        enabled among its own steps and the server's timers on its records. An
+        offline device is not quiet: it comes back."""
+        devices, srv, dirs, nets = world
+        quiet = [
+            net.online and not net.in_flight and all(s[1] for s in self._local(i, dev, dirc, net))
+            for i, (dev, dirc, net) in enumerate(zip(devices, dirs, nets, strict=True))
+        ]
+        for r in srv.records:
+            for k, _m in r.held:
+                quiet[k] = False
+        contacted: tuple[Record, ...] | None = None
+        for action, stim, _s2, _outbox, timed in self._server(srv).records:
+            party = action[1]
+            if stim or party is None or not quiet[party]:
+                continue
+            if timed is not None:
+                if contacted is None:
+                    contacted = self.contacted(world)
+                if timed in contacted:
+                    continue
+            quiet[party] = False
+        return tuple(quiet)
 
     def is_terminal(self, state: World) -> bool:
         """Legitimate end: every device is out of management (dormant, wiped, never
         enrolled) with nothing in flight, no session and nothing held. (Only states
         without successors are asked.)"""
         return all(
-            d.phase in UNMANAGED and d.session == "idle" and not n.in_flight and not s.held
-            for d, s, n in zip(state.device, state.server, state.net, strict=True)
-        )
+            d.phase in UNMANAGED and d.session == "idle" and not n.in_flight
+            for d, n in zip(state.device, state.net, strict=True)
+        ) and not any(r.held for r in state.server.records)
 
     def action_names(self) -> list[str]:
-        return [r.trigger for r in tables.all_rows()]
+        return [r.trigger for r in self.tables.rows()]
+
+    def properties(self) -> Sequence[Property]:
+        return []
 
     # ----------------------------------------------------------------- humans
+    def row_of(self, action: Any) -> Row:
+        return self.tables.row(action[0])
+
     def actor_of(self, action: Any) -> str:
         """The lifeline of an action: user, device, network, server, aad, admin or
-        timer (the device number is ``action[1]``)."""
-        return tables.row(action[0]).actor
+        timer."""
+        return self.row_of(action).actor
 
     def describe_action(self, action: Any) -> str:
         """Who did what, in the doc's words: ``"server: send the DMClient Unenroll Exec
-        in package 2; expect no response (device 0, gen 1)"``."""
-        trigger, index = action[0], action[1]
+        in package 2; expect no response (device 0: package 1 (gen 1): Alert 1201)"``."""
+        trigger, party = action[0], action[1]
         arg = action[2] if len(action) > 2 else None
-        r = tables.row(trigger)
-        where = f"device {index}"
+        r = self.row_of(action)
+        where = "tenant" if party is None else f"device {party}"
         detail = describe_arg(trigger, arg)
         if detail:
-            where = f"{where}, {detail}"
+            where = f"{where}: {detail}"
         return f"{r.actor}: {r.description} ({where})"
 
     def state_summary(self, state: World) -> list[str]:
-        """One line per device: phase, record, association, channel."""
+        """One line per device and one per record."""
         lines = []
-        for i, (d, s, r, n) in enumerate(
-            zip(state.device, state.server, state.directory, state.net, strict=True)
-        ):
+        for i, (d, r, n) in enumerate(zip(state.device, state.directory, state.net, strict=True)):
             arts = ",".join(name for bit, name in ARTIFACT_NAMES.items() if d.artifacts & bit)
             lines.append(
                 f"device {i}: {d.phase} gen {d.gen} {d.kind}/{d.platform} "
-                f"session {d.session} artifacts [{arts}] | server: {s.record} gen {s.gen} "
-                f"queue {list(s.queue)} | aad: {r.association} | in flight: "
+                f"session {d.session} artifacts [{arts}] | aad: {r.association} | "
+                f"{'online' if n.online else 'offline'}, in flight: "
                 f"{[describe_message(m) for m in n.in_flight]}"
             )
+        lines.append(f"server: MDM {'on' if state.server.mdm else 'off'}")
+        for rec in state.server.records:
+            lines.append(f"  {describe_record(rec)} queue {[c[0] for c in rec.queue]}")
         return lines
 
 
+def _put(items: tuple[Any, ...], i: int, value: Any) -> tuple[Any, ...]:
+    if items[i] is value:
+        return items
+    if len(items) == 1:
+        return (value,)
+    return (*items[:i], value, *items[i + 1 :])
+
+
+def _action(r: Row, party: int | None, arg: Any) -> tuple[Any, ...]:
+    return (r.trigger, party) if arg is None else (r.trigger, party, arg)
+
+
+class _ServerSteps:
+    """The memoised steps of one server state: its timers and admin rows, and what it
+    does with each package (filled as packages come)."""
+
+    __slots__ = ("messages", "records")
+
+    def __init__(self, records: tuple[tuple[Any, ...], ...]) -> None:
+        self.records = records
+        self.messages: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
 _BODY = {
-    "none": "Alert 1201",
-    "type": "1226 unenroll alert with Meta Type userrequest",
-    "empty_meta": "1226 unenroll alert with an empty <Meta/>",
+    "1201": "Alert 1201",
+    "unenroll": "1226 unenroll alert with Meta Type userrequest",
+    "unenroll_empty": "1226 unenroll alert with an empty <Meta/>",
+    "csp": "1226 CSP result (another Type)",
     "final": "Final",
     "abort": "abort",
+    "challenge": "401 challenge",
     "policy": "a policy",
-    "unenroll": "DMClient Unenroll Exec",
+    "unenroll_exec": "DMClient Unenroll Exec",
     "wipe": "RemoteWipe/doWipe",
     "ok": "Status 200",
     "error": "error Status",
-    "-": "",
+    "token": "token",
 }
 _KIND = {
+    "enroll_request": "enrollment request",
+    "enroll_response": "enrollment response",
     "pkg1": "package 1",
     "pkg2": "package 2",
     "pkg3": "package 3",
     "pkg4": "package 4",
     "push": "WNS push",
+    "agent": "agent request",
 }
 
 
 def describe_message(m: Msg) -> str:
-    """``package 1 (gen 1, alert session): 1226 unenroll alert with Meta Type``."""
-    kind, gen, slot, body, origin = m
-    text = f"{_KIND.get(kind, kind)} (gen {gen}"
-    if kind != "push":
-        text += ", alert session" if slot == "alert" else ""
+    """``package 1 (gen 1, alert session): Alert 1201, 1226 unenroll alert ...``."""
+    text = f"{_KIND.get(m.kind, m.kind)} (gen {m.generation}"
+    if m.session == "alert":
+        text += ", alert session"
+    if m.msgid > 1:
+        text += f", MsgID {m.msgid}"
     text += ")"
-    if _BODY.get(body, body):
-        text += f": {_BODY.get(body, body)}"
-    if origin and origin != gen:
-        text += f" queued for gen {origin}"
+    if m.kind in ("pkg2",) and m.body == ("unenroll",):
+        parts = [_BODY["unenroll_exec"]]
+    elif m.kind == "enroll_request":
+        parts = [", ".join(m.body)]
+    elif m.kind == "enroll_response" and m.body and m.body[0] == "fault":
+        parts = [f"fault {m.body[1]}"]
+    else:
+        parts = [_BODY.get(b, b) for b in m.body]
+    if parts:
+        text += ": " + ", ".join(parts)
+    if m.origin and m.origin != m.generation:
+        text += f" queued for gen {m.origin}"
     return text
 
 
+def describe_record(r: Record) -> str:
+    """``record device 0 gen 1 (enrolled)``."""
+    return f"record device {r.device} gen {r.gen} ({r.status})"
+
+
 def describe_arg(trigger: str, arg: Any) -> str:
-    """A readable rendering of a row argument (a message, a held package, a kind)."""
+    """A readable rendering of a row argument (a message, a held package, a record, a
+    kind)."""
     if arg is None:
         return ""
-    if isinstance(arg, tuple) and len(arg) == 2 and arg[0] in ("net", "held"):
-        prefix = "held " if arg[0] == "held" else ""
-        return prefix + describe_message(arg[1])
-    if isinstance(arg, tuple) and len(arg) == 5:
+    if isinstance(arg, Msg):
         return describe_message(arg)
+    if isinstance(arg, Record):
+        return describe_record(arg)
+    if isinstance(arg, tuple) and len(arg) == 2 and arg[0] == "held" and isinstance(arg[1], Msg):
+        return "held " + describe_message(arg[1])
     if trigger == "StartEnrollment":
         kind, manual = arg
         return f"{kind}" + ("" if manual else ", AllowManualMDMUnenrollment=0")
     if trigger == "SendUnenrollAlert":
-        return _BODY["type"] if arg == "type" else _BODY["empty_meta"]
+        return _BODY.get(arg, repr(arg))
     return repr(arg)

@@ -61,14 +61,14 @@ def model_reference_markdown() -> str:
             if r.stimulus:
                 msg = (msg + " (stimulus)").strip()
             why = r.description
-            if r.guard is not None:
-                why += f". Guard: {_doc(r.guard)}"
+            if r.guard:
+                why += ". Guard: " + "; and ".join(_doc(g) for g in r.guard)
             if r.choices is not None:
                 why += f". For each: {_doc(r.choices)}"
             if r.effect is not None:
                 why += f". Effect: {_doc(r.effect)}"
-            if r.touches:
-                why += f". Also changes: {', '.join(r.touches)}"
+            for also in r.also:
+                why += f". Also: {also.machine} becomes {'/'.join(also.possible_states())}"
             out.append(
                 f"| `{r.trigger}` | {source} | {r.dest or '='} | {r.actor} | {msg} "
                 f"| {', '.join(r.facts)} | {_cell(why)} |"

@@ -1,16 +1,21 @@
-"""The engine state of the lifecycle model, as NamedTuples of small ints and strings.
+"""The engine state of the lifecycle model: named records of small ints and strings.
 
-A state is a `World`: four tuples indexed by device number, so a trace reads
-``device[0].phase``, ``server[0].record``, ``directory[0].association``,
-``net[0].in_flight``. Devices share nothing but the server process and the tenant:
-the server keeps one enrollment record per device and the directory one entry per
-device, so the slice of the state that belongs to device *i* (its `Device`, its
-`ServerRecord`, its `Directory` entry and its `Channel`) evolves on its own. The
-model exploits that: successors are computed, and cached, per device slice.
+A state is a `World`:
 
-Why these fields and no more: every field is either what a real party would keep
-(phase, generation, queue, session) or a sticky flag a property needs ("did X ever
-happen", only set by buggy designs, so it costs no states in the reference design).
+- ``device[i]``: the MDM client of device *i* (`Device`);
+- ``server``: the one MDM server (`Server`): the tenant's MDM switch and one table of
+  enrollment `Record`s for all devices, keyed as the design says (`record_key`);
+- ``directory[i]``: Azure AD's entry for device *i* (`Directory`);
+- ``net[i]``: the connection between device *i* and the server (`Channel`): whether the
+  device is online, and the messages in flight.
+
+Devices share the server: a row of the server reads and writes the record table, which
+holds every device's records, so devices interact through it (a cloned hardware id,
+a duplicate record, the tenant turning MDM off).
+
+Why these fields and no more: every field is what a real party keeps (a phase, an
+enrollment generation, a queue, a session), except the ghost flags marked as such
+(``late``, ``stale``, ``late_cmd``, a command's ``origin``), which only properties read.
 """
 
 from __future__ import annotations
@@ -18,18 +23,46 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-# A message in flight: (kind, gen, slot, body, origin).
-# - kind: "pkg1" (client package 1), "pkg2" (server package 2), "pkg3" (client
-#   status package), "pkg4" (server closing package), "push" (WNS push).
-# - gen: the enrollment generation of the session the message belongs to.
-# - slot: "main" (ordinary DM session) or "alert" (the session that carries the
-#   1226 unenroll alert).
-# - body: pkg1: "none" | "type" (1226 with Meta Type userrequest) | "empty_meta"
-#   (1226 with an empty <Meta/>, F10); pkg2: "final" | "abort" | "policy" |
-#   "unenroll" | "wipe"; pkg3: "ok" | "error"; pkg4: "final" | "abort"; push: "-".
-# - origin: for a command, the generation whose queue it was issued from (ghost
-#   data for `no_stale_unenroll`); 0 otherwise.
-Msg = tuple[str, int, str, str, int]
+
+class Msg(NamedTuple):
+    """A message in flight between one device and the server.
+
+    - ``kind``: ``"enroll_request"`` / ``"enroll_response"`` (the MS-MDE2 enrollment
+      exchange, F84), ``"pkg1"`` (client package 1), ``"pkg2"`` (server package 2),
+      ``"pkg3"`` (client Status package), ``"pkg4"`` (server closing package),
+      ``"push"`` (a WNS push, F61), ``"agent"`` (a management agent's request, outside
+      OMA DM: Fleet's fleetd).
+    - ``generation``: the enrollment the message belongs to: the device presents its
+      enrollment (its certificate), and the server answers for it. Enrollment ids are
+      (device, generation) pairs; the device is the channel's.
+    - ``session``: ``"main"`` (an ordinary DM session), ``"alert"`` (the new session that
+      carries the 1226 unenroll alert, F6, F15) or ``"-"`` (not a DM session).
+    - ``body``: what the package carries, as a tuple of tokens:
+
+      - enroll_request: ``(kind, platform, "admin" | "no_admin")`` (what the device tells
+        the server about itself: enrollment type, OS, its admin inventory);
+      - enroll_response: ``("token",)`` or ``("fault", code)`` (F87);
+      - pkg1: the alerts, in document order: ``"1201"`` (client-initiated session),
+        ``"unenroll"`` (1226 with Meta Type userrequest, F5), ``"unenroll_empty"``
+        (1226 with an empty ``<Meta/>``, F10), ``"csp"`` (a 1226 of another Type: a
+        CSP reporting asynchronous work, F78);
+      - pkg2: ``("final",)``, ``("abort",)``, ``("challenge",)`` (401/407), or one command
+        ``("policy",)``, ``("unenroll",)`` (DMClient Unenroll Exec), ``("wipe",)``;
+      - pkg3: ``("ok",)`` or ``("error",)``; pkg4: ``("final",)`` or ``("abort",)``;
+      - push: ``()``; agent: ``("unenroll",)``.
+    - ``msgid``: 1 for the first package of a session, 2 for package 1 sent again with
+      credentials after a challenge.
+    - ``origin``: ghost, for `no_stale_unenroll`: for a command, the generation of the
+      record it was queued for; 0 otherwise.
+    """
+
+    kind: str
+    generation: int
+    session: str
+    body: tuple[str, ...]
+    msgid: int = 1
+    origin: int = 0
+
 
 # Enterprise artifacts on the device (F33-F37), as a bitmask.
 APPS = 1  # enterprise app token and LOB apps (F33)
@@ -44,23 +77,30 @@ class Device(NamedTuple):
     """The MDM client of one device.
 
     - phase: the device machine's state (see `lifecycle.mdm.device.PHASES`).
-    - gen: enrollment generation of the current or last enrollment (0: never).
-    - kind: enrollment kind: "-", "work_access", "aad_join", "bulk".
+    - gen: generation of the current or last enrollment attempt (0: never).
+    - kind: enrollment kind: "-", "work_access", "aad_join", "bulk", "aad_registered".
     - platform: "desktop" or "mobile" (fixed for the device).
     - local_admin: a non-tenant local admin exists (fixed, F51).
     - manual: AllowManualMDMUnenrollment allows the user to disconnect (F31, F47).
-    - session: the main DM session: "idle", "wait2" (package 1 sent, awaiting the
-      server's package), "wait4" (status package 3 sent, awaiting package 4), "exec"
-      (keep-sessions designs only: an Unenroll Exec in progress, awaiting the alert
-      session).
-    - alert: "none", or "sent"/"resent"/"acked" when the design tracks the alert
-      session (alert retry, or keep-sessions). The reference design never does (A2).
+    - session: the main exchange: "idle", "enroll" (enrollment request sent, awaiting
+      the response), "wait2" (package 1 sent, awaiting package 2), "wait4" (Status
+      package 3 sent, awaiting package 4), "exec" (keep-sessions designs only: an
+      Unenroll Exec in progress, awaiting the alert session).
+    - alert: "none", or "sent"/"resent"/"acked" when the device reads the reply of its
+      alert session (alert retry, keep-sessions, or an auth challenge to answer). The
+      reference device never does (A2).
     - artifacts: bitmask of enterprise artifacts present (APPS, CERTS, ...).
-    - cause: how the last unenrollment started: "-", "user", "aad", "admin", "self",
-      "wipe".
-    - late: sticky: a DM session started or a policy was applied after unenrollment
+    - cause: how the last unenrollment started: "-", "user", "aad", "admin", "agent",
+      "self", "wipe".
+    - result: a CSP finished asynchronous work and its 1226 result alert (F78) is due
+      in the next package 1.
+    - due: a DM session is due now, not at the next poll: the first session after
+      enrollment (F84), or the scheduled session missed while the device was offline (a
+      missed task runs as soon as the device is back, F64). It stays due until the
+      server answers with Final (the first retries come within minutes, F64).
+    - late: ghost: a DM session started or a policy was applied after unenrollment
       began (F33-F36 say neither may happen).
-    - stale: sticky: the device executed an unenroll or wipe issued for an earlier
+    - stale: ghost: the device executed an unenroll or wipe issued for an earlier
       enrollment.
     """
 
@@ -74,60 +114,93 @@ class Device(NamedTuple):
     alert: str
     artifacts: int
     cause: str
+    result: bool
+    due: bool
     late: bool
     stale: bool
 
 
-class ServerRecord(NamedTuple):
-    """The MDM server's enrollment record for one device.
+# A queued command: (command, generation it was queued for, sent and awaiting Status).
+Command = tuple[str, int, bool]
 
-    - gen: the generation the record belongs to (0: no record).
-    - record: the server machine's state (see `lifecycle.mdm.server.RECORDS`).
-    - queue: pending commands, each (command, origin generation), head first.
-    - session: "none" or "open" (a command was sent, status package 3 awaited).
-    - held: () or the package 1 held behind an open session (wait designs only).
+
+class Record(NamedTuple):
+    """One enrollment record in the server's table.
+
+    - device, hardware: the DevID and HWDevID the enrollment request came with.
+    - gen: the enrollment generation (the enrollment id is (device, gen)).
+    - status: the server machine's state (see `lifecycle.mdm.server.STATUSES`).
+    - kind, platform, local_admin: what the device said about itself when it enrolled
+      (the console's inventory); the admin's guards read these, never the device.
+    - queue: pending commands, head first.
+    - session: "none" or "open" (a command was sent, Status package 3 awaited).
+    - held: () or ((device, package 1),): a package held behind an open session (wait
+      designs only), with the connection it came on.
     - pushed: a verification push was sent (F55).
-    - stale: sticky: an alert or command of an earlier enrollment retired this one.
-    - late_cmd: sticky: a command was issued to an enrollment accepted as unenrolled.
+    - stale: ghost: an alert or command of an earlier enrollment retired this one.
+    - late_cmd: ghost: a command was issued after the unenroll was accepted, or while
+      MDM was turned off.
     """
 
+    device: int
+    hardware: int
     gen: int
-    record: str
-    queue: tuple[tuple[str, int], ...]
+    status: str
+    kind: str
+    platform: str
+    local_admin: bool
+    queue: tuple[Command, ...]
     session: str
-    held: tuple[Msg, ...]
+    held: tuple[tuple[int, Msg], ...]
     pushed: bool
     stale: bool
     late_cmd: bool
 
 
+class Server(NamedTuple):
+    """The MDM server: the tenant's MDM switch and the record table (sorted, so a table
+    is stored once whatever order its records were written in)."""
+
+    mdm: bool
+    records: tuple[Record, ...]
+
+
 class Directory(NamedTuple):
     """Azure AD's view of one device.
 
-    - association: "none" or "joined". While joined, the device's admins include the
-      tenant's admin users; once removed, only a non-tenant local admin is left (F51).
+    - association: "none", "joined" (Azure AD join: the tenant's admin users administer
+      the device; once removed, only a non-tenant local admin is left, F51) or
+      "registered" (Azure AD registered through "add a work account", F20, F43).
     """
 
     association: str
 
 
 class Channel(NamedTuple):
-    """The messages in flight between one device and the server, as a sorted tuple
-    (a multiset: HTTP exchanges and pushes may overtake each other)."""
+    """The connection between one device and the server.
 
+    - online: the device is connected (offline periods are the environment's, bounded
+      by the scope's ``max_offline``).
+    - in_flight: the messages in flight, a sorted tuple (a multiset: HTTP exchanges and
+      pushes may overtake each other).
+    - offline_periods: how many offline periods have begun (bounded by the scope).
+    - back: the device came back from an offline period (which is longer than its poll
+      interval, so it missed a scheduled check-in) and has not started a session since.
+    """
+
+    online: bool
     in_flight: tuple[Msg, ...]
+    offline_periods: int
+    back: bool = False
 
 
 class World(NamedTuple):
-    """The whole engine state: one entry per device in each tuple."""
+    """The whole engine state."""
 
     device: tuple[Device, ...]
-    server: tuple[ServerRecord, ...]
+    server: Server
     directory: tuple[Directory, ...]
     net: tuple[Channel, ...]
-
-
-Bundle = tuple[Device, ServerRecord, Directory, Channel]
 
 
 def _fast_replace(cls: type[tuple[Any, ...]]) -> Callable[..., Any]:
@@ -149,12 +222,11 @@ def _fast_replace(cls: type[tuple[Any, ...]]) -> Callable[..., Any]:
 
 
 # `typing.NamedTuple` forbids defining `_replace` in the class body, so it is set here.
-for _cls in (Device, ServerRecord, Directory, Channel, World):
+for _cls in (Msg, Device, Record, Server, Directory, Channel, World):
     setattr(_cls, "_replace", _fast_replace(_cls))  # noqa: B010
 
-NO_RECORD = ServerRecord(0, "none", (), "none", (), False, False, False)
 NO_DIRECTORY = Directory("none")
-EMPTY_CHANNEL = Channel(())
+MDM_ON = Server(True, ())
 
 
 def fresh_device(platform: str, local_admin: bool) -> Device:
@@ -170,11 +242,23 @@ def fresh_device(platform: str, local_admin: bool) -> Device:
         alert="none",
         artifacts=0,
         cause="-",
+        result=False,
+        due=False,
         late=False,
         stale=False,
     )
 
 
-def bundles(world: World) -> Iterator[Bundle]:
-    """The per-device slices of a world."""
-    return zip(world.device, world.server, world.directory, world.net, strict=True)
+def fresh_channel() -> Channel:
+    """An online connection with nothing in flight."""
+    return Channel(True, (), 0, False)
+
+
+def records_of(server: Server, device: int) -> Iterator[Record]:
+    """The records the server holds that came from `device`'s enrollments."""
+    return (r for r in server.records if r.device == device)
+
+
+def sorted_records(records: Any) -> tuple[Record, ...]:
+    """A record table in its stored (sorted) order."""
+    return tuple(sorted(records))

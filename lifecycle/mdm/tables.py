@@ -1,256 +1,381 @@
-"""All transition tables, and the interpreter functions a live machine needs.
+"""The four tables, and the interpreter that fires their rows.
 
-For the runtime (live `transitions.Machine` objects built from the same rows) and for
-the agreement test between the two interpreters:
+`Tables` holds one table per machine (the reference tables, or a mutant of them) and
+indexes their rows once: the device's receive rows by message kind, its other rows by
+phase, the server's receive rows by message kind, its timers and admin rows, the
+network's rows. The interpreter has one function per party, and each builds only that
+party's view (`lifecycle.mdm.table`), so a row cannot read what its party does not know:
 
-- `all_tables()`: machine name -> `Table` (device, server, directory, network);
-- `row(trigger)`: the row of a trigger (triggers are unique across tables);
-- `machine_states(model, state, device)`: machine name -> current state string;
-- `enabled_rows(model, state, device)`: the enabled `(row, arg)` pairs, in table order;
-- `apply_row(model, state, device, row, arg)`: the engine state after the row fires;
-- `make_view` / `commit`: the same, one level down, for a live machine's callbacks.
+- `device_steps`: what one device does on its own, from its client state, its Azure AD
+  join and its connection: the rows it fires, the messages it takes from the
+  connection (routing follows from the rows' ``receives``: a message goes to every
+  non-fallback row that takes it, else to the fallback row), what it sends and what
+  its ``also`` changes;
+- `server_message_steps`: what the server does with one package from one connection:
+  it finds the record by its own key (`lifecycle.mdm.server.resolve`) and fires the
+  rows that take the package in that record's state; replies go to an outbox;
+- `server_record_steps`: the server's timers and the admin's actions, once per record,
+  and the tenant's switch, once; a timer's ``timing`` is returned for the composition
+  to check against the world;
+- `network_steps`: what one connection does: lose a message, go offline, come back.
 
-For the checker, `slice_steps(model, bundle)` is the same interpreter compiled: the
-rows are indexed once by the machine states they fire from (so only candidate rows
-are looked at), each row's guard, choices, effect, destination and state setter are
-looked up once, and one view is reused for every row fired from a slice. It reads the
-same rows; `tests/mdm/test_mdm_tables.py` checks it against `enabled_rows` and
-`apply_row` row by row.
-
-An engine action is ``(trigger, device)`` or ``(trigger, device, arg)``, so
-``enabled_rows`` and ``LifecycleModel.successors`` list the same transitions:
-``{(r.trigger, i, a) ...} == {action for action, _ in model.successors(state)}`` with
-the argument left out when it is None.
+Each function returns plain tuples, so the composition (`lifecycle.mdm.model`) can
+memoise them on the part of the world they read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.mdm import device, directory, network, server
-from lifecycle.mdm.state import Bundle, World
-from lifecycle.mdm.table import Row, Table, View
+from lifecycle.mdm.state import Channel, Device, Directory, Msg, Record, Server
+from lifecycle.mdm.table import (
+    TO_DEVICE,
+    DeviceView,
+    NetworkView,
+    Row,
+    Send,
+    ServerView,
+    Table,
+    put_message,
+    take_message,
+)
 
 if TYPE_CHECKING:
-    from lifecycle.mdm.model import LifecycleModel
+    from lifecycle.mdm.design import Design, Scope
 
-_TABLES: dict[str, Table] = {
-    "device": device.TABLE,
-    "server": server.TABLE,
-    "directory": directory.TABLE,
-    "network": network.TABLE,
-}
-_TABLE_LIST = tuple(_TABLES.values())
-_ROWS: dict[str, tuple[Table, Row]] = {}
-for _table in _TABLES.values():
-    for _row in _table.rows:
-        if _row.trigger in _ROWS:
-            raise RuntimeError(f"trigger {_row.trigger} appears in two tables")
-        _ROWS[_row.trigger] = (_table, _row)
+#: What a device step leaves: (row, argument, device, directory, channel).
+DeviceStep = tuple[Row, Any, Device, Directory, Channel]
+#: What a server step leaves: (row, argument, server, outbox, message consumed, record
+#: the row acted on or None). The outbox holds (device index, message) pairs.
+ServerStep = tuple[Row, Any, Server, tuple[tuple[int, Msg], ...], bool, Record | None]
+NetworkStep = tuple[Row, Any, Channel]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The four machine tables, with their rows indexed for the interpreter."""
+
+    device: Table
+    server: Table
+    directory: Table
+    network: Table
+    _index: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        seen: dict[str, tuple[Table, Row]] = {}
+        for table in self.all():
+            for r in table.rows:
+                if r.trigger in seen:
+                    raise ValueError(f"trigger {r.trigger} appears in two tables")
+                seen[r.trigger] = (table, r)
+        idx = self._index
+        idx["rows"] = seen
+        idx["device_receive"] = {
+            kind: tuple(r for r in self.device.rows if r.receives and kind in r.receives.kinds)
+            for kind in TO_DEVICE
+        }
+        idx["device_own"] = {
+            phase: tuple(r for r in self.device.rows_from(phase) if r.receives is None)
+            for phase in self.device.states
+        }
+        idx["server_receive"] = {
+            kind: tuple(r for r in self.server.rows if r.receives and kind in r.receives.kinds)
+            for kind in ("enroll_request", "pkg1", "pkg3")
+        }
+        idx["server_record"] = {
+            status: tuple(
+                r for r in self.server.rows_from(status) if r.receives is None and r.on == "record"
+            )
+            for status in self.server.states
+        }
+        idx["tenant"] = tuple(
+            r for r in self.server.rows if r.receives is None and r.on == "tenant"
+        )
+        idx["network"] = {s: self.network.rows_from(s) for s in self.network.states}
+
+    def all(self) -> tuple[Table, Table, Table, Table]:
+        return (self.device, self.server, self.directory, self.network)
+
+    def by_machine(self) -> dict[str, Table]:
+        """Machine name -> table, in a stable order (device, server, directory, network)."""
+        return {t.machine: t for t in self.all()}
+
+    def row(self, trigger: str) -> Row:
+        """The row of a trigger (triggers are unique across the tables)."""
+        row: Row = self._index["rows"][trigger][1]
+        return row
+
+    def table_of(self, trigger: str) -> Table:
+        table: Table = self._index["rows"][trigger][0]
+        return table
+
+    def rows(self) -> list[Row]:
+        """Every row of every table, in table order."""
+        return [r for t in self.all() for r in t.rows]
+
+    def index(self, name: str) -> Any:
+        return self._index[name]
+
+
+REFERENCE = Tables(device.TABLE, server.TABLE, directory.TABLE, network.TABLE)
 
 
 def all_tables() -> dict[str, Table]:
-    """Machine name -> table, in a stable order (device, server, directory, network)."""
-    return dict(_TABLES)
-
-
-def row(trigger: str) -> Row:
-    """The row of a trigger (also the engine action name)."""
-    return _ROWS[trigger][1]
-
-
-def table_of(trigger: str) -> Table:
-    """The table holding a trigger's row."""
-    return _ROWS[trigger][0]
+    """Machine name -> the reference table (device, server, directory, network)."""
+    return REFERENCE.by_machine()
 
 
 def all_rows() -> list[Row]:
-    """Every row of every table, in table order."""
-    return [r for t in _TABLES.values() for r in t.rows]
+    """Every row of every reference table, in table order."""
+    return REFERENCE.rows()
 
 
-def view_of_bundle(model: LifecycleModel, bundle: Bundle, index: int = 0, arg: Any = None) -> View:
-    """A view of one device slice."""
-    dev, srv, dirc, net = bundle
-    return View(dev, srv, dirc, net, model.design, model.scope, index, arg)
+def row(trigger: str) -> Row:
+    """The reference row of a trigger (also the engine action name)."""
+    return REFERENCE.row(trigger)
 
 
-def make_view(model: LifecycleModel, state: World, index: int, arg: Any = None) -> View:
-    """A view of device `index`'s slice of `state`, for guards and effects."""
-    bundle = (state.device[index], state.server[index], state.directory[index], state.net[index])
-    return view_of_bundle(model, bundle, index, arg)
+# ----------------------------------------------------------------- the device
+def _device_message(v: DeviceView, send: Send) -> Msg:
+    d = v.device
+    msgid = send.msgid(v) if callable(send.msgid) else (send.msgid or 1)
+    session = send.session or "main"
+    return Msg(send.kind, d.gen, session, send.body_of(v), msgid, 0)
 
 
-def commit(state: World, view: View) -> World:
-    """The engine state with device `view.index`'s slice replaced by the view's."""
-    i = view.index
-
-    def put(items: tuple[Any, ...], value: Any) -> tuple[Any, ...]:
-        return (*items[:i], value, *items[i + 1 :])
-
-    return World(
-        put(state.device, view.device),
-        put(state.server, view.server),
-        put(state.directory, view.directory),
-        put(state.net, view.net),
-    )
-
-
-def machine_states_of_view(view: View) -> dict[str, str]:
-    """Machine name -> current state string, for a view."""
-    return {name: t.state_of(view) for name, t in _TABLES.items()}
-
-
-def machine_states(model: LifecycleModel, state: World, index: int) -> dict[str, str]:
-    """Machine name -> current state string for device `index` (the device's phase, its
-    server record, its AAD association, its channel empty/busy)."""
-    return machine_states_of_view(make_view(model, state, index))
-
-
-def enabled_rows_of_bundle(
-    model: LifecycleModel, bundle: Bundle, index: int = 0
-) -> list[tuple[Row, Any]]:
-    """The enabled (row, arg) pairs of one device slice, in table order."""
-    view = view_of_bundle(model, bundle, index)
-    routes = device.all_routes(view)
-    routed = device.ROUTED_TRIGGERS
-    out: list[tuple[Row, Any]] = []
-    for table in _TABLE_LIST:
-        for r in table.rows_from(table.state_of(view)):
-            if r.trigger in routed:
-                # Receive rows: the routing decided which row takes each message.
-                for arg in routes.get(r.trigger, ()):
-                    out.append((r, arg))
-            elif r.guard is None or r.guard(view):
-                if r.choices is None:
-                    out.append((r, None))
-                else:
-                    out.extend((r, arg) for arg in r.choices(view))
-    return out
-
-
-def enabled_rows(model: LifecycleModel, state: World, index: int) -> list[tuple[Row, Any]]:
-    """The enabled (row, arg) pairs for device `index` in `state`, in table order."""
-    bundle = (state.device[index], state.server[index], state.directory[index], state.net[index])
-    return enabled_rows_of_bundle(model, bundle, index)
-
-
-def fire(view: View, r: Row, arg: Any) -> None:
-    """Fire row `r` with `arg` on a view: the effect, then the row's `dest`. The caller
-    has checked that the row is enabled."""
-    view.arg = arg
+def _fire_device(t: Tables, v: DeviceView, r: Row, arg: Any, msg: Msg | None) -> DeviceStep:
+    """Fire a device row on its view: take the message, build what it sends from the
+    state it fires in, run the effect, send, apply ``also`` and ``dest``."""
+    v.arg = arg
+    v.msg = msg
+    outgoing = [_device_message(v, s) for s in r.sends]
+    if msg is not None:
+        v.consume(msg)
     if r.effect is not None:
-        r.effect(view)
+        r.effect(v)
+    for m in outgoing:
+        v.send(m)
+    for also in r.also:
+        t.by_machine()[also.machine].set_state(v, also.state_of(v))
     if r.dest is not None:
-        table_of(r.trigger).set_state(view, r.dest)
-    view.arg = None
+        t.device.set_state(v, r.dest)
+    return (r, arg, v.device, v.directory, v.net)
 
 
-def apply_row(
-    model: LifecycleModel, state: World, index: int, r: Row | str, arg: Any = None
-) -> World:
-    """The engine state after row `r` (a Row or a trigger) fires for device `index`
-    with `arg`. Raises ValueError when the row is not enabled with that argument."""
-    rr = row(r) if isinstance(r, str) else r
-    view = make_view(model, state, index)
-    if not rr.fires_from(table_of(rr.trigger).state_of(view)) or arg not in list(rr.args(view)):
-        raise ValueError(f"{rr.trigger}({arg!r}) is not enabled for device {index}")
-    fire(view, rr, arg)
-    return commit(state, view)
+def _takes(v: DeviceView, r: Row, msg: Msg) -> bool:
+    rec = r.receives
+    assert rec is not None
+    if not rec.takes(msg) or not r.fires_from(v.device.phase):
+        return False
+    if rec.generation == "current" and msg.generation != v.device.gen:
+        return False
+    # The guard sees the connection with the message taken: the row holds it now.
+    net = v.net
+    v.msg, v.net = msg, take_message(net, msg)
+    try:
+        return r.holds(v)
+    finally:
+        v.msg, v.net = None, net
 
 
-# ------------------------------------------------------------------ compiled path
-# A compiled row: (position, row, trigger, guard, choices, effect, dest, set_state,
-# stimulus): the row's fields looked up once, and its position among the candidate
-# rows of its combination of machine states (table order).
-_Compiled = tuple[Any, ...]
-_STATE_OF = tuple(t.state_of for t in _TABLE_LIST)
-_DEVICE_STATE, _SERVER_STATE, _DIRECTORY_STATE, _NETWORK_STATE = _STATE_OF
-# Machine states (device, server, directory, network) -> (the candidate rows that are
-# not receive rows, in table order; the candidate receive rows by trigger). A receive
-# row takes the arguments the routing gives its trigger (`device.all_routes`), so the
-# routing's few entries are looked up rather than every receive row tried; the routing
-# reads the messages in flight and the package held by the server, so with neither
-# there is nothing to route.
-_CANDIDATES: dict[tuple[str, ...], tuple[tuple[_Compiled, ...], dict[str, _Compiled]]] = {}
+def device_steps(
+    t: Tables,
+    design: Design,
+    scope: Scope,
+    index: int,
+    dev: Device,
+    dirc: Directory,
+    net: Channel,
+) -> tuple[DeviceStep, ...]:
+    """The device's enabled steps: its own rows (guard, then each choice), and for each
+    distinct message in flight to it, the rows that take it (the fallback row if no
+    other does)."""
+    steps: list[DeviceStep] = []
+
+    def view() -> DeviceView:
+        return DeviceView(dev, dirc, net, design, scope, index)
+
+    probe = view()
+    for r in t.index("device_own")[dev.phase]:
+        if not r.holds(probe):
+            continue
+        args: Iterable[Any] = (None,) if r.choices is None else tuple(r.choices(probe))
+        for arg in args:
+            steps.append(_fire_device(t, view(), r, arg, None))
+    receive = t.index("device_receive")
+    for msg in dict.fromkeys(m for m in net.in_flight if m.kind in TO_DEVICE):
+        candidates = receive[msg.kind]
+        takers = [r for r in candidates if not r.receives.otherwise and _takes(probe, r, msg)]
+        if not takers:
+            takers = [r for r in candidates if r.receives.otherwise and _takes(probe, r, msg)]
+        for r in takers:
+            steps.append(_fire_device(t, view(), r, msg, msg))
+    return tuple(steps)
 
 
-def _first(item: tuple[Any, ...]) -> Any:
-    return item[0][0]
-
-
-def _candidates(key: tuple[str, ...]) -> tuple[tuple[_Compiled, ...], dict[str, _Compiled]]:
-    """The candidate rows of a combination of machine states (memoised)."""
-    found = _CANDIDATES.get(key)
-    if found is None:
-        every = [
-            (r, t) for t, state in zip(_TABLE_LIST, key, strict=True) for r in t.rows_from(state)
-        ]
-        compiled = [
-            (i, r, r.trigger, r.guard, r.choices, r.effect, r.dest, t.set_state, r.stimulus)
-            for i, (r, t) in enumerate(every)
-        ]
-        routed = device.ROUTED_TRIGGERS
-        found = (
-            tuple(c for c in compiled if c[2] not in routed),
-            {c[2]: c for c in compiled if c[2] in routed},
+# ----------------------------------------------------------------- the server
+def _server_message(v: ServerView, send: Send) -> tuple[int, Msg]:
+    """Build a message the server sends, from the state the row fires in: a reply goes
+    on the connection the package came on, for its enrollment and session; a push or an
+    agent request goes to the device of the record the row acts on."""
+    origin = send.origin(v) if send.origin is not None else 0
+    body = send.body_of(v)
+    if send.to == "sender":
+        m = v.msg
+        msgid = (
+            send.msgid(v)
+            if callable(send.msgid)
+            else (m.msgid if send.msgid is None else send.msgid)
         )
-        _CANDIDATES[key] = found
-    return found
+        return v.sender, Msg(
+            send.kind, m.generation, send.session or m.session, body, msgid, origin
+        )
+    r = v.record
+    assert r is not None, f"{send.kind}: a send to the record needs a record"
+    msgid = send.msgid(v) if callable(send.msgid) else (send.msgid or 1)
+    return r.device, Msg(send.kind, r.gen, send.session or "-", body, msgid, origin)
 
 
-def slice_steps(
-    model: LifecycleModel, bundle: Bundle
-) -> tuple[tuple[tuple[str, Any, Bundle], ...], bool]:
-    """The compiled interpreter: the enabled ``(trigger, arg, next slice)`` of one device
-    slice, in table order (the rows and arguments of `enabled_rows_of_bundle`, each
-    fired as `fire` fires it), and whether the slice is quiet (only stimulus
-    rows are enabled)."""
-    dev, srv, dirc, net = bundle
-    view = View(dev, srv, dirc, net, model.design, model.scope)
-    key = (_DEVICE_STATE(view), _SERVER_STATE(view), _DIRECTORY_STATE(view), _NETWORK_STATE(view))
-    found = _CANDIDATES.get(key)
-    if found is None:
-        found = _candidates(key)
-    enabled: list[tuple[_Compiled, Any]] = []
-    add = enabled.append
-    for c in found[0]:
-        if c[3] is None or c[3](view):
-            if c[4] is None:
-                add((c, None))
-            else:
-                for arg in c[4](view):
-                    add((c, arg))
-    if net.in_flight or srv.held:
-        # Receive rows: the routing decided which row takes each message.
-        receivers = found[1]
-        merged = False
-        for trigger, args in device.all_routes(view).items():
-            receiver = receivers.get(trigger)
-            if receiver is not None:
-                for arg in args:
-                    add((receiver, arg))
-                merged = True
-        if merged:
-            enabled.sort(key=_first)  # back to table order (stable: args keep theirs)
-    steps: list[tuple[str, Any, Bundle]] = []
-    quiet = True
-    for c, arg in enabled:
-        # Fire (as `fire` does) on the reused view, reset to the slice.
-        view.device, view.server, view.directory, view.net = dev, srv, dirc, net
-        view._routes = None
-        view.arg = arg
-        if c[5] is not None:
-            c[5](view)
-        if c[6] is not None:
-            c[7](view, c[6])
-        view.arg = None
-        steps.append((c[2], arg, (view.device, view.server, view.directory, view.net)))
-        if not c[8]:
-            quiet = False
-    return tuple(steps), quiet
+def _fire_server(t: Tables, v: ServerView, r: Row, arg: Any) -> ServerStep:
+    v.arg = arg
+    outbox = tuple(_server_message(v, s) for s in r.sends)
+    if r.effect is not None:
+        r.effect(v)
+    if r.dest is not None:
+        t.server.set_state(v, r.dest)
+    if v.source == "held":
+        # The held package is processed: the record no longer holds it.
+        entry = (v.sender, v.msg)
+        records = [rec._replace(held=()) if entry in rec.held else rec for rec in v.server.records]
+        v.set_records(records)
+    keep = r.receives is not None and r.receives.keep
+    return (r, arg, v.server, outbox, not keep, v.record)
 
 
-def action_of(r: Row, index: int, arg: Any) -> tuple[Any, ...]:
-    """The engine action for a row firing: ``(trigger, device)`` or with the arg."""
-    return (r.trigger, index) if arg is None else (r.trigger, index, arg)
+def _server_takers(
+    t: Tables, v: ServerView, rows: tuple[Row, ...], resolved: dict[str, tuple[str, Record | None]]
+) -> list[tuple[Row, str, Record | None]]:
+    out: list[tuple[Row, str, Record | None]] = []
+    fallbacks: list[tuple[Row, str, Record | None]] = []
+    msg = v.msg
+    for r in rows:
+        rec = r.receives
+        assert rec is not None
+        if not rec.takes(msg) or (v.source == "held" and not rec.held):
+            continue
+        state, record = resolved[rec.generation]
+        if not r.fires_from(state):
+            continue
+        v.record, v.resolved = record, state
+        if r.holds(v):
+            (fallbacks if rec.otherwise else out).append((r, state, record))
+    return out or fallbacks
+
+
+def server_message_steps(
+    t: Tables,
+    design: Design,
+    scope: Scope,
+    srv: Server,
+    sender: int,
+    hardware: int,
+    msg: Msg,
+    source: str,
+) -> tuple[ServerStep, ...]:
+    """What the server does with package `msg` from connection `sender` (``source``:
+    ``"net"``, in flight; ``"held"``, a package the server held)."""
+    resolved: dict[str, tuple[str, Record | None]] = {}
+    for mode in ("key", "any", "current"):
+        resolved[mode] = server.resolve(
+            srv, design, sender, hardware, msg, "any" if mode == "any" else "key"
+        )
+    if source == "held":
+        holder = next(r for r in srv.records if (sender, msg) in r.held)
+        for mode in resolved:
+            resolved[mode] = (holder.status, holder)
+    probe = ServerView(srv, design, scope, sender=sender, hardware=hardware, source=source)
+    probe.msg = msg
+    takers = _server_takers(t, probe, t.index("server_receive")[msg.kind], resolved)
+    arg: Any = msg if source == "net" else ("held", msg)
+    steps = []
+    for r, state, record in takers:
+        v = ServerView(srv, design, scope, record, state, sender, hardware, source)
+        v.msg = msg
+        steps.append(_fire_server(t, v, r, arg))
+    return tuple(steps)
+
+
+def server_record_steps(
+    t: Tables, design: Design, scope: Scope, srv: Server
+) -> tuple[ServerStep, ...]:
+    """The server's timers and the admin's actions on each record, and the tenant's
+    rows once. The timing assumption of a timer is the row's to declare (``timing``)
+    and the composition's to check."""
+    steps: list[ServerStep] = []
+    by_status = t.index("server_record")
+    for record in dict.fromkeys(srv.records):
+        for r in by_status[record.status]:
+            probe = ServerView(srv, design, scope, record, record.status)
+            if r.holds(probe):
+                steps.append(
+                    _fire_server(
+                        t, ServerView(srv, design, scope, record, record.status), r, record
+                    )
+                )
+    for r in t.index("tenant"):
+        if r.holds(ServerView(srv, design, scope)):
+            steps.append(_fire_server(t, ServerView(srv, design, scope), r, None))
+    return tuple(steps)
+
+
+# ---------------------------------------------------------------- the network
+def network_steps(
+    t: Tables, design: Design, scope: Scope, index: int, net: Channel
+) -> tuple[NetworkStep, ...]:
+    """What one connection does on its own."""
+    steps: list[NetworkStep] = []
+    state = "online" if net.online else "offline"
+    for r in t.index("network")[state]:
+        probe = NetworkView(net, design, scope, index)
+        if not r.holds(probe):
+            continue
+        args: Iterable[Any] = (None,) if r.choices is None else tuple(r.choices(probe))
+        for arg in args:
+            v = NetworkView(net, design, scope, index)
+            v.arg = arg
+            if r.effect is not None:
+                r.effect(v)
+            if r.dest is not None:
+                t.network.set_state(v, r.dest)
+            steps.append((r, arg, v.net))
+    return tuple(steps)
+
+
+def deliver(
+    scope: Scope,
+    devices: tuple[Device, ...],
+    nets: list[Channel],
+    outbox: Iterable[tuple[int, Msg]],
+) -> None:
+    """Put what the server sent on the connections it reaches (`network.delivers`)."""
+    for j, m in outbox:
+        net = nets[j]
+        room = len(net.in_flight) < scope.max_in_flight
+        if network.delivers(devices[j], net, m, room):
+            nets[j] = put_message(net, m)
+
+
+def take(net: Channel, msg: Msg) -> Channel:
+    """The connection without one copy of `msg` (a no-op when it is not in flight)."""
+    return take_message(net, msg) if msg in net.in_flight else net
+
+
+def held_packages(srv: Server) -> Iterator[tuple[int, Msg]]:
+    """The packages records hold whose stale session has ended, so that the server can
+    process them now."""
+    for r in srv.records:
+        if r.held and r.session != "open":
+            yield from r.held

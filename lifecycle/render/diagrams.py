@@ -18,7 +18,7 @@ instead (Mermaid state and sequence diagrams, for code hosts that render Mermaid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,10 @@ REPORT_PRESET = "keeps_aad_association"
 
 def smallest_scope() -> Any:
     """The smallest scope that still has every enrollment path: one device, no
-    re-enrollment, one message in flight."""
+    re-enrollment, one message in flight, no offline period, no MDM switch."""
     from lifecycle.mdm import Scope
 
-    return Scope(devices=1, reenrollments=0, max_in_flight=1)
+    return Scope(devices=1, reenrollments=0, max_in_flight=1, max_offline=0, mdm_toggle=False)
 
 
 def default_scope() -> Any:
@@ -72,10 +72,14 @@ def _bad_presets() -> list[tuple[str, Any]]:
 def counterexample_scopes() -> list[Any]:
     """The scopes tried, smallest first, when looking for a preset's counterexample:
     the smallest scope, then one re-enrollment (stale-message bugs need one), then
-    the default scope."""
-    from lifecycle.mdm import Scope
-
-    return [smallest_scope(), Scope(devices=1, reenrollments=1, max_in_flight=1), default_scope()]
+    the MDM switch, then the default scope; each with the design's own scope fields."""
+    small = smallest_scope()
+    return [
+        small,
+        replace(small, reenrollments=1),
+        replace(small, mdm_toggle=True),
+        default_scope(),
+    ]
 
 
 @cache
@@ -92,7 +96,8 @@ def counterexamples() -> tuple[Counterexample, ...]:
 
     out = []
     for name, design in sorted(_bad_presets()):
-        for scope in counterexample_scopes():
+        for base in counterexample_scopes():
+            scope = design.scope(base)
             model = LifecycleModel(design, scope)
             result = check(model)
             chosen = None

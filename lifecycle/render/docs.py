@@ -188,7 +188,7 @@ def index_page() -> str:
 
 
 def reference_page() -> str:
-    from lifecycle.render.mdmview import _tables
+    from lifecycle.render.mdmview import machine_views
 
     out = [
         HEADER,
@@ -197,48 +197,55 @@ def reference_page() -> str:
         "`lifecycle/mdm/` that the checker interprets (so this page cannot drift from "
         "the model). Fact ids (`F14`) refer to `spec/facts.md`; `A` ids are the "
         "decisions on its ambiguities, explained in [model.md](model.md).\n\n",
-        "In a row, *guard* names the function that enables it, *actor* is who acts "
+        "In a row, *guard* names the conjuncts that enable it, *actor* is who acts "
         "(the lifeline in the sequence charts), and *message* is what it sends or "
         "receives. A `-` destination is an internal transition (the machine state "
-        "does not change). A source `*` means any state.\n\n",
+        "does not change). A source `*` means any state. A trigger marked with another "
+        "machine, such as `RemoveAADAssociation (device)`, is that machine's row changing "
+        "this one (its `also`). An *end* state is a documented end: every other state "
+        "has a way out.\n\n",
     ]
-    tables = _tables()
-    for machine in tables:
-        out.append(f"- [{machine}](#{machine})\n")
+    views = machine_views()
+    for view in views:
+        out.append(f"- [{view.name}](#{view.name})\n")
     out.append("\n")
-    for machine, table in tables.items():
+    for view in views:
+        machine = view.name
         out.append(f'<a id="{machine}"></a>\n\n## {machine}\n\n')
-        out.append(f"{_text(table.description)}\n\n")
+        out.append(f"{_text(view.description)}\n\n")
         out.append(_img(f"machine-{machine}.svg", f"{machine} state machine"))
         out.append("\n### States\n\n")
-        leaving: dict[str, list[str]] = {s: [] for s in table.states}
-        for row in table.rows:
-            for s in row.source:
-                if s in leaving:
-                    leaving[s].append(row.trigger)
+        leaving: dict[str, list[str]] = {s: [] for s in view.states}
+        for row in view.rows:
+            sources = view.states if "*" in row.sources else row.sources
+            for s in sources:
+                if s in leaving and (row.dest is None or row.dest != s):
+                    leaving[s].append(row.label().split(" [")[0])
         out.append(
             _table(
-                ["state", "initial", "transitions out"],
+                ["state", "initial", "end", "transitions out"],
                 (
-                    (f"`{s}`", "yes" if i == 0 else "", ", ".join(sorted(set(leaving[s]))))
-                    for i, s in enumerate(table.states)
+                    (
+                        f"`{s}`",
+                        "yes" if i == 0 else "",
+                        "yes" if s in view.final else "",
+                        ", ".join(sorted(set(leaving[s]))),
+                    )
+                    for i, s in enumerate(view.states)
                 ),
             )
         )
         out.append("\n### Transitions\n\n")
         rows = []
-        for row in table.rows:
-            message = f"{row.direction} {row.message}" if row.message else ""
-            if message and row.peer:
-                message += f" ({row.peer})"
+        for row in view.rows:
             rows.append(
                 (
-                    f"`{row.trigger}`",
-                    ", ".join(row.source),
+                    f"`{row.trigger}`" + (f" ({row.via})" if row.via else ""),
+                    ", ".join(row.sources),
                     row.dest or "-",
-                    getattr(row.guard, "__name__", "") if row.guard else "",
-                    row.actor + (" (stimulus)" if row.stimulus else ""),
-                    message,
+                    row.guard,
+                    row.actor,
+                    row.message,
                     _facts(row.facts),
                     row.description,
                 )

@@ -6,7 +6,8 @@ builds the views from the MDM tables.
 
 How a table becomes a readable drawing:
 
-- a row that changes the state is an edge labelled `trigger [guard]`;
+- a row that changes the state is an edge labelled `trigger [guard]`; a transition
+  another machine's row makes (its ``also``) is dashed and labelled `trigger (machine)`;
 - a set of three or more states that several rows fire from is drawn as a dashed box
   (a UML composite state): the rows that keep the state are listed in the box's
   label, and each row that leaves the box starts at a dot at the bottom of the box,
@@ -52,13 +53,16 @@ class MachineRow:
     message: str = ""
     unenroll: bool = False
     description: str = ""
+    #: The machine whose row makes this transition (its ``also``), when it is another.
+    via: str = ""
 
     @property
     def internal(self) -> bool:
         return self.dest is None
 
     def label(self) -> str:
-        return f"{self.trigger} [{self.guard}]" if self.guard else self.trigger
+        name = f"{self.trigger} ({self.via})" if self.via else self.trigger
+        return f"{name} [{self.guard}]" if self.guard else name
 
     def tooltip(self) -> str:
         parts = [self.label()]
@@ -408,6 +412,8 @@ def machine_dot(view: MachineView) -> str:
             "labeltooltip": tooltip,
         }
         edge.update(_edge_style(unenroll))
+        if all(r.via for r in rows):
+            edge["style"] = "dashed"  # another machine's row makes this transition
         if source != dest and back([source], dest):
             # drawn reversed with the arrow at the far end: it ranks like a forward
             # edge, so the main flow stays top to bottom and the edge stays short
@@ -490,6 +496,8 @@ def machine_dot(view: MachineView) -> str:
             "labeltooltip": tooltip,
         }
         outbound.update(_edge_style(row.unenroll))
+        if row.via:
+            outbound["style"] = "dashed"
         lines.append(f"  {junction} -> {_sid(view, row.dest)} {attrs(outbound)};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -25,9 +25,9 @@ from lifecycle.render.machines import MachineRow, MachineView
 
 MACHINE_TITLES = {
     "device": "Device (MDM client)",
-    "server": "MDM server: per-enrollment record",
+    "server": "MDM server: one enrollment record of its table",
     "directory": "Azure AD (directory): device association",
-    "network": "Network: HTTP exchanges and WNS push",
+    "network": "Network: each device's connection",
 }
 
 # the lifeline of a machine (where its rows happen) and of a message peer
@@ -48,6 +48,9 @@ PEER_LIFELINE = {
     "admin": "admin",
 }
 MESSAGE_NAMES = {
+    "enroll_request": "enroll request",
+    "enroll_response": "enroll response",
+    "agent": "agent",
     "pkg1": "pkg 1",
     "pkg2": "pkg 2",
     "pkg3": "pkg 3",
@@ -118,45 +121,92 @@ def _effect_text(row: Any) -> str:
     parts = []
     if row.effect is not None:
         parts.append(f"{_callable_name(row.effect)}: {_doc_line(row.effect)}".rstrip(": "))
-    if row.touches:
-        parts.append("also changes: " + ", ".join(row.touches))
+    if row.sends:
+        parts.append("sends: " + ", ".join(MESSAGE_NAMES.get(s.kind, s.kind) for s in row.sends))
+    for also in row.also:
+        parts.append(f"also: {also.machine} -> {'/'.join(also.possible_states())}")
+    if row.timing:
+        parts.append(f"timing: {row.timing} (the environment's timing assumption)")
     if row.stimulus:
         parts.append("environment stimulus (may come at any time)")
     return "; ".join(parts)
 
 
-def machine_view(machine: str, table: Any) -> MachineView:
+def guard_text(row: Any) -> str:
+    """A row's guard as its conjuncts' names, joined by "and"."""
+    return " and ".join(_callable_name(g) for g in row.guard)
+
+
+def _message_text(row: Any) -> str:
+    if row.receives is not None:
+        kinds = "/".join(MESSAGE_NAMES.get(k, k) for k in row.receives.kinds)
+        return f"receive {kinds}"
+    if row.sends:
+        return "send " + ", ".join(MESSAGE_NAMES.get(s.kind, s.kind) for s in row.sends)
+    return ""
+
+
+def machine_view(machine: str, table: Any, others: tuple[Any, ...] = ()) -> MachineView:
+    """One table as a `MachineView`, with the transitions other tables' rows make on
+    this machine (their ``also``) drawn as its own, marked with the machine they belong
+    to: without them a state entered or left only that way looks like a dead end."""
     rows = []
     for row in table.rows:
-        message = ""
-        if row.message:
-            message = f"{row.direction} {row.message}" + (f" ({row.peer})" if row.peer else "")
         rows.append(
             MachineRow(
                 trigger=row.trigger,
                 sources=tuple(row.source),
                 dest=row.dest,
-                guard=_callable_name(row.guard),
+                guard=guard_text(row),
                 effect=_effect_text(row),
                 facts=tuple(row.facts),
                 actor=row.actor,
-                message=message,
+                message=_message_text(row),
                 unenroll=is_unenroll(row),
                 description=row.description,
             )
         )
+    for other in others:
+        for row in other.rows:
+            for also in row.also:
+                if also.machine != machine:
+                    continue
+                sources = tuple(
+                    s for s in table.states if also.source == ("*",) or s in also.source
+                )
+                for dest in also.possible_states():
+                    rows.append(
+                        MachineRow(
+                            trigger=row.trigger,
+                            sources=tuple(s for s in sources if s != dest),
+                            dest=dest,
+                            guard=guard_text(row),
+                            effect=_effect_text(row),
+                            facts=tuple(row.facts),
+                            actor=row.actor,
+                            message=_message_text(row),
+                            unenroll=is_unenroll(row),
+                            description=f"{row.description} ({other.machine} row)",
+                            via=other.machine,
+                        )
+                    )
     return MachineView(
         name=machine,
         title=MACHINE_TITLES.get(machine, machine),
         states=tuple(table.states),
         rows=tuple(rows),
         description=table.description,
+        final=tuple(getattr(table, "ends", ())),
     )
 
 
 def machine_views() -> list[MachineView]:
     """One view per table, in the order the tables are enumerated."""
-    return [machine_view(machine, table) for machine, table in _tables().items()]
+    tables = _tables()
+    return [
+        machine_view(machine, table, tuple(t for m, t in tables.items() if m != machine))
+        for machine, table in tables.items()
+    ]
 
 
 def device_key(state: Any) -> str:
@@ -168,16 +218,12 @@ def device_key(state: Any) -> str:
     return " | ".join(d.phase for d in devices)
 
 
-def _lost_message(row: Any, action: Any) -> tuple[Any, ...] | None:
+def _lost_message(row: Any, action: Any) -> Any:
     """The message a network row drops (its argument), or None for other rows."""
     if row.machine != "network" or not isinstance(action, tuple) or len(action) < 3:
         return None
     arg = action[2]
-    if isinstance(arg, tuple) and len(arg) == 2 and arg[0] in ("net", "held"):
-        arg = arg[1]
-    if isinstance(arg, tuple) and arg and isinstance(arg[0], str):
-        return arg
-    return None
+    return arg if hasattr(arg, "kind") else None
 
 
 class MdmSteps:
@@ -215,7 +261,7 @@ class MdmSteps:
             return self.describe_action(action)
         label = str(row.trigger)
         lost = _lost_message(row, action)
-        message = lost[0] if lost is not None else row.message
+        message = lost.kind if lost is not None else row.message
         if message:
             label += f" ({MESSAGE_NAMES.get(message, message)})"
         return label
@@ -241,7 +287,7 @@ class MdmSteps:
         lost_msg = _lost_message(row, action)
         if lost_msg is not None:
             # a lost message: a crossed arrow from the network towards its addressee
-            to_server = lost_msg[0] in ("pkg1", "pkg3")
+            to_server = lost_msg.kind in ("pkg1", "pkg3", "enroll_request")
             return ("lost", "server" if to_server else "device")
         if row.message is None:
             if actor != machine:

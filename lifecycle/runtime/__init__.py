@@ -1,8 +1,8 @@
 """Live `transitions` machines built from the mdm tables: the second interpreter.
 
-- `LiveWorld(model[, world])`: per device, live device, server, directory and network
-  `transitions.Machine` objects sharing the device's slice of the world;
-  `enabled()`, `fire(step)`, `successors(world)`, `world()`.
+- `LiveWorld(model[, world])`: live device, directory and network machines per device
+  and one live server machine, built from the same rows the checker runs;
+  `enabled(world)`, `fire(step, world)`, `successors(world)`.
 - `agree(model, states)`: prove the live machines and the engine's compiled successor
   function enable the same steps and reach the same states; `Disagreement` names the
   step and the state. `reachable_states` / `walk_states` supply the states.
@@ -18,12 +18,10 @@ from lifecycle.runtime.agreement import (
     reachable_states,
     walk_states,
 )
-from lifecycle.runtime.live import DERIVED, LiveDevice, LiveStep, LiveWorld, TableInconsistency
+from lifecycle.runtime.live import LiveStep, LiveWorld, TableInconsistency
 
 __all__ = [
-    "DERIVED",
     "Disagreement",
-    "LiveDevice",
     "LiveStep",
     "LiveWorld",
     "TableInconsistency",

@@ -66,6 +66,7 @@ ACTORS = (
     "push",
     "network_delivery",
     "network_loss",
+    "offline",
     "device",
     "server",
     "aad",
@@ -78,7 +79,11 @@ SLOW_NETWORK = frozenset({"network_delivery", "network_loss"})
 #: The timers that count days without contact (F13, F55), not the hours of the
 #: maintenance schedule: the server presumes the device unenrolled, the device
 #: unenrolls itself.
-LOST_CONTACT = frozenset({"PresumeUnenrolled", "SelfUnenroll"})
+LOST_CONTACT = frozenset(
+    {"PresumeUnenrolled", "ConfirmUnenrolled", "AbandonSession", "SelfUnenroll"}
+)
+#: The environment's offline periods.
+OFFLINE = frozenset({"GoOffline", "ComeOnline"})
 #: The actors that start unenrollments; a run may focus on one (see `start`).
 QUIETABLE = ("user", "admin", "aad")
 
@@ -88,25 +93,14 @@ def _others(focus: str | None) -> frozenset[str]:
     return frozenset() if focus is None else frozenset(QUIETABLE) - {focus}
 
 
-def _with_device(world: World, i: int, bundle: tuple[Any, Any, Any, Any]) -> World:
-    """`world` with device i's (device, server, directory, net) slices replaced."""
-    parts: list[list[Any]] = [
-        list(world.device),
-        list(world.server),
-        list(world.directory),
-        list(world.net),
-    ]
-    for part, value in zip(parts, bundle, strict=True):
-        part[i] = value
-    return World(*(tuple(p) for p in parts))
-
-
 def category(step: LiveStep, phase: str) -> str:
     """The actor rule a live step belongs to, from the row's metadata (`phase` is the
     device's phase, which tells a first enrollment from a re-enrollment)."""
     r = step.row
     if r.trigger == "StartEnrollment":
         return "re_enroll" if phase in _AGAIN else "enroll"
+    if r.trigger in OFFLINE:
+        return "offline"
     if r.machine == "network":
         return "network_loss"
     if r.message == "push":
@@ -156,20 +150,14 @@ class LiveLifecycleMachine(ModelStateMachine):
         self._states.append(state)
         live = self._world_live()
         memo = type(self)._memo_enabled
-        steps: list[LiveStep] = []
-        for i in range(len(state.device)):
-            key = (i, state.device[i], state.server[i], state.directory[i], state.net[i])
-            found = memo.get(key)
-            if found is None:
-                device = live.devices[i]
-                device.load(state)
-                found = memo[key] = device.enabled()
-            steps.extend(found)
+        steps = memo.get(state)
+        if steps is None:
+            steps = memo[state] = live.enabled(state)
         self._live_steps = steps
         self._enabled = len(steps)
         by_actor: dict[str, list[LiveStep]] = {}
         for step in steps:
-            phase = state.device[step.device].phase
+            phase = state.device[step.party].phase if step.party is not None else "-"
             by_actor.setdefault(category(step, phase), []).append(step)
         for group in by_actor.values():
             group.sort(key=lambda s: self.format_step(s.action))
@@ -188,46 +176,31 @@ class LiveLifecycleMachine(ModelStateMachine):
         )
 
     def _fire(self, step: LiveStep) -> None:
-        """Fire `step` on the live machines. The live machines are a function of the
-        device's slice, so what a step does from a slice is memoised per machine
-        class: shrinking replays the same prefixes hundreds of times."""
+        """Fire `step` on the live machines. What a step does from a world is memoised
+        per machine class: shrinking replays the same prefixes hundreds of times."""
         type(self).stats.steps += 1
         world: World = self.state
-        i = step.device
-        before = (world.device[i], world.server[i], world.directory[i], world.net[i])
         memo = type(self)._memo_fire
-        key = (step, before)
+        key = (step, world)
         after = memo.get(key)
         if after is None:
-            live = self._world_live()
-            device = live.devices[i]
-            device.load(world)
-            device.fire(step)
-            v = device.view
-            after = memo[key] = (v.device, v.server, v.directory, v.net)
+            after = memo[key] = self._world_live().fire(step, world)
             if self.cross_check:
-                expected = self.model.slice_successors(before)
-                if (step.row.trigger, step.arg, after) not in expected:
+                expected = [(s[0], s[1]) for s in self.model.raw_steps(world)]
+                if (step.action, after) not in expected:
                     self._actions.append(step.action)
-                    self._disagree(step, before, after, expected)
+                    self._disagree(step, world, after, expected)
         self._actions.append(step.action)
-        self._enter(_with_device(world, i, after))
+        self._enter(after)
 
     @classmethod
     def _moves(cls, state: Any) -> list[tuple[Any, Any]]:
-        """Every step of every device, devices in place (the engine's own successors
-        reorder devices and move one at a time), as live actions."""
-        world: World = state
-        moves = []
-        for i in range(len(world.device)):
-            bundle = (world.device[i], world.server[i], world.directory[i], world.net[i])
-            for trigger, arg, after in cls.model.slice_successors(bundle):
-                action = (trigger, i) if arg is None else (trigger, i, arg)
-                moves.append((action, _with_device(world, i, after)))
-        return moves
+        """Every step of every party, devices in place (the engine's own successors put
+        the devices in canonical order), as live actions."""
+        return [(s[0], s[1]) for s in cls.model.raw_steps(state)]
 
     def _disagree(self, step: LiveStep, before: Any, after: Any, expected: Any) -> None:
-        match = [nb for t, a, nb in expected if (t, a) == (step.row.trigger, step.arg)]
+        match = [nb for a, nb in expected if a == step.action]
         verdict = (
             "the engine does not enable it"
             if not match
@@ -246,7 +219,6 @@ class LiveLifecycleMachine(ModelStateMachine):
         )
 
     def _begin(self, state: Any) -> None:
-        self._world_live().load(state)
         self._enter(state)
 
     def _take_action(self, action: Any, rebind: bool = False) -> bool:
@@ -290,7 +262,6 @@ class LiveLifecycleMachine(ModelStateMachine):
             if data.draw(st.booleans(), label="slow lost-contact timers"):
                 quiet.add("lost_contact")
             self._quiet = frozenset(quiet)
-        self._world_live().load(world)
         self._enter(world)
 
     def _may_take(self, actor: str) -> bool:
@@ -348,36 +319,30 @@ class LiveLifecycleMachine(ModelStateMachine):
         self._fail(DeadlockFound, "deadlock", Kind.DEADLOCK)
 
     def teardown(self) -> None:
-        """`always_recoverable` properties on the last world, device by device: devices
-        share nothing, so what device i can still reach is what its slice can reach."""
+        """`always_recoverable` properties on the last world: what the world can still
+        reach (devices share the server, so the whole world is explored, within the
+        budget)."""
         if self.state is None or not self._recoverable:
             return
         world: World = self.state
         for prop in self._recoverable:
-            for i in range(len(world.device)):
-                one = World(
-                    (world.device[i],),
-                    (world.server[i],),
-                    (world.directory[i],),
-                    (world.net[i],),
+            if not list(waiting_keys(prop.predicate(world))):
+                continue
+            memo = type(self)._memo_fire
+            if (prop.name, world) not in memo:  # the exploration is the costly part
+                memo[prop.name, world] = stuck_keys(
+                    self._world_next, prop.predicate, world, self.recoverable_budget
                 )
-                if not list(waiting_keys(prop.predicate(one))):
-                    continue
-                memo = type(self)._memo_fire
-                if (prop.name, one) not in memo:  # the exploration is the costly part
-                    memo[prop.name, one] = stuck_keys(
-                        self._slice_next, prop.predicate, one, self.recoverable_budget
-                    )
-                keys = memo[prop.name, one]
-                if keys:
-                    detail = (
-                        f"device {i} waits forever ({', '.join(map(repr, keys))} in its "
-                        "own numbering): no state it can reach frees it"
-                    )
-                    self._fail(StuckForever, prop.name, Kind.RECOVERABLE, detail)
+            keys = memo[prop.name, world]
+            if keys:
+                detail = (
+                    f"{', '.join(map(repr, keys))} waits forever: no state the world can "
+                    "reach frees it"
+                )
+                self._fail(StuckForever, prop.name, Kind.RECOVERABLE, detail)
 
-    def _slice_next(self, one: World) -> list[World]:
-        return [world for _action, world in self._moves(one)]
+    def _world_next(self, world: World) -> list[World]:
+        return [nxt for _action, nxt in self._moves(world)]
 
 
 def _actor_rule(actor: str) -> Any:

@@ -80,7 +80,58 @@ def test_impossible_combination(tmp_path: Path) -> None:
     p = write(tmp_path, 'outcome = "trust_alert"\nverify_by = "push"\n')
     with pytest.raises(DesignError) as exc:
         load_design(str(p))
-    assert_one_line(exc, str(p), "verify_by", "checkin")
+    assert_one_line(exc, str(p), "verify_by", "checkin", "outcome")
+
+
+def test_a_knob_set_where_it_means_nothing_is_an_impossible_combination(tmp_path: Path) -> None:
+    # exec_done_at only means something for an Unenroll Exec: set, even to its
+    # default, beside a server without one, the design is refused.
+    for value in ("outcome", "send"):
+        p = write(tmp_path, f'server_unenroll = "none"\nexec_done_at = "{value}"\n')
+        with pytest.raises(DesignError) as exc:
+            load_design(str(p))
+        assert_one_line(exc, str(p), "exec_done_at", "server_unenroll", '"outcome", "send"')
+    with pytest.raises(DesignError, match="presume_unenrolled"):
+        Design(outcome="never", presume_unenrolled="never")
+    # Left out, the default is fine.
+    assert load_design(str(write(tmp_path, 'server_unenroll = "none"\n'))).server_unenroll == "none"
+
+
+def test_every_knob_documents_its_source_and_servers() -> None:
+    for k in knobs():
+        assert k["source"].split(":")[0] in ("doc", "safest"), k["name"]
+        assert set(k["servers"]) <= set(k["allowed"][1:]) | {k["default"]}, k["name"]
+
+
+def test_unenroll_key_is_a_deprecated_alias_of_record_key(tmp_path: Path) -> None:
+    d = load_design(str(write(tmp_path, 'unenroll_key = "device_id"\n')))
+    assert d.record_key == "device_id"
+    d = load_design(str(write(tmp_path, 'unenroll_key = "generation"\n')))
+    assert d.record_key == "enrollment"
+    with pytest.raises(DesignError) as exc:
+        load_design(str(write(tmp_path, 'unenroll_key = "hardware"\n')))
+    assert_one_line(exc, "unenroll_key", "record_key", '"generation", "device_id"')
+
+
+def test_a_design_file_carries_its_scope(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        'record_key = "hardware_id"\n[scope]\ndevices = 2\nshared_hardware_id = true\n'
+        'max_offline = "unbounded"\nkinds = ["work_access"]\n',
+    )
+    d = load_design(str(p))
+    scope = d.scope()
+    assert scope.devices == 2 and scope.shared_hardware_id and scope.max_offline is None
+    assert scope.kinds == ("work_access",)
+    assert d.scope(Scope(reenrollments=0)).reenrollments == 0
+    for text, needle in (
+        ("[scope]\nmachines = 2\n", "scope.machines"),
+        ("[scope]\ndevices = 9\n", "scope.devices"),
+        ("[other]\nx = 1\n", "[scope]"),
+    ):
+        with pytest.raises(DesignError) as exc:
+            load_design(str(write(tmp_path, text)))
+        assert_one_line(exc, str(tmp_path), needle)
 
 
 def test_unknown_expected_property(tmp_path: Path) -> None:
@@ -119,7 +170,8 @@ def test_design_values_are_validated_in_python_too() -> None:
         ({"max_in_flight": 0}, "max_in_flight"),
         ({"kinds": ("aadj",)}, "kinds"),
         ({"platforms": ()}, "platforms"),
-        ({"interleaving": "some"}, "interleaving"),
+        ({"max_offline": 3}, "max_offline"),
+        ({"mdm_toggle": "yes"}, "mdm_toggle"),
         ({"local_admin": (False,), "kinds": ("bulk",)}, "local_admin"),
     ],
 )

@@ -1,19 +1,37 @@
-"""The transition tables: their shape (what the runtime and diagram engineers rely on)
-and the agreement between the table interpreter and the compiled successor function."""
+"""The transition tables: self-contained rows (what the renderers and the live machines
+rely on), routing derived from the rows, honest views, and the import order of the
+package."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
+from mdm_routing import OneTaker
+
 from lifecycle.engine import check
-from lifecycle.mdm import LifecycleModel, Scope, all_tables, apply_row, enabled_rows, machine_states
-from lifecycle.mdm.device import ROUTED_TRIGGERS
-from lifecycle.mdm.table import ACTORS, ANY, DIRECTIONS
-from lifecycle.mdm.tables import action_of, all_rows, row
+from lifecycle.mdm import LifecycleModel, Scope, all_tables, load_design
+from lifecycle.mdm import device as device_rows
+from lifecycle.mdm.state import Msg
+from lifecycle.mdm.table import (
+    ACTORS,
+    ANY,
+    MESSAGE_KINDS,
+    TO_DEVICE,
+    TO_SERVER,
+    DeviceView,
+    HonestyError,
+    ServerView,
+)
+from lifecycle.mdm.tables import REFERENCE, Tables, all_rows, row, server_message_steps
 
 FACT = re.compile(r"^(F([1-9]|[1-8][0-9]|9[01])|A([1-9]|1[0-9]))$")
-SMALL = Scope(kinds=("bulk", "aad_join"), reenrollments=1, max_in_flight=1)
+SMALL = Scope(reenrollments=1, max_in_flight=1, max_offline=0, mdm_toggle=False)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_tables_are_the_four_machines_with_unique_triggers() -> None:
@@ -21,6 +39,10 @@ def test_tables_are_the_four_machines_with_unique_triggers() -> None:
     assert list(tables) == ["device", "server", "directory", "network"]
     triggers = [r.trigger for r in all_rows()]
     assert len(triggers) == len(set(triggers))
+
+
+def _named(fn: Any) -> bool:
+    return bool(fn.__doc__) and fn.__name__ != "<lambda>"
 
 
 def test_every_row_is_documented_data() -> None:
@@ -33,92 +55,179 @@ def test_every_row_is_documented_data() -> None:
             for s in r.source:
                 assert s == ANY or s in table.states
             assert r.dest is None or r.dest in table.states
-            if r.message is not None:
-                assert r.direction in DIRECTIONS and r.peer
-            for fn in (r.guard, r.effect, r.choices):
+            # A guard is a tuple of named, documented conjuncts (a mutant drops one).
+            assert isinstance(r.guard, tuple)
+            for fn in (*r.guard, r.effect, r.choices):
                 if fn is not None:
-                    assert fn.__doc__, (r.trigger, fn.__name__)
-                    assert fn.__name__ != "<lambda>"
-            for other in r.touches:
-                assert other in all_tables() and other != table.machine
+                    assert _named(fn), (r.trigger, fn)
+            if r.receives is not None:
+                assert set(r.receives.kinds) <= set(MESSAGE_KINDS)
+                assert r.choices is None  # a receive row's argument is its message
+            for send in r.sends:
+                assert send.kind in MESSAGE_KINDS
+                if callable(send.body):
+                    assert _named(send.body), (r.trigger, send.body)
+            for also in r.also:
+                assert also.machine in all_tables() and also.machine != table.machine
+                assert set(also.possible_states()) <= set(all_tables()[also.machine].states)
 
 
-def test_routed_triggers_are_receive_rows() -> None:
-    for trigger in ROUTED_TRIGGERS:
-        r = row(trigger)
-        assert r.choices is not None
-        assert r.direction == "receive"
+def test_routing_is_derived_from_the_rows() -> None:
+    # No hand-written router or trigger list: the device and server modules do not
+    # import each other, and nothing names the receive rows but the rows themselves.
+    for name in ("device", "server", "directory", "network"):
+        text = (ROOT / "lifecycle" / "mdm" / f"{name}.py").read_text()
+        for other in ("device", "server", "directory", "network"):
+            if other != name:
+                assert f"lifecycle.mdm.{other}" not in text, (name, other)
+        assert "ROUTED_TRIGGERS" not in text and "_route" not in text
+    receive = {r.trigger for r in all_rows() if r.receives is not None}
+    to_device = {r.trigger for r in all_tables()["device"].rows if r.receives}
+    assert to_device and receive > to_device
 
 
-def _reachable(model: LifecycleModel, limit: int = 3000) -> list[Any]:
-    """States in BFS order, via the compiled successor function."""
-    seen = dict.fromkeys(model.init_states())
-    frontier = list(seen)
-    while frontier and len(seen) < limit:
-        nxt = []
-        for s in frontier:
-            for _, t in model.successors(s):
-                if t not in seen:
-                    seen[t] = None
-                    nxt.append(t)
-        frontier = nxt
-    return list(seen)
+# Modules of lifecycle.mdm in their order: each imports only those to its left.
+ORDER = (
+    "state",
+    "design",
+    "table",
+    "directory",
+    "network",
+    "device",
+    "server",
+    "tables",
+    "model",
+    "properties",
+    "reference",
+    "matrix",
+)
+SAME_LEVEL = {"directory", "network", "device", "server"}
 
 
-def test_table_interpreter_agrees_with_compiled_successors() -> None:
-    """One source of truth: enabled rows and their results, computed by interpreting the
-    rows one by one, are exactly the compiled successor function's transitions."""
-    model = LifecycleModel(scope=SMALL)
-    for state in _reachable(model):
-        compiled = dict(model.successors(state))
-        interpreted = {}
-        for r, arg in enabled_rows(model, state, 0):
-            interpreted[action_of(r, 0, arg)] = apply_row(model, state, 0, r, arg)
-        assert compiled == interpreted
-        states = machine_states(model, state, 0)
-        for name, table in all_tables().items():
-            assert states[name] in table.states
+def _mdm_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("lifecycle.mdm."):
+                out.add(node.module.split(".")[2])
+            elif node.module == "lifecycle.mdm":
+                out.update(a.name for a in node.names if a.name in ORDER)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("lifecycle.mdm."):
+                    out.add(alias.name.split(".")[2])
+    return out
 
 
-def test_every_message_is_received_by_exactly_one_row() -> None:
-    """Receive rows never overlap and never leave a message with no taker (unless the
-    design makes the server hold it)."""
-    model = LifecycleModel(scope=SMALL)
-    for state in _reachable(model):
-        in_flight = state.net[0].in_flight
-        takers: dict[object, int] = {}
-        for r, arg in enabled_rows(model, state, 0):
-            if r.trigger in ROUTED_TRIGGERS:
-                m = arg[1] if arg[0] in ("net", "held") else arg
-                takers[m] = takers.get(m, 0) + 1
-        for m in set(in_flight):
-            assert takers.get(m) == 1, (m, state)
+def test_mdm_modules_import_only_those_to_their_left() -> None:
+    files = {p.stem: p for p in (ROOT / "lifecycle" / "mdm").glob("*.py") if p.stem != "__init__"}
+    assert set(files) == set(ORDER)
+    for name, path in files.items():
+        for imported in _mdm_imports(path):
+            assert ORDER.index(imported) < ORDER.index(name), f"{name} imports {imported}"
+            # The four machine tables never import one another.
+            assert not (name in SAME_LEVEL and imported in SAME_LEVEL), (name, imported)
 
 
-def test_apply_row_refuses_a_disabled_row() -> None:
-    model = LifecycleModel(scope=SMALL)
-    state = model.init_states()[0]
-    try:
-        apply_row(model, state, 0, "UserDisconnect")
-    except ValueError as exc:
-        assert "not enabled" in str(exc)
-    else:
-        raise AssertionError("a disabled row was applied")
+def test_the_exclusivity_check_can_fail() -> None:
+    # Planted break: a second, overlapping device row for Final packages. The same
+    # check then finds a message with two takers.
+    extra = dataclasses.replace(row("ReceiveFinal"), trigger="ReceiveFinalAgain")
+    device = dataclasses.replace(REFERENCE.device, rows=(*REFERENCE.device.rows, extra))
+    tables = Tables(device, REFERENCE.server, REFERENCE.directory, REFERENCE.network)
+    model = OneTaker(load_design("reference"), SMALL, tables)
+    check(model, deadlock=False)
+    assert model.broken is not None
+
+
+def test_a_server_row_cannot_read_the_device() -> None:
+    world = LifecycleModel(load_design("reference"), SMALL).init_states()[0]
+    design = load_design("reference")
+    view = ServerView(world.server, design, SMALL)
+    for name in ("device", "directory", "net"):
+        with pytest.raises(HonestyError, match=f"'{name}'"):
+            getattr(view, name)
+    device_view = DeviceView(world.device[0], world.directory[0], world.net[0], design, SMALL)
+    with pytest.raises(HonestyError, match="'server'"):
+        device_view.server  # noqa: B018
+
+
+def test_an_omniscient_server_row_is_refused_by_the_interpreter() -> None:
+    # A server guard that peeks at the device raises as soon as the row is asked.
+    def device_gone(v: Any) -> bool:
+        """Omniscient: reads the device."""
+        return bool(v.device.phase == "dormant")
+
+    sneaky = dataclasses.replace(row("ServeSession"), guard=(device_gone,))
+    rows = tuple(sneaky if r.trigger == "ServeSession" else r for r in REFERENCE.server.rows)
+    server = dataclasses.replace(REFERENCE.server, rows=rows)
+    tables = Tables(REFERENCE.device, server, REFERENCE.directory, REFERENCE.network)
+    model = LifecycleModel(load_design("reference"), SMALL, tables)
+    world = model.init_states()[0]
+    srv = world.server
+    enroll = Msg("enroll_request", 1, "-", ("work_access", "desktop", "admin"))
+    (step,) = server_message_steps(tables, model.design, model.scope, srv, 0, 0, enroll, "net")
+    srv = step[2]
+    package = Msg("pkg1", 1, "main", ("1201",))
+    confirmed = server_message_steps(tables, model.design, model.scope, srv, 0, 0, package, "net")
+    srv = confirmed[0][2]
+    srv = srv._replace(records=(srv.records[0]._replace(queue=()),))
+    with pytest.raises(HonestyError):
+        server_message_steps(tables, model.design, model.scope, srv, 0, 0, package, "net")
+
+
+def test_cleanup_order_and_receive_generation_are_data() -> None:
+    # The mutation work mutates them one at a time: a swapped cleanup order and a
+    # receive row that ignores the generation are still tables the interpreter runs.
+    swapped = device_rows.device_table(("certs", "apps", "policies", "config"))
+    assert swapped.row("SendUnenrollAlert").dest == "cleanup_certs"
+    assert swapped.row("RemoveCertificates").dest == "cleanup_apps"
+    tables = Tables(swapped, REFERENCE.server, REFERENCE.directory, REFERENCE.network)
+    result = check(LifecycleModel(load_design("reference"), SMALL, tables))
+    # Certificates before apps: cleanup still completes, in the other order.
+    assert result.complete and not result.violation("cleanup_complete")
+    reach = result.coverage.actions
+    assert reach["RemoveCertificates"].enabled and reach["RemoveEnterpriseApps"].enabled
 
 
 def test_every_row_fires_somewhere_across_the_designs() -> None:
     """No dead rows: each row is enabled in some design (the union of coverage over
-    designs leaves nothing never enabled)."""
-    from lifecycle.mdm import Design, load_design
+    designs leaves nothing never enabled). The designs are a cover of the rows, at a
+    small scope with offline periods and the MDM switch; the reference at the default
+    scope adds the stale-package rows, which need two messages in flight."""
+    from lifecycle.mdm import Design
 
     designs = [
         load_design(name)
-        for name in ("reference", "keeps_sessions_and_waits", "alert_retried", "trusts_alert_alone")
+        for name in (
+            "device_keeps_sessions",
+            "agent_unenroll",
+            "data_only_alerts",
+            "exec_done_at_send",
+            "server_waits_for_stale_sessions",
+            "alert_retried",
+        )
     ]
-    designs.append(Design(name="push", verify_by="push", self_unenroll_after_lost_contact=True))
+    designs += [
+        Design(name="push", verify_by="push", self_unenroll_after_lost_contact=True),
+        Design(name="challenged", auth_challenge="resend"),
+        Design(name="dupes", record_uniqueness="none"),
+        Design(name="refusing", reenroll_policy="refuse_unless_unenrolled"),
+        Design(name="keeping", reenroll_policy="keep_old"),
+        Design(name="rejecting", alerts_when_mdm_off="reject"),
+    ]
+    small = Scope(reenrollments=1, max_in_flight=1)
+    runs = [LifecycleModel(d, small) for d in designs] + [LifecycleModel(Design(), Scope())]
     never: set[str] | None = None
-    for design in designs:
-        model = LifecycleModel(design, SMALL)
+    for model in runs:
         missing = set(check(model).coverage.never_enabled)
         never = missing if never is None else never & missing
     assert never == set(), never
+
+
+def test_messages_go_one_way() -> None:
+    for r in all_rows():
+        if r.receives is not None:
+            kinds = set(r.receives.kinds)
+            assert kinds <= set(TO_DEVICE if r.machine == "device" else TO_SERVER), r.trigger
