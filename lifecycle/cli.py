@@ -10,6 +10,7 @@ some property is unknown and none is violated.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -324,9 +325,26 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="every device has the same hardware id, as cloned images do (default: no)",
         ),
     ]
+
+    @functools.wraps(func)
+    def with_scope(**kwargs: Any) -> Any:
+        flags = {name: kwargs.pop(name) for name in SCOPE_FLAGS}
+        return func(scope_flags=flags, **kwargs)
+
     for option in reversed(options):
-        func = option(func)
-    return func
+        with_scope = option(with_scope)
+    return with_scope
+
+
+SCOPE_FLAGS = (
+    "devices",
+    "reenrollments",
+    "kinds",
+    "platforms",
+    "max_offline",
+    "mdm_toggle",
+    "shared_hardware_id",
+)
 
 
 @cli.command()
@@ -349,13 +367,7 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--progress/--no-progress", default=True, help="progress on runs over a second")
 def check(
     design: str,
-    devices: int | None,
-    reenrollments: int | None,
-    kinds: tuple[str, ...],
-    platforms: tuple[str, ...],
-    max_offline: str | None,
-    mdm_toggle: bool | None,
-    shared_hardware_id: bool | None,
+    scope_flags: dict[str, Any],
     channel: str | None,
     store: str,
     max_states: int | None,
@@ -372,16 +384,7 @@ def check(
     loaded = _load(design)
     try:
         loaded = _with_channel(loaded, channel)
-        scope = _scope_from_options(
-            loaded,
-            devices,
-            reenrollments,
-            kinds,
-            platforms,
-            max_offline,
-            mdm_toggle,
-            shared_hardware_id,
-        )
+        scope = _scope_from_options(loaded, **scope_flags)
         model = LifecycleModel(loaded, scope)
     except (DesignError, ValueError) as exc:
         fail(str(exc))
@@ -449,31 +452,13 @@ def designs(fmt: str) -> int:
 @cli.command()
 @scope_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def matrix(
-    devices: int | None,
-    reenrollments: int | None,
-    kinds: tuple[str, ...],
-    platforms: tuple[str, ...],
-    max_offline: str | None,
-    mdm_toggle: bool | None,
-    shared_hardware_id: bool | None,
-    fmt: str,
-) -> int:
+def matrix(scope_flags: dict[str, Any], fmt: str) -> int:
     """Check every preset: the reference must hold, each bad one must be caught."""
     from lifecycle.mdm import DesignError
     from lifecycle.mdm.matrix import run_matrix
 
     try:
-        scope = _scope_from_options(
-            None,
-            devices,
-            reenrollments,
-            kinds,
-            platforms,
-            max_offline,
-            mdm_toggle,
-            shared_hardware_id,
-        )
+        scope = _scope_from_options(None, **scope_flags)
     except DesignError as exc:
         fail(str(exc))
     started = time.perf_counter()

@@ -588,8 +588,7 @@ def _rows(order: tuple[str, ...]) -> tuple[Row, ...]:
             "enrolling",
             "user",
             ("F84", "F85", "F86", "F43", "F44", "F47"),
-            "the user starts an enrollment of a kind (work access, Azure AD join or "
-            "registration, bulk)",
+            "the user starts an enrollment (its kind and policy are the argument)",
             guard=(attempts_left, directory_free),
             choices=enrollment_options,
             effect=start_enrollment,

@@ -48,6 +48,8 @@ class MatrixRow:
     depth: int
     seconds: float
     result: CheckResult | None = field(default=None, repr=False, compare=False)
+    #: The design's own scope fields (its `[scope]`), applied over the matrix scope.
+    scope_overrides: tuple[tuple[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class MatrixRow:
             "states": self.states,
             "depth": self.depth,
             "seconds": round(self.seconds, 3),
+            "scope": dict(self.scope_overrides),
         }
 
 
@@ -95,6 +98,7 @@ def check_preset(design: Design, scope: Scope, *, time_limit: float | None = Non
         depth=result.depth,
         seconds=seconds,
         result=result,
+        scope_overrides=design.scope_overrides,
     )
 
 

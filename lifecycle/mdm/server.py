@@ -53,6 +53,8 @@ STATUSES = (
     "removed",
 )
 RECORD_STATUSES = STATUSES[2:]
+#: The statuses a package can find (a *removed* record is archival: no package finds it).
+FOUND = tuple(s for s in RECORD_STATUSES if s != "removed")
 # Records under which the server believes the device is still enrolled, or has not
 # concluded otherwise yet (a pending record too, when the design commits on the token).
 BELIEVES_ENROLLED = (
@@ -759,7 +761,7 @@ ROWS = (
     Row(
         "RepeatEnrollment",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         None,
         "server",
         ("F84", "F85"),
@@ -771,7 +773,7 @@ ROWS = (
     Row(
         "DuplicateEnrollment",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         "pending",
         "server",
         ("F84", "F85"),
@@ -784,7 +786,7 @@ ROWS = (
     Row(
         "ReplaceEnrollment",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         "pending",
         "server",
         ("F84", "F85"),
@@ -797,7 +799,7 @@ ROWS = (
     Row(
         "RefuseEnrollment",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         None,
         "server",
         ("F85", "F87"),
@@ -809,7 +811,7 @@ ROWS = (
     Row(
         "KeepOldEnrollment",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         "pending",
         "server",
         ("F84", "F85"),
@@ -911,7 +913,7 @@ ROWS = (
     Row(
         "HoldSession",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         None,
         "server",
         ("F14", "F69"),
@@ -998,7 +1000,7 @@ ROWS = (
     Row(
         "RejectAlertWhileMDMOff",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         None,
         "server",
         ("F68",),
@@ -1010,7 +1012,7 @@ ROWS = (
     Row(
         "RejectSessionWhileMDMOff",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         None,
         "server",
         ("F68",),
@@ -1153,7 +1155,7 @@ ROWS = (
     Row(
         "ReceiveStatus",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         None,
         "server",
         ("F66", "F67"),
@@ -1191,7 +1193,7 @@ ROWS = (
     Row(
         "AbandonSession",
         "server",
-        RECORD_STATUSES,
+        FOUND,
         None,
         "timer",
         ("F14", "F69", "A1"),
@@ -1245,5 +1247,5 @@ TABLE = Table(
     state_of=server_state,
     set_state=set_server_state,
     rows=ROWS,
-    ends=("unenrolled", "removed"),
+    ends=("ambiguous", "unenrolled", "removed"),
 )

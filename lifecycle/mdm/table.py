@@ -419,7 +419,10 @@ class Table:
     set_state: Callable[[Any, str], None]
     rows: tuple[Row, ...]
     ends: tuple[str, ...] = ()
-    _from: dict[str, tuple[Row, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # Not an init field: `dataclasses.replace` (a mutant table) builds its own index.
+    _from: dict[str, tuple[Row, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         index = {state: tuple(r for r in self.rows if r.fires_from(state)) for state in self.states}

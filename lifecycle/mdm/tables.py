@@ -62,7 +62,8 @@ class Tables:
     server: Table
     directory: Table
     network: Table
-    _index: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Not an init field: `dataclasses.replace` builds its own index.
+    _index: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         seen: dict[str, tuple[Table, Row]] = {}
@@ -139,7 +140,8 @@ def row(trigger: str) -> Row:
 
 
 # ----------------------------------------------------------------- the device
-def _device_message(v: DeviceView, send: Send) -> Msg:
+def device_message(v: DeviceView, send: Send) -> Msg:
+    """The message a device row's `Send` builds, from the state the row fires in."""
     d = v.device
     msgid = send.msgid(v) if callable(send.msgid) else (send.msgid or 1)
     session = send.session or "main"
@@ -151,7 +153,7 @@ def _fire_device(t: Tables, v: DeviceView, r: Row, arg: Any, msg: Msg | None) ->
     state it fires in, run the effect, send, apply ``also`` and ``dest``."""
     v.arg = arg
     v.msg = msg
-    outgoing = [_device_message(v, s) for s in r.sends]
+    outgoing = [device_message(v, s) for s in r.sends]
     if msg is not None:
         v.consume(msg)
     if r.effect is not None:
@@ -217,7 +219,7 @@ def device_steps(
 
 
 # ----------------------------------------------------------------- the server
-def _server_message(v: ServerView, send: Send) -> tuple[int, Msg]:
+def server_message(v: ServerView, send: Send) -> tuple[int, Msg]:
     """Build a message the server sends, from the state the row fires in: a reply goes
     on the connection the package came on, for its enrollment and session; a push or an
     agent request goes to the device of the record the row acts on."""
@@ -241,7 +243,7 @@ def _server_message(v: ServerView, send: Send) -> tuple[int, Msg]:
 
 def _fire_server(t: Tables, v: ServerView, r: Row, arg: Any) -> ServerStep:
     v.arg = arg
-    outbox = tuple(_server_message(v, s) for s in r.sends)
+    outbox = tuple(server_message(v, s) for s in r.sends)
     if r.effect is not None:
         r.effect(v)
     if r.dest is not None:

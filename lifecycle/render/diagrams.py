@@ -84,11 +84,12 @@ def counterexample_scopes() -> list[Any]:
 
 @cache
 def counterexamples() -> tuple[Counterexample, ...]:
-    """The shortest counterexample of every known-bad preset (sorted by name), for the
-    first property it is expected to violate, at the smallest scope that shows it
+    """The shortest counterexample of every known-bad preset (sorted by name), for a
+    property it is expected to violate, at the smallest scope that shows it
     (`counterexample_scopes`): small scopes give short, readable charts and keep
-    `lifecycle diagrams` fast."""
-    from lifecycle.engine import check
+    `lifecycle diagrams` fast. When the preset expects an invariant to break, the
+    search stops at the first (so shallowest) violation of its expected invariants;
+    otherwise it runs to the end."""
     from lifecycle.mdm import LifecycleModel
     from lifecycle.render.mdmview import MdmSteps
     from lifecycle.render.report import describe_scope
@@ -96,11 +97,10 @@ def counterexamples() -> tuple[Counterexample, ...]:
 
     out = []
     for name, design in sorted(_bad_presets()):
+        chosen = None
         for base in counterexample_scopes():
             scope = design.scope(base)
-            model = LifecycleModel(design, scope)
-            result = check(model)
-            chosen = None
+            model, result = _expected_check(design, scope)
             for prop in design.expected_violations:
                 v = result.violation(prop)
                 if v is not None and v.trace.states:
@@ -110,11 +110,12 @@ def counterexamples() -> tuple[Counterexample, ...]:
                 break
         if chosen is None:
             continue
+        trace = model.stable_trace(chosen.trace)
         chart = trace_chart(
-            MdmSteps(model),
-            chosen.trace,
-            title=f"{name}: {chosen.property} violated in {len(chosen.trace)} steps",
-            failing_note=f"{chosen.property} violated after step {len(chosen.trace)}",
+            MdmSteps(LifecycleModel(design, scope)),
+            trace,
+            title=f"{name}: {chosen.property} violated in {len(trace)} steps",
+            failing_note=f"{chosen.property} violated after step {len(trace)}",
             subtitle=_clip(design.description, 150),
         )
         out.append(
@@ -122,13 +123,28 @@ def counterexamples() -> tuple[Counterexample, ...]:
                 preset=name,
                 property=chosen.property,
                 description=design.description,
-                steps=len(chosen.trace),
+                steps=len(trace),
                 chart=chart,
                 scope_text=describe_scope(scope),
                 distinct_states=result.distinct_states,
             )
         )
     return tuple(out)
+
+
+def _expected_check(design: Any, scope: Any) -> tuple[Any, Any]:
+    """Check `design` at `scope` for its counterexample: with its expected invariants
+    only, stopping at the first (shallowest) violation, when it expects any; else with
+    every property, to the end. Returns (model, result)."""
+    from lifecycle.engine import Kind, check
+    from lifecycle.mdm import LifecycleModel
+
+    model = LifecycleModel(design, scope)
+    expected = set(design.expected_violations)
+    invariants = [p for p in model.properties() if p.name in expected and p.kind is Kind.ALWAYS]
+    if invariants:
+        model._properties = invariants
+    return model, check(model, stop_on_violation=bool(invariants))
 
 
 def _clip(text: str, limit: int) -> str:

@@ -220,7 +220,7 @@ def reference_page() -> str:
             sources = view.states if "*" in row.sources else row.sources
             for s in sources:
                 if s in leaving and (row.dest is None or row.dest != s):
-                    leaving[s].append(row.label().split(" [")[0])
+                    leaving[s].append(row.label())
         out.append(
             _table(
                 ["state", "initial", "end", "transitions out"],
@@ -313,10 +313,13 @@ def designs_page() -> str:
     out = [
         HEADER,
         "# Design files\n\n",
-        "A *design* is your unenrollment design: each knob is one decision the Microsoft "
-        "documentation makes (its choice is the default, the `reference` design) and "
-        "that a real server or client can get wrong. Write a TOML file with the knobs "
-        "you change and check it:\n\n",
+        "A *design* is your unenrollment design: each knob is one decision a real "
+        "server or client makes. Its first value is the reference choice (the "
+        "`reference` design): what the Microsoft documentation says where it speaks, "
+        "otherwise the safest choice, as the *source* column says. The *real servers* "
+        "column names the open-source servers (Fleet, Mattrax, WSO2, latchz) whose code "
+        "makes each choice. Write a TOML file with the knobs you change and check "
+        "it:\n\n",
         "```sh\n.venv/bin/lifecycle check --design my-design.toml\n```\n\n",
         "## Format\n\n",
         "Every key is optional; an omitted knob keeps its reference default.\n\n",
@@ -327,7 +330,18 @@ def designs_page() -> str:
     ]
     for knob in all_knobs:
         out.append(f"{knob['name']} = {_toml(knob['default'])}\n")
+    out.append(
+        "\n[scope]                    # optional: the scope this design needs\n"
+        "devices = 2\nshared_hardware_id = true\n"
+    )
     out.append("```\n\n")
+    out.append(
+        "The `[scope]` table sets any scope field (below) for this design: `lifecycle "
+        "check` starts from it and applies its flags on top, and `lifecycle matrix` "
+        "checks the design at it (a bug of two cloned devices needs two devices). "
+        "`unenroll_key` is a deprecated alias of `record_key` (`generation` is now "
+        "`enrollment`).\n\n"
+    )
     out.append(
         "An unknown key, a value of the wrong type or outside the allowed values, or an "
         "impossible combination is refused with a one-line error naming the file, the "
@@ -336,13 +350,15 @@ def designs_page() -> str:
     out.append("## Knobs\n\n")
     out.append(
         _table(
-            ["knob", "default (reference)", "allowed", "what it decides"],
+            ["knob", "default (reference)", "allowed", "what it decides", "source", "real servers"],
             (
                 (
                     f"`{k['name']}`",
                     f"`{_toml(k['default'])}`",
                     ", ".join(f"`{_toml(v)}`" for v in k["allowed"]),
                     k["doc"],
+                    k["source"],
+                    "; ".join(f"`{_toml(v)}`: {who}" for v, who in k["servers"].items()) or "-",
                 )
                 for k in all_knobs
             ),
@@ -370,8 +386,10 @@ def designs_page() -> str:
     out.append("\n## Scope\n\n")
     out.append(
         "The scope is how much of the world is explored; it is kept apart from the "
-        "design so one design can be checked at several sizes. Set it on the command "
-        "line (`--devices`, `--reenrollments`, `--kind`, `--platform`, `--channel`) or "
+        "design so one design can be checked at several sizes. Set it in the design "
+        "file (`[scope]`), on the command line (`--devices`, `--reenrollments`, "
+        "`--kind`, `--platform`, `--max-offline`, `--mdm-toggle/--no-mdm-toggle`, "
+        "`--shared-hardware-id`; `--channel` overrides the design's channel knob) or "
         "with `lifecycle.mdm.Scope` in Python.\n\n"
     )
     default = Scope()
@@ -446,16 +464,22 @@ def matrix_page(rows: list[Any] | None = None) -> str:
     out = [
         HEADER,
         "# Mutation matrix\n\n",
-        "Every preset checked with a complete search at the default scope "
-        f"({describe_scope(scope)}). The reference design must hold every property; "
-        "every known-bad preset must be caught by the property expected for it, with a "
-        "shortest counterexample. `lifecycle matrix` prints this table; the test suite "
-        "runs it too. Times are from the machine that last regenerated this page.\n\n",
+        "Every preset checked at the default scope "
+        f"({describe_scope(scope)}), or at its own scope where its design file sets one "
+        "(a bug of two cloned devices needs two devices). The reference design must "
+        "hold every property after a complete search; every known-bad preset must be "
+        "caught by the property expected for it, with a shortest counterexample. A "
+        "preset that expects one invariant to break stops at the first violation "
+        "(breadth-first, so the first is a shortest one); the others run to the end. "
+        "A witness (`sometimes`) with no reachable state shows as 0 steps. `lifecycle "
+        "matrix` prints this table; the test suite runs it too. Times are from the "
+        "machine that last regenerated this page.\n\n",
         _table(
-            ["design", "expected", "found (steps)", "caught", "states", "time"],
+            ["design", "own scope", "expected", "found (steps)", "caught", "states", "time"],
             (
                 (
                     f"`{r.design}`",
+                    ", ".join(f"{k}={_toml(v)}" for k, v in r.scope_overrides) or "-",
                     ", ".join(r.expected) or "-",
                     ", ".join(f"{n} ({k})" for n, k in r.found.items()) or "-",
                     "yes" if r.caught else "**NO**",
@@ -497,6 +521,16 @@ def write_docs(out: Path, *, pages: Iterable[str] = PAGES) -> list[Path]:
         path = out / name
         path.write_text(GENERATORS[name](), encoding="utf-8")
         written.append(path)
+    # The hand-written model page carries one generated block: refresh that block only.
+    model_page = out / "model.md"
+    if model_page.exists():
+        from lifecycle.mdm.reference import splice
+
+        text = model_page.read_text(encoding="utf-8")
+        fresh = splice(text)
+        if fresh != text:
+            model_page.write_text(fresh, encoding="utf-8")
+            written.append(model_page)
     return written
 
 

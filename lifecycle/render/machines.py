@@ -6,8 +6,9 @@ builds the views from the MDM tables.
 
 How a table becomes a readable drawing:
 
-- a row that changes the state is an edge labelled `trigger [guard]`; a transition
-  another machine's row makes (its ``also``) is dashed and labelled `trigger (machine)`;
+- a row that changes the state is an edge labelled with its trigger (its guard's
+  conjuncts are in the tooltip); a transition another machine's row makes (its
+  ``also``) is dashed and labelled `trigger (machine)`;
 - a set of three or more states that several rows fire from is drawn as a dashed box
   (a UML composite state): the rows that keep the state are listed in the box's
   label, and each row that leaves the box starts at a dot at the bottom of the box,
@@ -61,11 +62,13 @@ class MachineRow:
         return self.dest is None
 
     def label(self) -> str:
-        name = f"{self.trigger} ({self.via})" if self.via else self.trigger
-        return f"{name} [{self.guard}]" if self.guard else name
+        """The edge text: the trigger, and the machine whose row it is when another.
+        Guards are tuples of conjuncts, too long for an edge: they go in the tooltip
+        and the reference page."""
+        return f"{self.trigger} ({self.via})" if self.via else self.trigger
 
     def tooltip(self) -> str:
-        parts = [self.label()]
+        parts = [f"{self.label()} [{self.guard}]" if self.guard else self.label()]
         if self.description:
             parts.append(self.description)
         parts.append("facts: " + (", ".join(self.facts) if self.facts else "-"))

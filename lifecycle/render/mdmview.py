@@ -150,22 +150,23 @@ def machine_view(machine: str, table: Any, others: tuple[Any, ...] = ()) -> Mach
     """One table as a `MachineView`, with the transitions other tables' rows make on
     this machine (their ``also``) drawn as its own, marked with the machine they belong
     to: without them a state entered or left only that way looks like a dead end."""
-    rows = []
-    for row in table.rows:
-        rows.append(
-            MachineRow(
-                trigger=row.trigger,
-                sources=tuple(row.source),
-                dest=row.dest,
-                guard=guard_text(row),
-                effect=_effect_text(row),
-                facts=tuple(row.facts),
-                actor=row.actor,
-                message=_message_text(row),
-                unenroll=is_unenroll(row),
-                description=row.description,
-            )
+
+    def drawn(row: Any, sources: tuple[str, ...], dest: str | None, via: str = "") -> MachineRow:
+        return MachineRow(
+            trigger=row.trigger,
+            sources=sources,
+            dest=dest,
+            guard=guard_text(row),
+            effect=_effect_text(row),
+            facts=tuple(row.facts),
+            actor=row.actor,
+            message=_message_text(row),
+            unenroll=is_unenroll(row),
+            description=f"{row.description} ({via} row)" if via else row.description,
+            via=via,
         )
+
+    rows = [drawn(row, tuple(row.source), row.dest) for row in table.rows]
     for other in others:
         for row in other.rows:
             for also in row.also:
@@ -176,19 +177,7 @@ def machine_view(machine: str, table: Any, others: tuple[Any, ...] = ()) -> Mach
                 )
                 for dest in also.possible_states():
                     rows.append(
-                        MachineRow(
-                            trigger=row.trigger,
-                            sources=tuple(s for s in sources if s != dest),
-                            dest=dest,
-                            guard=guard_text(row),
-                            effect=_effect_text(row),
-                            facts=tuple(row.facts),
-                            actor=row.actor,
-                            message=_message_text(row),
-                            unenroll=is_unenroll(row),
-                            description=f"{row.description} ({other.machine} row)",
-                            via=other.machine,
-                        )
+                        drawn(row, tuple(s for s in sources if s != dest), dest, other.machine)
                     )
     return MachineView(
         name=machine,

@@ -15,20 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.render.sequence import SequenceChart, to_svg
+from lifecycle.render.traces import StepRow, trace_chart, trace_rows
 
 REPORT_NAME = "report.html"
-
-
-@dataclass(frozen=True)
-class StepRow:
-    """One row of a counterexample's step table."""
-
-    index: int
-    actor: str
-    action: str
-    changes: tuple[tuple[str, str, str], ...]  # (field, before, after)
-    failing: bool = False
-    facts: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,6 +198,8 @@ def describe_scope(scope: Any) -> str:
 
 
 def _plain(value: Any) -> str:
+    if value is None:
+        return "unbounded"
     if isinstance(value, (tuple, list)):
         return "/".join(_plain(v) for v in value) or "-"
     if isinstance(value, bool):
@@ -220,7 +211,6 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
     """Collect what the report shows from a check result (any engine model works;
     the MDM model's `describe_action`/`actor_of` make the charts richer)."""
     from lifecycle.engine import state_fields
-    from lifecycle.render.traces import trace_chart, trace_rows
 
     design_name = str(getattr(design, "name", design))
     scope_text = describe_scope(scope)

@@ -9,10 +9,10 @@ each step is a local step on a single "system" lifeline.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from lifecycle.engine import Trace, changed_fields, format_action
-from lifecycle.render.report import StepRow
 from lifecycle.render.sequence import DEFAULT_LIFELINES, LOCAL, LOST, MESSAGE, SequenceChart, Step
 
 LIFELINE_KEYS = tuple(key for key, _ in DEFAULT_LIFELINES)
@@ -25,6 +25,18 @@ ACTOR_ALIASES = {
     "client": "device",
     "mdm": "server",
 }
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One row of a counterexample's step table."""
+
+    index: int
+    actor: str
+    action: str
+    changes: tuple[tuple[str, str, str], ...]  # (field, before, after)
+    failing: bool = False
+    facts: str = ""
 
 
 def _lifeline(name: Any) -> str | None:

@@ -46,6 +46,7 @@ from lifecycle.mdm.table import (
     put_message,
     take_message,
 )
+from lifecycle.mdm.tables import device_message, server_message
 
 __all__ = ["LiveStep", "LiveWorld", "TableInconsistency"]
 
@@ -444,25 +445,8 @@ class LiveWorld:
 
 
 def _build(view: Any, send: Send) -> Any:
-    """The message a row sends, from the state it fires in (what the row's ``sends``
-    says: kind, body, session, MsgID, where it goes)."""
+    """The message a row sends, as its ``sends`` says (kind, body, session, MsgID,
+    where it goes), built by the same reading of `Send` as the engine's."""
     if isinstance(view, DeviceView):
-        d = view.device
-        msgid = send.msgid(view) if callable(send.msgid) else (send.msgid or 1)
-        return Msg(send.kind, d.gen, send.session or "main", send.body_of(view), msgid, 0)
-    origin = send.origin(view) if send.origin is not None else 0
-    if send.to == "sender":
-        m = view.msg
-        msgid = (
-            send.msgid(view)
-            if callable(send.msgid)
-            else (m.msgid if send.msgid is None else send.msgid)
-        )
-        return view.sender, Msg(
-            send.kind, m.generation, send.session or m.session, send.body_of(view), msgid, origin
-        )
-    rec = view.record
-    msgid = send.msgid(view) if callable(send.msgid) else (send.msgid or 1)
-    return rec.device, Msg(
-        send.kind, rec.gen, send.session or "-", send.body_of(view), msgid, origin
-    )
+        return device_message(view, send)
+    return server_message(view, send)

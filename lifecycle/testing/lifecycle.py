@@ -67,6 +67,8 @@ ACTORS = (
     "network_delivery",
     "network_loss",
     "offline",
+    "tenant",
+    "faults",
     "device",
     "server",
     "aad",
@@ -82,8 +84,15 @@ SLOW_NETWORK = frozenset({"network_delivery", "network_loss"})
 LOST_CONTACT = frozenset(
     {"PresumeUnenrolled", "ConfirmUnenrolled", "AbandonSession", "SelfUnenroll"}
 )
-#: The environment's offline periods.
-OFFLINE = frozenset({"GoOffline", "ComeOnline"})
+#: The environment's offline periods start (coming back is a delivery: it must not
+#: wait once a device is offline).
+OFFLINE = frozenset({"GoOffline"})
+#: The tenant admin's MDM switch.
+TENANT = frozenset({"TurnOffMDM", "TurnOnMDM"})
+#: Faults of the device's own: its provisioning fails.
+FAULTS = frozenset({"ProvisioningFails"})
+#: The environment actors that are quiet unless a run draws them (see `start`).
+NOISE = ("offline", "tenant", "faults")
 #: The actors that start unenrollments; a run may focus on one (see `start`).
 QUIETABLE = ("user", "admin", "aad")
 
@@ -101,6 +110,12 @@ def category(step: LiveStep, phase: str) -> str:
         return "re_enroll" if phase in _AGAIN else "enroll"
     if r.trigger in OFFLINE:
         return "offline"
+    if r.trigger in TENANT:
+        return "tenant"
+    if r.trigger in FAULTS:
+        return "faults"
+    if r.trigger == "ComeOnline":
+        return "network_delivery"
     if r.machine == "network":
         return "network_loss"
     if r.message == "push":
@@ -127,6 +142,7 @@ class LiveLifecycleMachine(ModelStateMachine):
     _memo_enabled: dict[Any, list[LiveStep]]
     _memo_fire: dict[Any, Any]
     _always: tuple[Property, ...] = ()
+    _sometimes: tuple[Property, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -148,6 +164,10 @@ class LiveLifecycleMachine(ModelStateMachine):
     def _enter(self, state: Any) -> None:
         self.state = state
         self._states.append(state)
+        witnessed = type(self).stats.witnessed
+        for prop in self._sometimes:
+            if prop.name not in witnessed and prop.predicate(state):
+                witnessed.add(prop.name)
         live = self._world_live()
         memo = type(self)._memo_enabled
         steps = memo.get(state)
@@ -261,6 +281,12 @@ class LiveLifecycleMachine(ModelStateMachine):
             # a run they wait until nothing else can happen.
             if data.draw(st.booleans(), label="slow lost-contact timers"):
                 quiet.add("lost_contact")
+            # The environment's rarer events (an offline period, the tenant's MDM
+            # switch, a failed provisioning) each happen freely in one run out of
+            # four; in the others they wait until nothing else can happen.
+            for actor in NOISE:
+                if data.draw(st.integers(0, 3), label=actor) != 0:
+                    quiet.add(actor)
             self._quiet = frozenset(quiet)
         self._enter(world)
 
@@ -383,6 +409,7 @@ def lifecycle_machine(
         "_init_states": tuple(model.init_states()),
         "_always": tuple(p for p in props if p.kind is Kind.ALWAYS),
         "_recoverable": tuple(p for p in props if p.kind is Kind.RECOVERABLE),
+        "_sometimes": tuple(p for p in props if p.kind is Kind.SOMETIMES),
         "__doc__": f"Live machines of design {d.name!r}.",
     }
     for actor in ACTORS:

@@ -209,10 +209,14 @@ class RunStats:
     first_failure_examples: int | None = None
     first_failure_seconds: float | None = None
     first_failure: LifecycleFailure | None = None
+    #: The `sometimes` properties some run reached a witness of. A run shows what can
+    #: happen, never what cannot: a property missing here is evidence, not proof.
+    witnessed: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
         self.examples = 0
         self.steps = 0
+        self.witnessed = set()
         self.started = time.perf_counter()
         self.first_failure_examples = None
         self.first_failure_seconds = None

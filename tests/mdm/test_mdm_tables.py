@@ -231,3 +231,16 @@ def test_messages_go_one_way() -> None:
         if r.receives is not None:
             kinds = set(r.receives.kinds)
             assert kinds <= set(TO_DEVICE if r.machine == "device" else TO_SERVER), r.trigger
+
+
+def test_a_mutant_table_leaves_the_reference_tables_alone() -> None:
+    # A mutant is built with dataclasses.replace; its index must be its own.
+    before = REFERENCE.device.rows_from("enrolled")
+    extra = dataclasses.replace(row("MaintenanceSession"), trigger="MaintenanceAgain")
+    mutant = dataclasses.replace(REFERENCE.device, rows=(*REFERENCE.device.rows, extra))
+    assert extra in mutant.rows_from("enrolled")
+    assert REFERENCE.device.rows_from("enrolled") == before
+    tables = Tables(mutant, REFERENCE.server, REFERENCE.directory, REFERENCE.network)
+    assert tables.row("MaintenanceAgain") is extra
+    with pytest.raises(KeyError):
+        REFERENCE.row("MaintenanceAgain")

@@ -114,7 +114,7 @@ def test_machine_mermaid_is_a_state_diagram() -> None:
     assert "    [*] --> enrolled" in text
     assert "    enrolled --> unenrolling: ⚠ UserUnenroll (F1)" in text
     assert "    enrolled --> failed: Fail" in text
-    assert "        Sync [online] (F56)" in text  # internal transition as a note
+    assert "        Sync (F56)" in text  # internal transition as a note (guard: tooltip)
     assert "class unenrolling,unenrolled unenroll" in text
 
 

@@ -109,3 +109,38 @@ def _svg_links(text: str) -> list[str]:
     import re
 
     return re.findall(r"\]\((\.\./diagrams/[^)]+\.svg)\)", text)
+
+
+def test_no_state_of_a_machine_diagram_is_a_false_dead_end() -> None:
+    """Every state of every machine diagram has a way out (an edge to another state,
+    its own rows or another machine's ``also``), unless the table documents it as an
+    end state: a state that looks like a dead end must be one."""
+    from lifecycle.render.mdmview import machine_views
+
+    dead: list[str] = []
+    for view in machine_views():
+        leaving = {s: False for s in view.states}
+        for row in view.rows:
+            if row.dest is None:
+                continue
+            sources = view.states if "*" in row.sources else row.sources
+            for s in sources:
+                if s != row.dest:
+                    leaving[s] = True
+        dead += [
+            f"{view.name}.{s}" for s, out in leaving.items() if not out and s not in view.final
+        ]
+    assert dead == [], dead
+
+
+def test_a_transition_of_another_machine_is_drawn_on_the_machine_it_changes() -> None:
+    # The device's last cleanup step removes the Azure AD association (F50): without
+    # its `also`, `joined` would look like a dead end of the directory diagram.
+    from lifecycle.render.mdmview import machine_views
+
+    directory = next(v for v in machine_views() if v.name == "directory")
+    drawn = {(r.trigger, r.via, s, r.dest) for r in directory.rows for s in r.sources}
+    assert ("RemoveAADAssociation", "device", "joined", "none") in drawn
+    assert ("JoinAzureAD", "device", "none", "registered") in drawn
+    dot = (DIAGRAMS / "machine-directory.dot").read_text(encoding="utf-8")
+    assert "RemoveAADAssociation (device)" in dot

@@ -15,12 +15,45 @@ from lifecycle.mdm import LifecycleModel, Scope, presets
 from lifecycle.testing import active_profile, find_failure, lifecycle_machine, run_length
 from lifecycle.testing.lifecycle import ACTORS, QUIETABLE, category
 
-BAD = sorted(name for name, d in presets().items() if d.expected_violations)
-MAX_STEPS = 20
+# The presets a run can show: a violated invariant, a stuck party, a deadlock. A
+# missing witness (`sometimes`) is a statement about every run, which no run shows;
+# those presets are judged by the evidence test below.
+RUN_KINDS = (Kind.ALWAYS, Kind.RECOVERABLE, Kind.DEADLOCK)
+
+
+def _kinds(name: str) -> set[Kind]:
+    design = presets()[name]
+    model = LifecycleModel(design, design.scope(Scope()))
+    kinds = {p.name: p.kind for p in model.properties()} | {"deadlock": Kind.DEADLOCK}
+    return {kinds[p] for p in design.expected_violations}
+
+
+BAD = sorted(
+    name for name, d in presets().items() if d.expected_violations and _kinds(name) & set(RUN_KINDS)
+)
+WITNESS_ONLY = sorted(
+    name for name, d in presets().items() if d.expected_violations and name not in BAD
+)
+MAX_STEPS = 30
 # Steps above the engine's shortest counterexample that a shortened example may keep:
-# 3, and 8 for the one whose failing state the shortest path does not pass through
-# (17 steps against 9 with seed 0).
-SLACK = {"empty_meta_not_recognised": 8}
+# 3, and more for the presets whose run fails the same property by another route
+# than the shortest one. Shortening by meaning keeps a run's route (it deletes steps
+# and takes shortcuts between the run's own states), so it cannot turn one route
+# into another; measured with seed 0:
+# - empty_meta_not_recognised: 17 steps against 9 in the earlier model;
+# - commits_on_token: 17 against 9 (the shortest turns MDM off while the device
+#   retries a failed provisioning; the run fails it through a failed Exec instead);
+# - challenge_drops_alert: 24 against 17; keyed_by_hardware_id: 17 against 13 (two
+#   devices, whose steps interleave).
+SLACK = {
+    "empty_meta_not_recognised": 8,
+    "commits_on_token": 8,
+    "challenge_drops_alert": 7,
+    "keyed_by_hardware_id": 4,
+    # 14 against 8: the run turns MDM off under a queued Exec instead of before the
+    # first session's policy.
+    "queue_kept_when_mdm_off": 6,
+}
 DEEP = active_profile() == "deep"
 
 
@@ -28,7 +61,7 @@ class _Only(LifecycleModel):
     """The model with one property, so that the check stops at its first violation."""
 
     def __init__(self, design: Any, prop: str) -> None:
-        super().__init__(design, Scope())
+        super().__init__(design, design.scope(Scope()))
         self._prop = prop
 
     def properties(self) -> list[Any]:
@@ -54,7 +87,7 @@ def test_hypothesis_finds_the_bug_of_every_known_bad_preset(name: str) -> None:
     # would pay for it. Stale-message bugs (keyed_by_device_id) are found thanks to
     # the machine's `any_actor` rule and slow-network runs, and the Azure AD ones
     # thanks to the per-run focus (docs/testing.md), not by a narrower scope.
-    machine = lifecycle_machine(design, Scope(), cross_check=False)
+    machine = lifecycle_machine(design, design.scope(Scope()), cross_check=False)
     # Runs of twice the shortest counterexample's steps, at least 25 (`run_length`).
     # A 25-step run costs ~10 ms and generation stops at the first failure, so the
     # search may run up to 2000 of them: the bugs that take a streak of the right
@@ -82,11 +115,41 @@ def test_hypothesis_finds_the_bug_of_every_known_bad_preset(name: str) -> None:
     text = str(failure)
     assert text.startswith(f"{failure.property} (")
     # Steps an engineer reads: numbered, "who: what (device n, ...)", field changes.
-    lines = re.findall(r"^(\d+)\. (\w+): .+ \(device \d", text, flags=re.MULTILINE)
+    lines = re.findall(r"^(\d+)\. (\w+): .+ \((?:device \d|tenant)", text, flags=re.MULTILINE)
     assert [int(n) for n, _ in lines] == list(range(1, len(failure.trace) + 1)), text
     actors = {"user", "device", "network", "server", "aad", "admin", "timer"}
     assert {who for _, who in lines} <= actors
     assert "device[0].phase: " in text
+
+
+@pytest.mark.parametrize("name", WITNESS_ONLY)
+def test_a_missing_witness_is_seen_as_evidence_not_found_as_a_bug(name: str) -> None:
+    # No run can show that something never happens; what Hypothesis can show is that,
+    # in the same budget, the reference design's runs reach the witness and the
+    # preset's never do. The exhaustive check is what proves it (test_mdm_matrix).
+    design = presets()[name]
+    missing = [p for p in design.expected_violations if p in set(_witness_names(design))]
+    assert missing, name
+    budget = settings(
+        derandomize=False,
+        database=None,
+        max_examples=600,
+        stateful_step_count=40,
+        phases=(Phase.explicit, Phase.generate),
+    )
+    seen = {}
+    for label, which in (("preset", design), ("reference", presets()["reference"])):
+        machine = lifecycle_machine(which, design.scope(Scope()), cross_check=False)
+        assert find_failure(machine, settings=budget, seed=0) is None or label == "preset"
+        seen[label] = set(machine.stats.witnessed)
+    for prop in missing:
+        assert prop in seen["reference"], (prop, seen)
+        assert prop not in seen["preset"], (prop, seen)
+
+
+def _witness_names(design: Any) -> list[str]:
+    model = LifecycleModel(design, design.scope(Scope()))
+    return [p.name for p in model.properties() if p.kind is Kind.SOMETIMES]
 
 
 def test_the_reference_design_survives_long_interleavings_beyond_the_exhaustive_scope() -> None:
@@ -111,7 +174,8 @@ def test_quiet_actors_move_only_when_nobody_else_can() -> None:
     original = machine._fire
 
     def fire(self: Any, step: Any) -> None:
-        actor = category(step, self.state.device[step.device].phase)
+        phase = self.state.device[step.device].phase if step.device is not None else "-"
+        actor = category(step, phase)
         fired.add(actor)
         if self._quiet:
             seen["steps in quiet runs"] += 1
@@ -132,7 +196,7 @@ def test_quiet_actors_move_only_when_nobody_else_can() -> None:
         original(self, step)
 
     machine._fire = fire  # type: ignore[method-assign]
-    assert find_failure(machine, max_examples=80, stateful_step_count=30, seed=1) is None
+    assert find_failure(machine, max_examples=150, stateful_step_count=40, seed=1) is None
     assert not broken, broken[:3]
     assert seen["quiet runs"] >= 20 and seen["steps in quiet runs"] >= 300, seen
     assert seen["quiet loss"] > 0 and seen["slow lost contact"] > 0, seen
@@ -145,8 +209,8 @@ def test_run_length_is_twice_the_shortest_counterexample_and_at_least_the_floor(
     design = presets()["keeps_aad_association"]
     shortest = check(LifecycleModel(design, Scope())).violation("no_orphaned_aad_device")
     assert shortest is not None
-    assert run_length(design) == 2 * len(shortest.trace) == 32
-    assert run_length(design, floor=40) == 40
+    assert run_length(design) == 2 * len(shortest.trace) > 25
+    assert run_length(design, floor=99) == 99
     assert run_length("reference") == 25  # nothing to find: the floor
 
 
@@ -164,7 +228,8 @@ def test_shortcut_moves_are_the_live_steps_of_every_device_in_place() -> None:
         assert len(moves) == len(run._live_steps)
         assert set(moves) == {step.action for step in run._live_steps}
         step = run._live_steps[pick % len(run._live_steps)]
-        devices.add(step.device)
+        if step.device is not None:
+            devices.add(step.device)
         run._fire(step)
         assert run.state == moves[step.action]
     assert devices == {0, 1}
