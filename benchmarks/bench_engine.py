@@ -56,7 +56,8 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.engine import Model
-from lifecycle.engine.examples import (
+from lifecycle.engine.search import _Search
+from lifecycle.examples import (
     CounterGrid,
     FastCounterGrid,
     FastPaxosCommit,
@@ -64,7 +65,6 @@ from lifecycle.engine.examples import (
     PaxosCommit,
     TwoPhase,
 )
-from lifecycle.engine.search import _Search
 
 RESULTS = Path(__file__).resolve().parent / "results" / "engine.json"
 TARGETS = {"states_per_s": 150_000, "ratio": 1.1, "fp_bytes_per_state": 120}

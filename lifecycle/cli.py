@@ -165,6 +165,8 @@ def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str
         "depth": result.depth,
         "elapsed_s": round(result.elapsed, 3),
         "stop_reason": result.stop_reason,
+        "store": result.store,
+        "collision_probability": result.collision_probability,
         "properties": [
             {"name": p.name, "kind": p.kind.value, "status": p.status.value}
             for p in result.properties
@@ -226,7 +228,8 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
         )
     if result.collision_probability is not None:
         console.print(
-            f"fingerprint collision probability (optimistic): {result.collision_probability:.1e}"
+            "fingerprint collision probability (TLC's optimistic estimate, "
+            f"distinct x (generated - distinct) / 2^64): {result.collision_probability:.1e}"
         )
     for v in result.violations:
         console.print()

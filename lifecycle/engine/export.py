@@ -10,14 +10,15 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.engine.model import ModelProtocol, format_action
 from lifecycle.engine.result import CheckResult
 from lifecycle.engine.search import check
 from lifecycle.engine.trace import Trace, to_jsonable
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def to_networkx(
@@ -39,6 +40,8 @@ def to_networkx(
     if result is None or "graph" not in result.extra:
         result = check(model, deadlock=deadlock, max_states=max_states, keep_graph=True)
     keys, succ_ids, edge_actions = result.extra["graph"]
+    import networkx as nx  # here, not at import: only an export needs networkx
+
     graph = nx.MultiDiGraph()
     index = {key: i for i, key in enumerate(keys)}
     initial = {key for key in (list(model.init_states())) if key in index}

@@ -19,6 +19,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lifecycle.engine.fingerprint import CannotFingerprint
+from lifecycle.engine.fingerprint import fingerprint as digest
 from lifecycle.engine.model import Model, ModelProtocol, action_name
 from lifecycle.engine.properties import Kind, Property, waiting_keys
 from lifecycle.engine.result import (
@@ -243,7 +245,7 @@ class _Search:
         # The store keys of the frontier's states, so that expanding a state does not
         # hash it again and (fingerprint mode) its children share the key object as
         # their parent. In exact mode a state is its own key.
-        frontier_keys = [hash(s) for s in frontier] if self.fingerprint else frontier
+        frontier_keys = [self._key(s) for s in frontier] if self.fingerprint else frontier
         while frontier:
             self.queue = len(frontier)
             # At the depth bound the last level is still expanded (so that deadlocks
@@ -256,13 +258,19 @@ class _Search:
         self.queue = 0
 
     def _key(self, state: Any) -> Hashable:
-        return hash(state) if self.fingerprint else state
+        return digest(state) if self.fingerprint else state
 
     def _admit_initial(self, state: Any) -> bool:
         """Store an initial state; False when it repeats an earlier one."""
         try:
             key = self._key(state)
             known = key in self.seen
+        except CannotFingerprint as exc:
+            raise ModelError(
+                f"an initial state cannot be fingerprinted: {exc} (value {exc.value!r})",
+                state=state,
+                cause=exc,
+            ) from exc
         except TypeError as exc:
             raise ModelError(
                 "init_states() returned an unhashable state", state=state, cause=exc
@@ -348,6 +356,7 @@ class _Search:
         """
         seen = self.seen
         fingerprint = self.fingerprint
+        fp = digest
         graph = self.graph
         within = self.within
         terminal = self.terminal
@@ -437,7 +446,7 @@ class _Search:
                     my_actions = edges_actions[pid] if edges_actions is not None else None
                     for action, nxt in pairs:
                         log_action(action)
-                        key = hash(nxt) if fingerprint else nxt
+                        key = fp(nxt) if fingerprint else nxt
                         ident = seen.get(key)
                         if ident is None:
                             if distinct >= limit:
@@ -473,7 +482,7 @@ class _Search:
                         log_action(action)
                         if nxt is state:  # UNCHANGED: stored already, no hash needed
                             continue
-                        key = hash(nxt) if fingerprint else nxt
+                        key = fp(nxt) if fingerprint else nxt
                         if key not in seen:
                             if distinct >= limit:
                                 raise _Stop(limit_reason)
@@ -503,7 +512,7 @@ class _Search:
                         log_action(action)
                         if nxt is state:  # UNCHANGED: stored already, no hash needed
                             continue
-                        key = hash(nxt) if fingerprint else nxt
+                        key = fp(nxt) if fingerprint else nxt
                         if key not in seen:
                             if distinct >= limit:
                                 raise _Stop(limit_reason)
@@ -568,14 +577,25 @@ class _Search:
         """Say which part of the model failed, for which state and action."""
         trace = self._safe_trace(state)
         model = self.model
+        if isinstance(exc, CannotFingerprint) and _hashable(nxt if nxt is not None else state):
+            bad = nxt if nxt is not None else state
+            return ModelError(
+                f"a state cannot be fingerprinted: {exc} (value {exc.value!r}); use the "
+                "exact store, or build states of ints, strings, tuples, frozensets, enums "
+                "and frozen dataclasses",
+                state=bad,
+                action=action if bad is nxt else None,
+                trace=trace,
+                cause=exc,
+            )
         try:
             hash(state)
-        except TypeError:
-            return ModelError("a state is unhashable", state=state, trace=trace, cause=exc)
+        except TypeError as unhashable:
+            return ModelError("a state is unhashable", state=state, trace=trace, cause=unhashable)
         if nxt is not None:
             try:
                 hash(nxt)
-            except TypeError:
+            except TypeError as unhashable:
                 source = "successors()" if self.successors is not None else "next_state()"
                 return ModelError(
                     f"{source} returned an unhashable state "
@@ -583,7 +603,7 @@ class _Search:
                     state=state,
                     action=action,
                     trace=trace,
-                    cause=exc,
+                    cause=unhashable,
                 )
         if self.within is not None:
             try:
@@ -861,6 +881,14 @@ class _Search:
 
 
 _HEAD = operator.itemgetter(0)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _count_names(counter: Counter[Any], actions: list[Any]) -> None:

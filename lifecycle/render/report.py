@@ -235,6 +235,10 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
         ("depth", str(result.depth)),
         ("time", f"{result.elapsed:.2f} s"),
         ("state store", str(result.store)),
+        (
+            "fingerprint collision probability (TLC's optimistic estimate)",
+            "-" if result.collision_probability is None else f"{result.collision_probability:.1e}",
+        ),
     ]
     if result.stop_reason:
         summary.append(("stopped early", str(result.stop_reason)))

@@ -1,5 +1,5 @@
 """Classic models whose figures follow from first principles (see the derivations in
-`lifecycle.engine.examples`), checked for both stores and both model styles."""
+`lifecycle.examples`), checked for both stores and both model styles."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lifecycle.engine import Kind, Model, Property, Status, check
-from lifecycle.engine.examples import (
+from lifecycle.examples import (
     ABORTED,
     COMMITTED,
     INIT,

@@ -15,7 +15,7 @@ import networkx as nx
 import pytest
 
 from lifecycle.engine import Property, check, to_dot, to_json, to_networkx
-from lifecycle.engine.examples import CounterGrid, FastCounterGrid, TwoPhase
+from lifecycle.examples import CounterGrid, FastCounterGrid, TwoPhase
 
 
 class Grid(CounterGrid):
@@ -150,3 +150,12 @@ def test_export_reuses_a_graph_result() -> None:
     graph = to_networkx(Grid(), result=result)
     assert graph.graph["result"] is result
     assert graph.number_of_nodes() == result.distinct_states == 9
+
+
+def test_importing_the_engine_does_not_import_networkx() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, lifecycle.engine; print('networkx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from lifecycle.engine import Kind, Status, check
-from lifecycle.engine.examples import (
+from lifecycle.engine.export import to_networkx
+from lifecycle.examples import (
     ABORTED,
     COMMITTED,
     FastPaxosCommit,
     PaxosCommit,
     PaxosCommitState,
 )
-from lifecycle.engine.export import to_networkx
 
 
 @pytest.mark.parametrize("store", ["exact", "fingerprint"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lifecycle.engine import CheckResult, Kind, Progress, Status, check
-from lifecycle.engine.examples import CounterGrid, FastCounterGrid, TwoPhase
+from lifecycle.examples import CounterGrid, FastCounterGrid, TwoPhase
 
 STORES = ("exact", "fingerprint")
 

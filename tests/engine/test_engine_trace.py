@@ -20,7 +20,7 @@ from lifecycle.engine import (
     state_fields,
     to_jsonable,
 )
-from lifecycle.engine.examples import TwoPhase
+from lifecycle.examples import TwoPhase
 
 
 class Point(NamedTuple):

@@ -14,7 +14,7 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from lifecycle.engine import Model, ModelError, Property, check
-from lifecycle.engine.examples import FastTwoPhase
+from lifecycle.examples import FastTwoPhase
 from lifecycle.testing import (
     PHASES,
     DeadlockFound,

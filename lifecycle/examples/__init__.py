@@ -19,7 +19,7 @@ use the protocol; pass `fast=True` to the constructor (or use the `Fast...` subc
 to get the fast path.
 
     from lifecycle.engine import check
-    from lifecycle.engine.examples import TwoPhase
+    from lifecycle.examples import TwoPhase
 
     result = check(TwoPhase(3))
     assert result.ok and result.distinct_states == 288
