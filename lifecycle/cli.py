@@ -166,6 +166,8 @@ def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str
         "elapsed_s": round(result.elapsed, 3),
         "stop_reason": result.stop_reason,
         "store": result.store,
+        "symmetry": result.extra.get("symmetry", "off"),
+        "workers": result.extra.get("workers", 1),
         "collision_probability": result.collision_probability,
         "properties": [
             {"name": p.name, "kind": p.kind.value, "status": p.status.value}
@@ -218,7 +220,9 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
     figures = (
         f"{result.distinct_states:,} distinct states, {result.generated_states:,} generated, "
         f"depth {result.depth}, {result.elapsed:.2f}s, "
-        f"{'complete' if result.complete else 'INCOMPLETE'} search ({result.store} store)"
+        f"{'complete' if result.complete else 'INCOMPLETE'} search ({result.store} store, "
+        f"symmetry {result.extra.get('symmetry', 'off')}, "
+        f"{result.extra.get('workers', 1)} worker(s))"
     )
     console.print(figures, highlight=False)
     if result.stop_reason:
@@ -350,6 +354,19 @@ SCOPE_FLAGS = (
 )
 
 
+def _workers_option(value: str) -> int | str:
+    """--workers: a positive integer, or auto."""
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise click.BadParameter(f"{value!r} is neither a positive integer nor 'auto'")
+    return count
+
+
 @cli.command()
 @click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
 @scope_options
@@ -360,6 +377,21 @@ SCOPE_FLAGS = (
     help="override the design's channel knob",
 )
 @click.option("--store", type=click.Choice(["exact", "fingerprint"]), default="exact")
+@click.option(
+    "--symmetry",
+    type=click.Choice(["on", "off", "verify"]),
+    default="on",
+    show_default=True,
+    help="store one world per order of devices; verify also runs the unreduced search "
+    "and fails unless the verdicts agree",
+)
+@click.option(
+    "--workers",
+    default="1",
+    show_default=True,
+    callback=lambda ctx, param, value: _workers_option(value),
+    help="processes for the search (auto: one per core); the answers are those of one",
+)
 @click.option("--max-states", type=click.IntRange(min=1), default=None)
 @click.option("--max-depth", type=click.IntRange(min=1), default=None)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None)
@@ -373,6 +405,8 @@ def check(
     scope_flags: dict[str, Any],
     channel: str | None,
     store: str,
+    symmetry: str,
+    workers: int | str,
     max_states: int | None,
     max_depth: int | None,
     time_limit: float | None,
@@ -381,6 +415,7 @@ def check(
     progress: bool,
 ) -> int:
     """Check a design at a bounded scope and print the verdict per property."""
+    from lifecycle.engine import SymmetryMismatch, SymmetryUnverified
     from lifecycle.engine import check as run_check
     from lifecycle.mdm import DesignError, LifecycleModel
 
@@ -401,7 +436,11 @@ def check(
             time_limit=time_limit,
             store=store,
             progress=display,
+            symmetry=symmetry,
+            workers=workers,
         )
+    except (SymmetryMismatch, SymmetryUnverified) as exc:
+        fail(f"--symmetry verify: {exc}")
     finally:
         display.close()
     if report is not None:

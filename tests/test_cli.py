@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -215,3 +218,61 @@ def test_scope_flags_reach_the_model_and_the_design_file_scope_applies(tmp_path:
     assert data["scope"]["devices"] == 2 and data["scope"]["shared_hardware_id"] is True
     assert "server_agrees_when_quiet" in {v["property"] for v in data["violations"]}
     assert_one_line_error(run("check", "--max-offline", "7"), "--max-offline", "7")
+
+
+SMALL_TWO = [
+    "--devices",
+    "2",
+    "--reenrollments",
+    "0",
+    "--kind",
+    "work_access",
+    "--platform",
+    "desktop",
+    "--max-offline",
+    "0",
+    "--no-mdm-toggle",
+    "--no-progress",
+    "--format",
+    "json",
+]
+
+
+def test_symmetry_flag_reduces_verifies_and_reports() -> None:
+    on = json.loads(run("check", *SMALL_TWO, "--max-depth", "12").stdout)
+    off = json.loads(run("check", *SMALL_TWO, "--max-depth", "12", "--symmetry", "off").stdout)
+    assert on["symmetry"] == "on" and off["symmetry"] == "off"
+    assert off["distinct_states"] > 1.5 * on["distinct_states"]
+    bounded = run("check", *SMALL_TWO, "--max-states", "500", "--symmetry", "verify")
+    assert_one_line_error(bounded, "--symmetry verify", "unreduced search to finish")
+
+
+def test_workers_flag_gives_the_serial_answers_and_rejects_bad_values() -> None:
+    one = ["--design", "trusts_alert_alone", "--devices", "1", *SMALL_TWO[2:]]
+    serial = json.loads(run("check", *one).stdout)
+    assert serial["violations"] and serial["complete"]
+    parallel = json.loads(run("check", *one, "--workers", "2").stdout)
+    assert serial["workers"] == 1 and parallel["workers"] == 2
+    for key in ("ok", "complete", "distinct_states", "generated_states", "depth", "properties"):
+        assert parallel[key] == serial[key], key
+    assert parallel["violations"] == serial["violations"]
+    auto = json.loads(run("check", *one, "--workers", "auto").stdout)
+    assert auto["distinct_states"] == serial["distinct_states"] and auto["workers"] >= 1
+    for bad in ("0", "-2", "two", "1.5", "nan"):
+        assert_one_line_error(run("check", *one, "--workers", bad), "--workers", bad)
+
+
+def test_ctrl_c_stops_a_parallel_search_with_the_partial_result() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lifecycle", "check", "--devices", "2", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the signal goes to this group only, as a terminal's would
+    )
+    time.sleep(4)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    assert "interrupted (Ctrl-C)" in out and "INCOMPLETE" in out, out
+    assert "Traceback" not in err

@@ -21,6 +21,7 @@ This package imports nothing from the rest of `lifecycle`, so it can be reused (
 tested) on its own.
 """
 
+from lifecycle.engine.checker import SYMMETRY, SymmetryMismatch, SymmetryUnverified, check
 from lifecycle.engine.export import to_dot, to_json, to_networkx
 from lifecycle.engine.model import Action, Model, ModelProtocol, State, action_name, format_action
 from lifecycle.engine.properties import Kind, Property
@@ -33,11 +34,12 @@ from lifecycle.engine.result import (
     Status,
     Violation,
 )
-from lifecycle.engine.search import STORES, Progress, check
+from lifecycle.engine.search import STORES, Progress
 from lifecycle.engine.trace import Trace, changed_fields, render_trace, state_fields, to_jsonable
 
 __all__ = [
     "STORES",
+    "SYMMETRY",
     "Action",
     "ActionCoverage",
     "CheckResult",
@@ -51,6 +53,8 @@ __all__ = [
     "PropertyResult",
     "State",
     "Status",
+    "SymmetryMismatch",
+    "SymmetryUnverified",
     "Trace",
     "Violation",
     "action_name",

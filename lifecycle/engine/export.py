@@ -12,9 +12,9 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.engine.checker import check
 from lifecycle.engine.model import ModelProtocol, format_action
 from lifecycle.engine.result import CheckResult
-from lifecycle.engine.search import check
 from lifecycle.engine.trace import Trace, to_jsonable
 
 if TYPE_CHECKING:

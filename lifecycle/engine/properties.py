@@ -40,28 +40,49 @@ class Property:
       global deadlock check cannot see. `waiting` returns an iterable of hashable keys
       (the parties that wait); a bool is accepted for a single party.
     - `Property.eventually(name, p)`: reserved for the liveness work.
+
+    ``symmetric=True`` declares that the predicate gives the same answer on every
+    state of a symmetry class (the states a model's `representative` maps to one):
+    only then may a search store representatives instead of states. An
+    `always_recoverable` property's keys must be symmetric too (name a kind of wait,
+    not a party's number).
     """
 
     name: str
     kind: Kind
     predicate: Callable[[Any], Any]
     description: str = ""
+    symmetric: bool = False
 
     @staticmethod
-    def always(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
-        return Property(name, Kind.ALWAYS, predicate, description)
+    def always(
+        name: str,
+        predicate: Callable[[Any], bool],
+        description: str = "",
+        *,
+        symmetric: bool = False,
+    ) -> Property:
+        return Property(name, Kind.ALWAYS, predicate, description, symmetric)
 
     @staticmethod
-    def sometimes(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
-        return Property(name, Kind.SOMETIMES, predicate, description)
+    def sometimes(
+        name: str,
+        predicate: Callable[[Any], bool],
+        description: str = "",
+        *,
+        symmetric: bool = False,
+    ) -> Property:
+        return Property(name, Kind.SOMETIMES, predicate, description, symmetric)
 
     @staticmethod
     def always_recoverable(
         name: str,
         waiting: Callable[[Any], Iterable[Hashable] | bool],
         description: str = "",
+        *,
+        symmetric: bool = False,
     ) -> Property:
-        return Property(name, Kind.RECOVERABLE, waiting, description)
+        return Property(name, Kind.RECOVERABLE, waiting, description, symmetric)
 
     @staticmethod
     def eventually(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:

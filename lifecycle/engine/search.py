@@ -62,55 +62,6 @@ class _Stop(Exception):
         self.reason = reason
 
 
-def check(
-    model: ModelProtocol,
-    *,
-    deadlock: bool = True,
-    max_states: int | None = None,
-    max_depth: int | None = None,
-    time_limit: float | None = None,
-    store: str = "exact",
-    progress: Callable[[Progress], None] | None = None,
-    stop_on_violation: bool = False,
-    keep_graph: bool = False,
-) -> CheckResult:
-    """Explore every reachable state of `model` breadth-first and check its properties.
-
-    - `deadlock`: report a reachable, in-boundary, non-terminal state with no enabled
-      action (kind `deadlock`).
-    - `max_states`, `max_depth`, `time_limit` (seconds): bounds. A search they stop is
-      marked incomplete, and no property is then reported as holding.
-    - `store`: `"exact"` keeps every state; `"fingerprint"` keeps 64-bit hashes only
-      (much less memory, with a small, reported probability that a collision hid a
-      state, as TLC prints it).
-    - `progress`: called with a `Progress` about twice a second.
-    - `stop_on_violation`: end the search at the first violation, like TLC.
-    - `keep_graph`: keep the reachable graph (implied by `always_recoverable`
-      properties); the result then carries it in `result.extra["graph"]`.
-
-    Ctrl-C stops the search and returns the partial result, marked incomplete.
-    """
-    if store not in STORES:
-        raise ValueError(f"store must be one of {', '.join(STORES)}, not {store!r}")
-    for name, value in (("max_states", max_states), ("max_depth", max_depth)):
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name} must be a positive integer, not {value!r}")
-    if time_limit is not None and time_limit <= 0:
-        raise ValueError(f"time_limit must be positive, not {time_limit!r}")
-    search = _Search(
-        model,
-        deadlock=deadlock,
-        max_states=max_states,
-        max_depth=max_depth,
-        time_limit=time_limit,
-        fingerprint=store == "fingerprint",
-        progress=progress,
-        stop_on_violation=stop_on_violation,
-        keep_graph=keep_graph,
-    )
-    return search.run()
-
-
 def _optional(model: Any, name: str) -> Callable[[Any], Any] | None:
     """The model's override of an optional method, or None when it uses the default."""
     method = getattr(model, name, None)
@@ -135,6 +86,7 @@ class _Search:
         progress: Callable[[Progress], None] | None,
         stop_on_violation: bool,
         keep_graph: bool,
+        representative: Callable[[Any], Any] | None = None,
     ) -> None:
         for required in ("init_states", "actions", "next_state", "properties"):
             if not callable(getattr(model, required, None)):
@@ -167,6 +119,7 @@ class _Search:
         self.within = _optional(model, "within_boundary")
         self.terminal = _optional(model, "is_terminal")
         self.successors = getattr(model, "successors", None)
+        self.rep = representative
         # State store. Key is the state itself, or hash(state) in fingerprint mode.
         # Without a graph: key -> parent key (None for an initial state).
         # With a graph: key -> id; ids are assigned in BFS order, so a smaller id is
@@ -227,8 +180,11 @@ class _Search:
             raise ModelError("init_states() raised", cause=exc) from exc
         self.depth = 1
         cut: _Stop | None = None
+        rep = self.rep
         for state in inits:
             self.generated += 1
+            if rep is not None:
+                state = rep(state)
             try:
                 if self._admit_initial(state):
                     frontier.append(state)
@@ -357,6 +313,7 @@ class _Search:
         seen = self.seen
         fingerprint = self.fingerprint
         fp = digest
+        rep = self.rep
         graph = self.graph
         within = self.within
         terminal = self.terminal
@@ -446,6 +403,8 @@ class _Search:
                     my_actions = edges_actions[pid] if edges_actions is not None else None
                     for action, nxt in pairs:
                         log_action(action)
+                        if rep is not None:
+                            nxt = rep(nxt)
                         key = fp(nxt) if fingerprint else nxt
                         ident = seen.get(key)
                         if ident is None:
@@ -482,6 +441,8 @@ class _Search:
                         log_action(action)
                         if nxt is state:  # UNCHANGED: stored already, no hash needed
                             continue
+                        if rep is not None:
+                            nxt = rep(nxt)
                         key = fp(nxt) if fingerprint else nxt
                         if key not in seen:
                             if distinct >= limit:
@@ -512,6 +473,8 @@ class _Search:
                         log_action(action)
                         if nxt is state:  # UNCHANGED: stored already, no hash needed
                             continue
+                        if rep is not None:
+                            nxt = rep(nxt)
                         key = fp(nxt) if fingerprint else nxt
                         if key not in seen:
                             if distinct >= limit:
@@ -732,14 +695,18 @@ class _Search:
     def _trace_to(self, key: Hashable) -> Trace:
         """Rebuild a shortest trace by replaying the model along the stored chain."""
         chain = self._chain(key)
-        start = next((s for s in self.model.init_states() if self._key(s) == chain[0]), None)
+        # With symmetry the store holds representatives; the trace is rebuilt from the
+        # states themselves, each step matched by its representative, so it is a real
+        # trace of the unreduced model.
+        rep = self.rep if self.rep is not None else _same
+        start = next((s for s in self.model.init_states() if self._key(rep(s)) == chain[0]), None)
         if start is None:
             raise RuntimeError("cannot rebuild the trace: the initial state is gone")
         states = [start]
         actions: list[Any] = []
         for target in chain[1:]:
             for action, nxt in self._enabled(states[-1]):
-                if self._key(nxt) == target:
+                if self._key(rep(nxt)) == target:
                     states.append(nxt)
                     actions.append(action)
                     break
@@ -807,8 +774,17 @@ class _Search:
     # ----------------------------------------------------------------- result
     def _result(self, complete: bool, stop_reason: str | None, elapsed: float) -> CheckResult:
         violations = []
+        predicates = {p.name: p.predicate for p in self.properties}
         for name, (kind, key) in self.violations.items():
-            violations.append(Violation(name, kind, self._trace_to(key)))
+            trace = self._trace_to(key)
+            if self.rep is not None and kind is Kind.ALWAYS and predicates[name](trace.states[-1]):
+                # A reduced search's counterexample must fail in the unreduced model too.
+                raise RuntimeError(
+                    f"symmetry: the counterexample of {name!r}, rebuilt without the "
+                    "representative, does not violate it: the representative or the "
+                    "property's symmetry is wrong"
+                )
+            violations.append(Violation(name, kind, trace))
         if complete:
             for prop in self.sometimes:
                 if prop.name not in self.witnesses:
@@ -881,6 +857,10 @@ class _Search:
 
 
 _HEAD = operator.itemgetter(0)
+
+
+def _same(state: Any) -> Any:
+    return state
 
 
 def _hashable(value: Any) -> bool:

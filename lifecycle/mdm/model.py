@@ -16,10 +16,12 @@ environment's timing assumption holds (`silent`): those two are the only places 
 the composition reads across parties, and they are the network's and time's, not the
 server's.
 
-Devices are interchangeable (same scope for each), so a world is stored up to the
-order of its devices (`canonical`): devices are sorted, and every device number the
-server's records and held packages carry is renumbered with them. `stable_trace` gives
-a trace back its own numbering for reports.
+Devices are interchangeable (same scope for each), so the model declares a
+`representative` for the engine's symmetry reduction: the world with its devices
+sorted, and every device number the server's records and held packages carry
+renumbered with them. The successors themselves are raw, so a reduced search's
+counterexample is a real trace in which each device keeps its number, and
+``check(..., symmetry="off")`` explores every order for comparison.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from lifecycle.engine import Model, Property, Trace
+from lifecycle.engine import Model, Property
 from lifecycle.mdm import server as server_table
 from lifecycle.mdm.design import Design, Scope
 from lifecycle.mdm.device import UNMANAGED
@@ -60,9 +62,14 @@ from lifecycle.mdm.tables import (
 )
 
 _new = tuple.__new__
-#: Device phases in which the device is in contact with the server: it checks in on
-#: its schedule, or it is about to (its first session, its alert).
-CONTACT_PHASES = ("provisioning", "enrolled", "unenrolling")
+#: Device phases in which the device is in contact with the server: it is in its
+#: enrollment exchange, it checks in on its schedule, or it is about to (its first
+#: session, its alert).
+CONTACT_PHASES = ("enrolling", "provisioning", "enrolled", "unenrolling")
+#: Messages that are contact when in flight: the device's requests and the server's
+#: answers to them, which belong to an exchange the device is in. A push or an agent
+#: request is the server's own call and says nothing about whether the device hears it.
+CONTACT_KINDS = frozenset(("enroll_request", "enroll_response", "pkg1", "pkg2", "pkg3", "pkg4"))
 _PROBE = ("1201",)
 
 
@@ -86,14 +93,10 @@ class LifecycleComposition(Model):
         design: Design | None = None,
         scope: Scope | None = None,
         tables: Tables | None = None,
-        *,
-        symmetry: bool = True,
     ) -> None:
         self.design = design if design is not None else Design()
         self.scope = scope if scope is not None else self.design.scope()
         self.tables = tables if tables is not None else REFERENCE
-        #: Store worlds up to the order of devices (off: every order is a state).
-        self.symmetry = symmetry
         # Memoised steps of each party, keyed on what that party reads. Each entry
         # holds finished actions: (action, stimulus, ...what the step leaves).
         self._local_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
@@ -163,16 +166,18 @@ class LifecycleComposition(Model):
 
     # -------------------------------------------------------------- timing
     def contacted(self, world: World) -> tuple[Record, ...]:
-        """The records some device is in contact with: the records the server would find
-        for the packages in flight to it, and for the check-in of each online device in
-        a contact phase (see `silent`). Memoised on the record table and, per device,
-        what the server would be told: its enrollments in contact."""
+        """The records some device is in contact with: the records the server's key
+        matches for the exchanges in flight on its connection (requests and their
+        answers), and for the check-in of each online device in a contact phase (see
+        `silent`). Every match counts, so a check-in the server cannot resolve (two
+        records of one enrollment) still keeps both records alive. Memoised on the
+        record table and, per device, its enrollments in contact."""
         probes: list[tuple[int, ...]] = []
         for dev, net in zip(world.device, world.net, strict=True):
             if not net.online:
                 probes.append(())
                 continue
-            contact = {m.generation for m in net.in_flight if m.kind in ("pkg1", "pkg3")}
+            contact = {m.generation for m in net.in_flight if m.kind in CONTACT_KINDS}
             if dev.phase in CONTACT_PHASES:
                 contact.add(dev.gen)
             probes.append(tuple(sorted(contact)))
@@ -184,11 +189,9 @@ class LifecycleComposition(Model):
             for j, gens in enumerate(probes):
                 hw = self.hardware_of(j)
                 for g in gens:
-                    record = server_table.resolve(
-                        srv, design, j, hw, Msg("pkg1", g, "main", _PROBE)
-                    )[1]
-                    if record is not None:
-                        out.append(record)
+                    out.extend(
+                        server_table.matching(srv, design, j, hw, Msg("pkg1", g, "main", _PROBE))
+                    )
             found = self._contact_memo[key] = tuple(out)
         return found
 
@@ -259,19 +262,9 @@ class LifecycleComposition(Model):
             add((action, nxt, action[1], stim))
         return out
 
-    def steps(self, world: World) -> list[Step]:
-        """`raw_steps` with each next world in canonical device order (its actions
-        number the devices as `world` does)."""
-        if len(world.device) == 1:
-            return self.raw_steps(world)
-        return [(s[0], self.canonical(s[1]), s[2], s[3]) for s in self.raw_steps(world)]
-
     def successors(self, state: World) -> list[tuple[Any, World]]:
-        """The (action, next world) pairs of a world."""
-        if len(state.device) == 1:
-            return [(s[0], s[1]) for s in self.raw_steps(state)]
-        canonical = self.canonical
-        return [(s[0], canonical(s[1])) for s in self.raw_steps(state)]
+        """The (action, next world) pairs of a world, in its own device order."""
+        return [(s[0], s[1]) for s in self.raw_steps(state)]
 
     def actions(self, state: World) -> list[Any]:
         return [a for a, _ in self.successors(state)]
@@ -283,10 +276,12 @@ class LifecycleComposition(Model):
         return None
 
     # -------------------------------------------------------------- symmetry
-    def canonical(self, world: World) -> World:
-        """`world` with its devices in canonical order (see `canonical_order`)."""
-        if not self.symmetry:
-            return world
+    def representative(self, world: World) -> World:
+        """`world` with its devices in canonical order (see `canonical_order`): the
+        member of its symmetry class the engine stores (Stateright's
+        `Representative`). Every property of `LifecycleModel` quantifies over all
+        devices alike, so each gives one answer on the whole class; the engine's
+        ``symmetry="verify"`` gate checks that against the unreduced search."""
         order = self.canonical_order(world)
         return world if order is None else self.permute(world, order)
 
@@ -343,49 +338,11 @@ class LifecycleComposition(Model):
             held=tuple((new_of[k], m) for k, m in r.held),
         )
 
-    def renumber_action(self, action: Any, new_of: dict[int, int]) -> Any:
-        """An action with its device numbers renamed."""
-        party = action[1]
-        rest = action[2:]
-        if rest and isinstance(rest[0], Record):
-            rest = (self.renumber_record(rest[0], new_of),)
-        return (action[0], new_of[party] if party is not None else None, *rest)
-
-    def stable_trace(self, trace: Trace) -> Trace:
-        """The same trace with each device keeping its number throughout.
-
-        States are stored with devices in canonical order, so in a trace of several
-        devices a device's number can change from one step to the next. This replays
-        the actions on worlds in their own order and renumbers the actions, for reports.
-        """
-        if not trace.states or len(trace.states[0].device) == 1 or not self.symmetry:
-            return trace
-        n = len(trace.states[0].device)
-        raw = trace.states[0]
-        # raw_of[k]: the raw number of the device that is number k in the canonical state.
-        raw_of = list(range(n))
-        states = [raw]
-        actions: list[Any] = []
-        for action, target in zip(trace.actions, trace.states[1:], strict=True):
-            mapped = self.renumber_action(action, dict(enumerate(raw_of)))
-            for step in self.raw_steps(raw):
-                if step[0] == mapped:
-                    raw = step[1]
-                    break
-            else:
-                raise ValueError(f"stable_trace: cannot replay {action!r}")
-            order = self.canonical_order(raw) or list(range(n))
-            if self.permute(raw, order) != target:
-                raise ValueError("stable_trace: the replay does not match the trace")
-            raw_of = list(order)
-            states.append(raw)
-            actions.append(mapped)
-        return Trace(tuple(states), tuple(actions))
-
     # --------------------------------------------------------- initial states
     def init_states(self) -> list[World]:
-        """Every device out of the box, for each platform and local-admin choice (up to
-        the order of devices), MDM on, no records."""
+        """Every device out of the box, for each platform and local-admin choice, MDM
+        on, no records (every order of devices: the engine's symmetry reduction keeps
+        one of each class)."""
         starts = [
             (fresh_device(p, a), NO_DIRECTORY, fresh_channel())
             for p in self.scope.platforms
@@ -393,12 +350,7 @@ class LifecycleComposition(Model):
             if a or "aad_join" in self.scope.kinds
         ]
         out: list[World] = []
-        combos = (
-            itertools.combinations_with_replacement(sorted(starts), self.scope.devices)
-            if self.symmetry
-            else itertools.product(starts, repeat=self.scope.devices)
-        )
-        for combo in combos:
+        for combo in itertools.product(starts, repeat=self.scope.devices):
             out.append(
                 World(
                     tuple(c[0] for c in combo),

@@ -85,41 +85,43 @@ def resolve(
     server: Server, design: Design, sender: int, hardware: int, msg: Msg, by: str = "key"
 ) -> tuple[str, Record | None]:
     """The record the server finds for a package, by its own key (`record_key`), and
-    the machine state that gives: its status, *none* or *ambiguous*.
+    the machine state that gives: its status, *none* or *ambiguous* (two matches: the
+    server cannot pick one, so a table without a uniqueness check holds at most two
+    records of one enrollment: the next request fails). See `matching`."""
+    found = matching(server, design, sender, hardware, msg, by)
+    if not found:
+        return "none", None
+    if len(found) > 1:
+        return "ambiguous", None
+    return found[0].status, found[0]
+
+
+def matching(
+    server: Server, design: Design, sender: int, hardware: int, msg: Msg, by: str = "key"
+) -> list[Record]:
+    """The records a package matches by the server's own key (`record_key`).
 
     A package names the device (DevID), its hardware (HWDevID) and the enrollment it
     belongs to (its generation); the server matches what its key says, among records
     that are not *removed*. An enrollment request first looks for the same enrollment
     (a repeated request), then for the device's other records by its identity (device
-    id, or hardware id with ``record_key = "hardware_id"``). Two matches are
-    *ambiguous*: the server cannot pick one (so a table without a uniqueness check
-    holds at most two records of one enrollment: the next request fails). ``by = "any"`` matches by
+    id, or hardware id with ``record_key = "hardware_id"``). ``by = "any"`` matches by
     device id whatever the generation (a mutant that ignores the generation).
     """
     live = [r for r in server.records if r.status != "removed"]
     if msg.kind == "enroll_request":
         same = [r for r in live if r.device == sender and r.gen == msg.generation]
-        if len(same) == 1:
-            return same[0].status, same[0]
         if same:
-            return "ambiguous", None
+            return same
         if design.record_key == "hardware_id":
-            matches = [r for r in live if r.hardware == hardware]
-        else:
-            matches = [r for r in live if r.device == sender]
-    else:
-        key = design.record_key if by == "key" else "device_id"
-        if key == "enrollment":
-            matches = [r for r in live if r.device == sender and r.gen == msg.generation]
-        elif key == "device_id":
-            matches = [r for r in live if r.device == sender]
-        else:
-            matches = [r for r in live if r.hardware == hardware]
-    if not matches:
-        return "none", None
-    if len(matches) > 1:
-        return "ambiguous", None
-    return matches[0].status, matches[0]
+            return [r for r in live if r.hardware == hardware]
+        return [r for r in live if r.device == sender]
+    key = design.record_key if by == "key" else "device_id"
+    if key == "enrollment":
+        return [r for r in live if r.device == sender and r.gen == msg.generation]
+    if key == "device_id":
+        return [r for r in live if r.device == sender]
+    return [r for r in live if r.hardware == hardware]
 
 
 # ------------------------------------------------------------------ conjuncts
@@ -652,8 +654,10 @@ def replace_record(v: ServerView) -> None:
 
 
 def keep_old_record(v: ServerView) -> None:
-    """The old record is marked removed and the new one added beside it (WSO2)."""
-    v.update(status="removed", session="none")
+    """The old record is marked removed and the new one added beside it (WSO2). A
+    package the old record held (it is still in flight) is let go: the server now
+    answers it from the new table, as it would any package."""
+    v.update(status="removed", session="none", held=())
     carried = _record(v).queue if v.design.queue_on_reenroll == "deliver" else ()
     v.add_record(_new_record(v, carried))
 
@@ -1210,7 +1214,7 @@ ROWS = (
         "timer",
         ("F55", "F64", "A10"),
         "no check-in (or no answer to the push) in time: the unenroll is confirmed",
-        guard=(presumes, no_open_session, pushed_if_verifying_by_push),
+        guard=(verifies, no_open_session, pushed_if_verifying_by_push),
         effect=conclude_unenrolled,
         timing="silence",
     ),

@@ -100,7 +100,7 @@ def counterexamples() -> tuple[Counterexample, ...]:
         chosen = None
         for base in counterexample_scopes():
             scope = design.scope(base)
-            model, result = _expected_check(design, scope)
+            _model, result = _expected_check(design, scope)
             for prop in design.expected_violations:
                 v = result.violation(prop)
                 if v is not None and v.trace.states:
@@ -110,7 +110,7 @@ def counterexamples() -> tuple[Counterexample, ...]:
                 break
         if chosen is None:
             continue
-        trace = model.stable_trace(chosen.trace)
+        trace = chosen.trace
         chart = trace_chart(
             MdmSteps(LifecycleModel(design, scope)),
             trace,

@@ -235,6 +235,8 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
         ("depth", str(result.depth)),
         ("time", f"{result.elapsed:.2f} s"),
         ("state store", str(result.store)),
+        ("symmetry reduction", str(result.extra.get("symmetry", "off"))),
+        ("workers", str(result.extra.get("workers", 1))),
         (
             "fingerprint collision probability (TLC's optimistic estimate)",
             "-" if result.collision_probability is None else f"{result.collision_probability:.1e}",

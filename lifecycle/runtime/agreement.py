@@ -130,7 +130,8 @@ def reachable_states(
 ) -> Iterator[tuple[World, Trace]]:
     """Every reachable state (or every `every`-th, in BFS order), with a shortest path
     to it, from a complete check with the reachable graph kept."""
-    result = check(model, keep_graph=True, max_states=max_states, deadlock=False)
+    # Unreduced: every path is then a real trace, each device keeping its number.
+    result = check(model, keep_graph=True, max_states=max_states, deadlock=False, symmetry="off")
     keys, succ, actions = result.extra["graph"]
     parent: list[int] = [-1] * len(keys)
     via: list[Any] = [None] * len(keys)

@@ -29,7 +29,7 @@ class OneTaker(LifecycleModel):
         steps = self.raw_steps(state)
         if self.broken is None:
             self.check_takers(state, steps)
-        return [(s[0], self.canonical(s[1])) for s in steps]
+        return [(s[0], s[1]) for s in steps]
 
     def check_takers(self, world: World, steps: list[Any]) -> None:
         counts: dict[tuple[int, Msg], int] = {}

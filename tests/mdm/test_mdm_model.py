@@ -7,11 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
-from lifecycle.engine import Kind, Trace, check, state_fields
+from lifecycle.engine import Kind, check, state_fields
 from lifecycle.mdm import Design, LifecycleModel, Scope, load_design, presets
-from lifecycle.mdm.model import describe_message
+from lifecycle.mdm import server as server_table
+from lifecycle.mdm.model import CONTACT_PHASES, describe_message
 from lifecycle.mdm.properties import agrees
 from lifecycle.mdm.state import Msg, World
 
@@ -282,22 +281,6 @@ def test_state_fields_read_like_the_doc() -> None:
     assert "server.mdm" in fields
 
 
-@pytest.mark.parametrize("name", ["reference", "server_waits_for_stale_sessions", "never_learns"])
-def test_device_order_symmetry_gives_the_verdicts_of_every_order(name: str) -> None:
-    design = presets()[name]
-    scope = replace(WORK, devices=2, reenrollments=0, max_in_flight=1)
-    reduced = check(LifecycleModel(design, scope))
-    full = check(LifecycleModel(design, scope, symmetry=False))
-    assert full.complete and reduced.complete
-    assert full.distinct_states > 1.5 * reduced.distinct_states
-    assert {p.name: p.status for p in reduced.properties} == {
-        p.name: p.status for p in full.properties
-    }
-    assert {v.property: len(v.trace) for v in reduced.violations} == {
-        v.property: len(v.trace) for v in full.violations
-    }
-
-
 def test_devices_share_the_server() -> None:
     # One record table for every device: keyed by hardware id, a cloned device's
     # enrollment replaces the other device's record (Fleet #50612); keyed by
@@ -305,7 +288,7 @@ def test_devices_share_the_server() -> None:
     scope = replace(WORK, devices=2, reenrollments=0, shared_hardware_id=True)
     outcomes = {}
     for key in ("enrollment", "hardware_id"):
-        model = LifecycleModel(Design(record_key=key), scope, symmetry=False)
+        model = LifecycleModel(Design(record_key=key), scope)
         world = model.init_states()[0]
         for party in (0, 1):
             world = step(model, world, "StartEnrollment", ("work_access", True), party=party)
@@ -318,19 +301,92 @@ def test_devices_share_the_server() -> None:
     assert outcomes == {"enrollment": [0, 1], "hardware_id": [1]}
 
 
-def test_stable_trace_keeps_device_numbers() -> None:
-    """Worlds are stored with devices in canonical order; `stable_trace` renumbers the
-    actions so each device keeps its number in a report."""
-    model = LifecycleModel(Design(), replace(WORK, devices=2, reenrollments=0))
-    state = model.init_states()[0]
-    states, actions = [state], []
-    for pick in (1, 1, 1, 0, 0):
-        action, state = next(p for p in model.successors(state) if p[0][1] == pick)
-        actions.append(action)
-        states.append(state)
-    stable = model.stable_trace(Trace(tuple(states), tuple(actions)))
-    assert len(stable) == 5
-    for before, action, after in stable.steps():
+def test_a_reduced_counterexample_is_a_raw_trace_with_stable_device_numbers() -> None:
+    """The store holds representatives, but a counterexample is rebuilt from the
+    model's own successors: every step is one of the raw steps of the state before
+    it, and each device keeps its number (the cloned-device bug takes both)."""
+    design = presets()["keyed_by_hardware_id"]
+    model = LifecycleModel(design, design.scope(Scope()))
+    result = check(model, stop_on_violation=True)
+    assert result.extra["symmetry"] == "on"
+    violation = result.violation("server_agrees_when_quiet")
+    assert violation is not None
+    for before, action, after in violation.trace.steps():
         assert (action, after) in [(s[0], s[1]) for s in model.raw_steps(before)]
-    # Two devices moved: both appear in the renumbered actions.
-    assert {a[1] for a in stable.actions} == {0, 1}
+    starts = [a[1] for a in violation.trace.actions if a[0] == "StartEnrollment"]
+    assert sorted(starts) == [0, 1]
+
+
+def reachable(model: LifecycleModel) -> list[World]:
+    """Every reachable world, by a plain breadth-first walk of `successors` (no engine)."""
+    seen = set(model.init_states())
+    todo = list(seen)
+    while todo:
+        world = todo.pop()
+        for _, nxt in model.successors(world):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return list(seen)
+
+
+SILENCE_ROWS = {row.trigger for row in server_table.ROWS if row.timing == "silence"}
+
+
+def test_a_device_in_contact_is_never_presumed_silent() -> None:
+    # The timing assumption: a record whose device is online and in contact (its
+    # enrollment exchange included, and a check-in the server cannot resolve because
+    # two records match it) is never taken by a lost-contact timer.
+    assert {"PresumeUnenrolled", "ConfirmUnenrolled", "AbandonSession"} == SILENCE_ROWS
+    designs = (
+        Design(),
+        Design(enrollment_commit="on_token"),
+        Design(enrollment_commit="on_token", record_uniqueness="none"),
+        Design(verify_by="push"),
+    )
+    for design in designs:
+        model = LifecycleModel(design, WORK)
+        timed = 0
+        for world in reachable(model):
+            for action in model.actions(world):
+                if action[0] not in SILENCE_ROWS:
+                    continue
+                timed += 1
+                record, device = action[2], world.device[action[1]]
+                in_contact = (
+                    world.net[action[1]].online
+                    and device.phase in CONTACT_PHASES
+                    and (record.device, record.gen) == (action[1], device.gen)
+                )
+                assert not in_contact, (design, action, world)
+        assert timed > 0, design  # the timers do fire where the device is silent
+
+
+def test_a_token_committed_record_is_not_presumed_during_the_enrollment_exchange() -> None:
+    model = LifecycleModel(Design(enrollment_commit="on_token"), WORK)
+    world = run(model, ("StartEnrollment", ("work_access", True)), "RequestEnrollment")
+    for move in ("AcceptEnrollment", "ReceiveEnrollToken"):
+        world = continue_from(model, world, move)
+        # Committed at the token: a pending record counts as an enrolled device.
+        assert server_table.believes_enrolled(world.server.records[0], model.design)
+        assert "PresumeUnenrolled" not in {a[0] for a in model.actions(world)}, move
+
+
+def test_a_removed_record_holds_no_package() -> None:
+    # keep_old marks the old record removed: a package it held is let go, not kept by a
+    # record no package can match any more.
+    model = LifecycleModel(Design(server_stale_sessions="wait", reenroll_policy="keep_old"), WORK)
+    worlds = reachable(model)
+    assert any(r.status == "removed" for w in worlds for r in w.server.records)
+    assert any(r.held for w in worlds for r in w.server.records)
+    stuck = [w for w in worlds for r in w.server.records if r.status == "removed" and r.held]
+    assert not stuck, stuck[0]
+
+
+def test_a_server_that_never_presumes_still_completes_an_admin_unenroll() -> None:
+    # The admin's unenroll is confirmed by the verification the server asked for, not by
+    # the lost-contact timer, so `presume_unenrolled = "never"` does not block it.
+    result = check(LifecycleModel(Design(presume_unenrolled="never"), WORK))
+    assert result.complete
+    assert "admin_unenroll_completes" in {p.name for p in result.properties}
+    assert result.violation("admin_unenroll_completes") is None

@@ -34,7 +34,7 @@ BAD = sorted(
 WITNESS_ONLY = sorted(
     name for name, d in presets().items() if d.expected_violations and name not in BAD
 )
-MAX_STEPS = 30
+MAX_STEPS = 35  # mobile_aadj_proceeds: 32 (see SLACK)
 # Steps above the engine's shortest counterexample that a shortened example may keep:
 # 3, and more for the presets whose run fails the same property by another route
 # than the shortest one. Shortening by meaning keeps a run's route (it deletes steps
@@ -50,9 +50,14 @@ SLACK = {
     "commits_on_token": 8,
     "challenge_drops_alert": 7,
     "keyed_by_hardware_id": 4,
-    # 14 against 8: the run turns MDM off under a queued Exec instead of before the
+    # 15 against 8: the run turns MDM off under a queued Exec instead of before the
     # first session's policy.
-    "queue_kept_when_mdm_off": 6,
+    "queue_kept_when_mdm_off": 7,
+    # 32 against 20: the run enrolls and unenrolls as Azure AD registered before it
+    # joins, and the 12 steps of that first cycle cannot be deleted: the join's
+    # enrollment is then a ReplaceEnrollment, which rebinding (same trigger only)
+    # cannot turn into the AcceptEnrollment it would have to become.
+    "mobile_aadj_proceeds": 12,
 }
 DEEP = active_profile() == "deep"
 

@@ -1,0 +1,699 @@
+"""Parallel breadth-first search over forked worker processes, with the serial answers.
+
+Why this shape (TLC's and Stateright's multi-core BFS, made deterministic):
+
+- **Level-synchronous.** Every worker expands its share of one BFS level, then the
+  level's new states are admitted, then the next level starts. The levels are the
+  serial search's levels, so distinct and generated counts, depth and verdicts agree.
+- **Owners.** Each state belongs to one worker, ``hash(key) % workers`` (forked workers
+  share the parent's hash seed). Its owner alone stores it, so the visited set is
+  partitioned and never locked. A successor owned elsewhere is shipped to its owner in
+  batches, pickled in the worker that found it; with the fingerprint store, a worker
+  remembers what it shipped, since the owner keeps it for ever.
+- **The serial order.** A state carries its *path*: the position of its initial state,
+  then the index of each step among its parent's successors, packed into one integer
+  (its *order*: the parent's order shifted by 32 bits, or'ed with the step). The
+  serial search finds the states of a level in exactly the lexicographic order of
+  their paths (by induction over the levels), which is the numeric order of their
+  orders. So an owner that keeps, of the candidates for one new state, the one of
+  smallest order keeps the serial search's parent and discovering action, and the
+  smallest order among a level's violations is the serial search's counterexample:
+  coverage and every counterexample are those of ``workers=1``, run after run. (This
+  holds when the model lists a state's successors in an order fixed by the state's
+  value; an order that follows, say, a set's iteration can change when the state is
+  copied between processes, and then only which shortest trace is shown may differ.)
+- **Fork**, not spawn: the workers inherit the model as it is, including one defined in
+  ``__main__`` or a test file, and nothing of it is pickled but states and actions.
+
+The coordinator (the calling process) keeps no states: it hands out the initial
+states, runs the levels, merges each level's findings, asks the owners for the parent
+chains of the counterexamples (the traces are then rebuilt by replay, as in the serial
+search), and assembles the reachable graph from the workers when a property needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import pickle
+import queue as queue_module
+import signal
+import sys
+import time
+import traceback
+from array import array
+from collections import Counter
+from collections.abc import Hashable
+from multiprocessing.connection import wait
+from typing import Any
+
+from lifecycle.engine.fingerprint import fingerprint as digest
+from lifecycle.engine.model import action_name
+from lifecycle.engine.properties import Kind, waiting_keys
+from lifecycle.engine.result import ModelError
+from lifecycle.engine.search import _CHUNK, DEADLOCK, _count_names, _Search, _Stop
+
+_BATCH = 2048  # successors per shipped batch
+_POLL = 0.5  # seconds between progress reports while a level runs
+_STEP_BITS = 32  # a state's order: its parent's, shifted, or'ed with its step
+_STEPS = 1 << _STEP_BITS
+
+
+class _WorkerFailed(Exception):
+    """A worker hit an error; the coordinator turns it into a ModelError."""
+
+
+class ParallelSearch(_Search):
+    """`_Search` with `_bfs` run over `workers` forked processes. The result builder,
+    the trace rebuild and the graph-based checks are the serial search's own; only the
+    store lives in the workers, so `_chain` asks them for parents."""
+
+    def __init__(self, *args: Any, workers: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if workers < 2:
+            raise ValueError("ParallelSearch needs at least 2 workers")
+        self.workers = workers
+        self.conns: list[Any] = []
+        self.procs: list[Any] = []
+        self.inboxes: list[Any] = []
+        self.counters: Any = None
+        self.stop_flag: Any = None
+        self.next_tick = 0.0
+        self.admitted = 0
+        self.interrupted: list[bool] = []
+
+    # ------------------------------------------------------------ coordinator
+    def run(self) -> Any:
+        try:
+            context = mp.get_context("fork")
+        except ValueError:
+            raise ValueError(
+                "workers > 1 needs the 'fork' start method, which this platform lacks; "
+                "use workers=1"
+            ) from None
+        self.context = context
+        previous = None
+        interrupted = self.interrupted
+        if _main_thread():
+            # Ctrl-C reaches the whole process group. The workers ignore it; here it
+            # raises a flag, so that no message between the processes is cut in half.
+            def on_interrupt(signum: int, frame: Any) -> None:
+                interrupted.append(True)
+                if self.stop_flag is not None:
+                    self.stop_flag.value = 1
+
+            previous = signal.signal(signal.SIGINT, on_interrupt)
+        try:
+            return super().run()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            self._shutdown()
+
+    def _start(self) -> None:
+        ctx = self.context
+        n = self.workers
+        self.inboxes = [ctx.Queue() for _ in range(n)]
+        self.counters = ctx.Array("q", n, lock=False)  # states generated, per worker
+        self.stop_flag = ctx.Value("b", 0, lock=False)
+        for index in range(n):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=self._worker, args=(index, theirs), daemon=True)
+            proc.start()
+            theirs.close()
+            self.conns.append(mine)
+            self.procs.append(proc)
+
+    def _shutdown(self) -> None:
+        for conn in self.conns:
+            with contextlib.suppress(OSError, ValueError):
+                conn.send(("quit",))
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        for inbox in self.inboxes:
+            inbox.close()
+            inbox.cancel_join_thread()
+        self.conns, self.procs, self.inboxes = [], [], []
+
+    def _owner(self, key: Hashable) -> int:
+        """A fingerprint is its own hash; a state's hash is the same in every forked
+        worker (they share the parent's hash seed)."""
+        return (key if self.fingerprint else hash(key)) % self.workers  # type: ignore[operator]
+
+    def _ask(self, message: tuple[Any, ...] | list[tuple[Any, ...]]) -> list[Any]:
+        """Send one command to every worker (or one each, from a list) and gather
+        their replies, reporting progress while they work."""
+        for index, conn in enumerate(self.conns):
+            conn.send(message[index] if isinstance(message, list) else message)
+        replies: list[Any] = [None] * self.workers
+        index_of = {id(conn): i for i, conn in enumerate(self.conns)}
+        waiting = list(self.conns)
+        while waiting:
+            for ready in wait(waiting, timeout=_POLL):
+                index = index_of[id(ready)]
+                conn = self.conns[index]
+                try:
+                    replies[index] = conn.recv()
+                except EOFError:
+                    raise self._died(index) from None
+                waiting.remove(conn)
+            for conn in waiting:
+                if not self.procs[index_of[id(conn)]].is_alive():
+                    raise self._died(index_of[id(conn)])
+            now = time.perf_counter()
+            if now >= self.next_tick:
+                self.next_tick = now + _POLL
+                generated = self.generated
+                self.generated += sum(self.counters)
+                self._report()
+                self.generated = generated
+        for reply in replies:
+            if reply[0] == "error":
+                self._raise_worker_error(reply)
+        return replies
+
+    def _died(self, index: int) -> ModelError:
+        return ModelError(
+            f"parallel search: worker {index} died (exit code {self.procs[index].exitcode}); "
+            "run with workers=1 to see why"
+        )
+
+    def _raise_worker_error(self, reply: tuple[Any, ...]) -> None:
+        _, where, state, action, nxt, exc, text = reply
+        if where == "internal":
+            raise RuntimeError(f"parallel search: a worker failed:\n{text}")
+        if where == "pickle":
+            raise ModelError(
+                "parallel search: a state or action cannot be sent to another worker "
+                f"({text}); make states and actions picklable, or use workers=1",
+                state=state,
+                action=action,
+            )
+        if exc is None:
+            exc = _WorkerFailed(text)
+        if where == "predicate":
+            raise self._diagnose_predicate(state, exc) from exc
+        if isinstance(exc, ModelError):
+            raise exc
+        raise self._diagnose(state, action, nxt, exc) from exc
+
+    def _bfs(self) -> None:
+        self._start()
+        self.admitted = 0
+        self.next_tick = self.start + _POLL
+        try:
+            inits = list(self.model.init_states())
+        except Exception as exc:
+            raise ModelError("init_states() raised", cause=exc) from exc
+        self.depth = 1
+        roots: list[list[tuple[int, Hashable, Any]]] = [[] for _ in range(self.workers)]
+        frontier: list[Any] = []
+        cut: _Stop | None = None
+        rep = self.rep
+        for state in inits:
+            self.generated += 1
+            if rep is not None:
+                state = rep(state)
+            try:
+                if self._admit_initial(state):
+                    frontier.append(state)
+            except _Stop as stop:
+                cut = stop
+                break
+        if not frontier:
+            raise ModelError("the model has no initial state")
+        for position, state in enumerate(frontier):
+            self._check_state(state, track=False)
+            key = self._key(state)
+            roots[self._owner(key)].append((position, key, state))
+        self.admitted = self.distinct
+        for mine in roots:
+            for _, _, state in mine:
+                try:
+                    pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:
+                    self._raise_worker_error(
+                        ("error", "pickle", state, None, None, None, _text(exc))
+                    )
+        self._ask([("roots", mine) for mine in roots])
+        if cut is not None:
+            self.queue = len(frontier)
+            raise cut
+        queue = len(frontier)
+        deadline = self.start + self.time_limit if self.time_limit is not None else None
+        try:
+            while queue:
+                self.queue = queue
+                if self.interrupted:
+                    raise KeyboardInterrupt
+                if deadline is not None and time.perf_counter() >= deadline:
+                    raise _Stop(f"time_limit={self.time_limit}s reached")
+                last = self.max_depth is not None and self.depth >= self.max_depth
+                closed = set(self.violations) | set(self.witnesses)
+                expanded = self._ask(("expand", closed, deadline))
+                self._merge_expansion(expanded)
+                if self.interrupted:
+                    raise KeyboardInterrupt
+                if any(r[1] for r in expanded):
+                    raise _Stop(f"time_limit={self.time_limit}s reached")
+                fresh = sum(r[2] for r in expanded)
+                if last and fresh:
+                    raise _Stop(f"max_depth={self.max_depth} reached")
+                quotas: list[int | None] = [None] * self.workers
+                limited = self.max_states is not None and self.distinct + fresh > self.max_states
+                if limited:
+                    room = max(self.max_states - self.distinct, 0)  # type: ignore[operator]
+                    for index, reply in enumerate(expanded):
+                        quotas[index] = min(reply[2], room)
+                        room -= quotas[index]  # type: ignore[operator]
+                admitted = self._ask([("admit", quota) for quota in quotas])
+                self._merge_admission(admitted)
+                if limited:
+                    raise _Stop(f"max_states={self.max_states} reached")
+                if self.stop_on_violation and self.violations:
+                    name = next(iter(self.violations))
+                    raise _Stop(f"stopped at the first violation ({name})")
+                queue = sum(r[1] for r in admitted)
+                if queue:
+                    self.depth += 1
+            self.queue = 0
+        finally:
+            self._gather_counts()
+            if self.graph:
+                self._assemble_graph()
+
+    def _merge_expansion(self, replies: list[Any]) -> None:
+        """Deadlocks found while expanding the level: the smallest order is the serial
+        search's first."""
+        dead = [r[3] for r in replies if r[3] is not None]
+        if dead and DEADLOCK not in self.violations:
+            _, key = min(dead, key=lambda found: found[0])
+            self.violations[DEADLOCK] = (Kind.DEADLOCK, key)
+
+    def _merge_admission(self, replies: list[Any]) -> None:
+        """Violations and witnesses among the level's new states, smallest order first."""
+        self.admitted += sum(r[1] for r in replies)
+        self.distinct = self.admitted
+        violations = _smallest(reply[2] for reply in replies)
+        for name in sorted(violations, key=lambda n: violations[n][0]):
+            self.violations.setdefault(name, (Kind.ALWAYS, violations[name][1]))
+        witnesses = _smallest(reply[3] for reply in replies)
+        for name, (_, key) in witnesses.items():
+            self.witnesses.setdefault(name, key)
+        self.always_open[:] = [p.predicate for p in self.always if p.name not in self.violations]
+        self.sometimes_open[:] = [
+            p.predicate for p in self.sometimes if p.name not in self.witnesses
+        ]
+
+    def _gather_counts(self) -> None:
+        """Generated states and coverage, summed over the workers."""
+        self.interrupted.clear()
+        self.stop_flag.value = 0
+        for reply in self._ask(("counts",)):
+            _, generated, enabled, new, candidates = reply
+            self.generated += generated
+            self.enabled_counts.update(enabled)
+            self.new_counts.update(new)
+            self.candidates.update(candidates)
+
+    def _assemble_graph(self) -> None:
+        """The reachable graph in the serial search's ids: states sorted by (depth,
+        order) are exactly the serial BFS order."""
+        entries: list[Any] = []
+        for reply in self._ask(("graph",)):
+            entries.extend(reply[1])
+        entries.sort(key=lambda e: e[0])  # (level, order)
+        self.seen = {e[1]: i for i, e in enumerate(entries)}
+        self.keys = [e[1] for e in entries]
+        seen = self.seen
+        self.parent_ids = array("q", (-1 if e[2] is None else seen[e[2]] for e in entries))
+        # A bound can cut the last level: its edges to states never stored are dropped.
+        self.succ_ids = [array("q", (seen[k] for k in e[3] if k in seen)) for e in entries]
+        if self.edges_actions is not None:
+            self.edges_actions = [
+                [a for k, a in zip(e[3], e[4], strict=True) if k in seen] for e in entries
+            ]
+        self.waiting = {}
+        self.outside = set()
+        for ident, entry in enumerate(entries):
+            for pindex, k in entry[5]:
+                self.waiting.setdefault((pindex, k), []).append(ident)
+            if entry[6]:
+                self.outside.add(ident)
+
+    def _chain(self, key: Hashable) -> list[Hashable]:
+        if self.graph and isinstance(self.seen.get(key), int) and self.keys:
+            return super()._chain(key)
+        chain = [key]
+        while True:
+            conn = self.conns[self._owner(chain[-1])]
+            conn.send(("parent", chain[-1]))
+            reply = conn.recv()
+            if reply[0] != "parent":
+                raise RuntimeError(f"parallel search: no parent for a stored state ({reply!r})")
+            if reply[1] is None:
+                break
+            chain.append(reply[1])
+        chain.reverse()
+        return chain
+
+    # ----------------------------------------------------------------- worker
+    def _worker(self, index: int, conn: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            _Worker(self, index, conn).serve()
+        except (EOFError, KeyboardInterrupt, BrokenPipeError):
+            pass
+        finally:
+            conn.close()
+            os._exit(0)
+
+
+class _Worker:
+    """One worker: the owner of a share of the store and of each level's frontier."""
+
+    def __init__(self, search: ParallelSearch, index: int, conn: Any) -> None:
+        self.s = search
+        self.index = index
+        self.conn = conn
+        self.n = search.workers
+        # key -> parent key (None for an initial state); in graph mode also a record
+        # per state: (level, order), parent, successor keys, actions, waiting keys and
+        # whether it lies outside the boundary.
+        self.seen: dict[Hashable, Hashable | None] = {}
+        self.graph: dict[Hashable, list[Any]] = {}
+        self.frontier: list[tuple[int, Hashable, Any]] = []
+        self.candidates: dict[Hashable, list[Any]] = {}
+        self.shipped: set[Hashable] = set()  # fingerprints the owners keep for ever
+        self.generated = 0
+        self.enabled: Counter[Any] = Counter()
+        self.new: Counter[str] = Counter()
+        self.names: set[str] = set()
+        self.closed: set[str] = set()
+        self.level = 0
+        self.parent = os.getppid()
+
+    def serve(self) -> None:
+        while True:
+            message = self.conn.recv()
+            command = message[0]
+            if command == "quit":
+                return
+            try:
+                reply = getattr(self, "on_" + command)(*message[1:])
+            except _Reply as early:
+                reply = early.reply
+            except Exception:
+                reply = ("error", "internal", None, None, None, None, traceback.format_exc())
+            self.conn.send(reply)
+
+    # -------------------------------------------------------------- commands
+    def on_roots(self, roots: list[tuple[int, Hashable, Any]]) -> tuple[Any, ...]:
+        for order, key, state in roots:
+            self.seen[key] = None
+            if self.s.graph:
+                self._record(1, order, key, None, state)
+        self.frontier = roots
+        return ("roots",)
+
+    def on_parent(self, key: Hashable) -> tuple[Any, ...]:
+        if key not in self.seen:
+            return ("missing",)
+        return ("parent", self.seen[key])
+
+    def on_counts(self) -> tuple[Any, ...]:
+        enabled: Counter[str] = Counter()
+        for action, count in self.enabled.items():
+            enabled[action_name(action)] += count
+        return ("counts", self.generated, enabled, self.new, self.names)
+
+    def on_graph(self) -> tuple[Any, ...]:
+        out = []
+        for key, (rank, parent, succ, acts, waits, outside) in self.graph.items():
+            out.append((rank, key, parent, succ, acts, waits, outside))
+        return ("graph", out)
+
+    def on_expand(self, closed: set[str], deadline: float | None) -> tuple[Any, ...]:
+        """Expand this worker's frontier; gather, for each successor not stored yet,
+        the candidate with the smallest order: here for the states this worker owns,
+        in one outgoing table per owner for the others (shipped at the end)."""
+        s = self.s
+        self.level += 1
+        self.closed = closed
+        n, me = self.n, self.index
+        seen, shipped = self.seen, self.shipped
+        cand = self.candidates
+        cand.clear()
+        fingerprint = s.fingerprint
+        fp = digest
+        rep = s.rep
+        within, terminal = s.within, s.terminal
+        successors = s.successors
+        actions, next_state = s.model.actions, s.model.next_state
+        collect = s.collect_candidates
+        graph = s.graph
+        keep_actions = s.edges_actions is not None
+        deadlock = s.deadlock and DEADLOCK not in closed
+        outgoing: list[dict[Hashable, list[Any]]] = [{} for _ in range(n)]
+        outgoing[me] = cand
+        log: list[Any] = []
+        log_action = log.append
+        dead: tuple[int, Hashable] | None = None
+        timed_out = False
+        counters, stop_flag = s.counters, s.stop_flag
+        clock = time.perf_counter
+        name_of = action_name
+        state: Any = None
+        action: Any = None
+        nxt: Any = None
+        try:
+            for position, (order, own_key, state) in enumerate(self.frontier):
+                if not (position + 1) & (_CHUNK - 1):
+                    counters[me] = self.generated + len(log)
+                    if stop_flag.value or (deadline is not None and clock() >= deadline):
+                        timed_out = not stop_flag.value
+                        break
+                if within is not None and not within(state):
+                    continue
+                if successors is not None:
+                    pairs = successors(state)
+                    if type(pairs) is not list:
+                        pairs = list(pairs)
+                else:
+                    acts = actions(state)
+                    if type(acts) is not list and type(acts) is not tuple:
+                        acts = list(acts)
+                    if collect:
+                        self.names.update(name_of(a) for a in acts)
+                    pairs = [(a, x) for a in acts if (x := next_state(state, a)) is not None]
+                if not pairs:
+                    if (
+                        deadlock
+                        and (dead is None or order < dead[0])
+                        and (terminal is None or not terminal(state))
+                    ):
+                        dead = (order, own_key)
+                    continue
+                base = order << _STEP_BITS
+                succ_keys: list[Hashable] = []
+                step = -1
+                for action, nxt in pairs:
+                    step += 1
+                    log_action(action)
+                    if nxt is state and not graph:
+                        continue
+                    if rep is not None:
+                        nxt = rep(nxt)
+                    key = fp(nxt) if fingerprint else nxt
+                    if graph:
+                        succ_keys.append(key)
+                    owner = (key if fingerprint else hash(key)) % n
+                    if owner == me:
+                        if key in seen:
+                            continue
+                    elif fingerprint and key in shipped:
+                        continue
+                    table = outgoing[owner]
+                    c = table.get(key)
+                    if c is None:
+                        table[key] = [base | step, nxt, own_key, name_of(action)]
+                    elif base | step < c[0]:
+                        c[0], c[1], c[2], c[3] = base | step, nxt, own_key, name_of(action)
+                if step >= _STEPS:
+                    raise ValueError(f"a state has more than {_STEPS} successors")
+                if graph:
+                    record = self.graph[own_key]
+                    record[2] = tuple(succ_keys)
+                    if keep_actions:
+                        record[3] = tuple(a for a, _ in pairs)
+                action = nxt = None
+        except Exception as exc:
+            self._finish_level(outgoing)
+            if isinstance(exc, _Reply):
+                raise
+            raise _Reply(
+                ("error", "model", state, action, nxt, _portable(exc), _text(exc))
+            ) from None
+        self._finish_level(outgoing)
+        _count_names(self.enabled, log)
+        self.generated += len(log)
+        counters[me] = self.generated
+        return ("expanded", timed_out, len(cand), dead)
+
+    def _finish_level(self, outgoing: list[dict[Hashable, list[Any]]]) -> None:
+        """Ship each owner its candidates, tell it the level is done, and take in the
+        other owners' candidates until each has said so."""
+        failure: _Reply | None = None
+        inboxes = self.s.inboxes
+        for owner, table in enumerate(outgoing):
+            if owner == self.index:
+                continue
+            if self.s.fingerprint:
+                self.shipped.update(table)
+            items = [(k, *c) for k, c in table.items()]
+            for start in range(0, len(items), _BATCH):
+                try:
+                    self._ship(owner, items[start : start + _BATCH])
+                except _Reply as exc:
+                    failure = failure or exc
+                    break
+            inboxes[owner].put(pickle.dumps((self.index, self.level, None)))
+        inbox = inboxes[self.index]
+        seen, cand = self.seen, self.candidates
+        done = 0
+        while done < self.n - 1:
+            try:
+                _source, level, batch = pickle.loads(inbox.get(timeout=5))
+            except queue_module.Empty:
+                if os.getppid() != self.parent:  # the coordinator is gone
+                    os._exit(1)
+                continue
+            if level != self.level:
+                raise RuntimeError(f"parallel search: level {level} batch in level {self.level}")
+            if batch is None:
+                done += 1
+                continue
+            for key, order, nxt, parent_key, name in batch:
+                if key in seen:
+                    continue
+                c = cand.get(key)
+                if c is None:
+                    cand[key] = [order, nxt, parent_key, name]
+                elif order < c[0]:
+                    c[0], c[1], c[2], c[3] = order, nxt, parent_key, name
+        if failure is not None:
+            raise failure
+
+    def _ship(self, owner: int, batch: list[Any]) -> None:
+        try:
+            data = pickle.dumps((self.index, self.level, batch), pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            bad = next((item for item in batch if not _picklable(item)), batch[0])
+            raise _Reply(("error", "pickle", bad[2], None, None, None, _text(exc))) from None
+        self.s.inboxes[owner].put(data)
+
+    def on_admit(self, quota: int | None) -> tuple[Any, ...]:
+        """Store the level's new states, check the open properties on them (keeping,
+        per property, the finding of smallest order), and make them the frontier."""
+        s = self.s
+        entries: Any = self.candidates.items()
+        if quota is not None and quota < len(self.candidates):
+            entries = sorted(entries, key=lambda kv: kv[1][0])[:quota]
+        self.candidates = {}
+        always = [p for p in s.always if p.name not in self.closed]
+        sometimes = [p for p in s.sometimes if p.name not in self.closed]
+        violations: dict[str, tuple[int, Hashable]] = {}
+        witnesses: dict[str, tuple[int, Hashable]] = {}
+        frontier: list[tuple[int, Hashable, Any]] = []
+        append = frontier.append
+        seen = self.seen
+        new = self.new
+        graph = s.graph
+        level = self.level + 1
+        state: Any = None
+        try:
+            for key, (order, state, parent_key, name) in entries:
+                seen[key] = parent_key
+                new[name] += 1
+                append((order, key, state))
+                for prop in always:
+                    if not prop.predicate(state):
+                        found = violations.get(prop.name)
+                        if found is None or order < found[0]:
+                            violations[prop.name] = (order, key)
+                for prop in sometimes:
+                    if prop.predicate(state):
+                        found = witnesses.get(prop.name)
+                        if found is None or order < found[0]:
+                            witnesses[prop.name] = (order, key)
+                if graph:
+                    self._record(level, order, key, parent_key, state)
+        except Exception as exc:
+            raise _Reply(
+                ("error", "predicate", state, None, None, _portable(exc), _text(exc))
+            ) from None
+        self.frontier = frontier
+        return ("admitted", len(frontier), violations, witnesses)
+
+    def _record(
+        self, level: int, order: int, key: Hashable, parent: Hashable | None, state: Any
+    ) -> None:
+        """Graph mode: what the coordinator needs to rebuild the graph and the
+        `always_recoverable` bookkeeping of this state."""
+        s = self.s
+        wait = [
+            (pindex, k)
+            for pindex, prop in enumerate(s.recoverable)
+            for k in waiting_keys(prop.predicate(state))
+        ]
+        outside = s.within is not None and not s.within(state)
+        self.graph[key] = [(level, order), parent, (), (), wait, outside]
+
+
+class _Reply(Exception):
+    """Carries a worker's reply out of a command (an error report)."""
+
+    def __init__(self, reply: tuple[Any, ...]) -> None:
+        super().__init__(reply[0])
+        self.reply = reply
+
+
+def _smallest(found: Any) -> dict[str, tuple[int, Hashable]]:
+    """Per property, the finding with the smallest order among the workers'."""
+    best: dict[str, tuple[int, Hashable]] = {}
+    for reply in found:
+        for name, (order, key) in reply.items():
+            if name not in best or order < best[name][0]:
+                best[name] = (order, key)
+    return best
+
+
+def _picklable(item: Any) -> bool:
+    try:
+        pickle.dumps(item)
+    except Exception:
+        return False
+    return True
+
+
+def _portable(exc: BaseException) -> BaseException | None:
+    """The exception itself when it survives pickling, else None (its text is sent)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return None
+    return exc
+
+
+def _text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread() and sys.platform != "win32"

@@ -1,0 +1,169 @@
+"""The parallel search (`workers > 1`) against the serial one: the same counts, depth,
+coverage, verdicts, counterexamples and witnesses, step for step, on random graphs in
+both model styles and both stores, with the reachable graph, and on the classic
+models; bounds, errors and unforkable models."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from lifecycle.engine import CheckResult, Model, ModelError, Property, Status, check
+from lifecycle.examples import FastPaxosCommit, FastTwoPhase, TwoPhase
+from tests.engine.engine_graphs import FAST, FastGraphModel, GraphModel, GraphSpec, graph_specs
+
+PARALLEL = settings(parent=FAST, max_examples=max(10, FAST.max_examples // 4))
+
+
+def summary(result: CheckResult) -> dict[str, Any]:
+    """Everything a check reports, traces included, minus the timing."""
+    return {
+        "complete": result.complete,
+        "ok": result.ok,
+        "distinct": result.distinct_states,
+        "generated": result.generated_states,
+        "depth": result.depth,
+        "statuses": {p.name: p.status for p in result.properties},
+        "violations": {v.property: (v.kind, v.trace) for v in result.violations},
+        "witnesses": dict(result.witnesses),
+        "coverage": {
+            name: (c.enabled, c.new_states) for name, c in result.coverage.actions.items()
+        },
+        "never": result.coverage.never_enabled,
+        "store": result.store,
+        "stop": result.stop_reason,
+    }
+
+
+@PARALLEL
+@given(graph_specs(max_nodes=30))
+def test_random_graphs_give_the_serial_answers(spec: GraphSpec) -> None:
+    for model in (GraphModel(spec), FastGraphModel(spec), GraphModel(spec, recoverable=True)):
+        for store in ("exact", "fingerprint"):
+            serial = check(model, store=store)
+            for workers in (2, 3):
+                parallel = check(model, store=store, workers=workers)
+                assert summary(parallel) == summary(serial), (type(model).__name__, store)
+
+
+@PARALLEL
+@given(graph_specs(max_nodes=30))
+def test_the_kept_graph_is_the_serial_graph(spec: GraphSpec) -> None:
+    serial = check(FastGraphModel(spec), keep_graph=True)
+    parallel = check(FastGraphModel(spec), keep_graph=True, workers=2)
+    assert parallel.extra["graph"] == serial.extra["graph"]
+
+
+def order_free(result: CheckResult) -> dict[str, Any]:
+    """What does not depend on the order the model lists successors in."""
+    out = summary(result)
+    out["coverage"] = {name: enabled for name, (enabled, _) in out["coverage"].items()}
+    out["violations"] = {name: len(trace) for name, (_, trace) in out["violations"].items()}
+    out["witnesses"] = {name: len(trace) for name, trace in out["witnesses"].items()}
+    return out
+
+
+@pytest.mark.parametrize("store", ["exact", "fingerprint"])
+def test_classic_models_give_the_serial_answers(store: str) -> None:
+    for model in (TwoPhase(3), FastTwoPhase(4)):
+        assert summary(check(model, store=store, workers=2)) == summary(
+            check(model, store=store)
+        ), type(model).__name__
+    # PaxosCommit lists successors by iterating frozensets, whose order can change when
+    # a state is copied to another process: the discovering parent (so new-state
+    # coverage and which shortest trace) may then differ, nothing else may.
+    paxos = FastPaxosCommit(2, 1)
+    assert order_free(check(paxos, store=store, workers=2)) == order_free(check(paxos, store=store))
+
+
+class Broken(TwoPhase):
+    """TwoPhase with a planted bug: an RM may commit before the TM decides. Many
+    violations at the same depth, so the choice of counterexample is tested."""
+
+    def properties(self) -> list[Property]:
+        return [
+            *super().properties(),
+            Property.always("never two prepared", lambda s: s.rm_state.count("prepared") < 2),
+        ]
+
+
+def test_the_same_shortest_counterexample_run_after_run() -> None:
+    serial = check(Broken(4))
+    assert serial.violation("never two prepared") is not None
+    for _ in range(3):
+        assert summary(check(Broken(4), workers=2)) == summary(serial)
+
+
+@pytest.mark.parametrize(
+    "bound", [{"max_states": 100}, {"max_depth": 3}, {"stop_on_violation": True}]
+)
+def test_a_bound_leaves_both_incomplete_with_no_verdict_that_holds(bound: dict[str, Any]) -> None:
+    for workers in (1, 2):
+        result = check(Broken(4), workers=workers, **bound)
+        assert not result.complete and not result.ok
+        assert Status.HOLDS not in {
+            p.status for p in result.properties if p.kind.name in ("ALWAYS", "DEADLOCK")
+        }
+        if "max_states" in bound:
+            assert result.distinct_states == 100
+
+
+def test_workers_auto_and_bad_values() -> None:
+    assert check(TwoPhase(3), workers="auto").distinct_states == 288
+    for bad in (0, -1, "two", 1.5, True):
+        with pytest.raises(ValueError, match="workers must be"):
+            check(TwoPhase(3), workers=bad)  # type: ignore[arg-type]
+
+
+class Unpicklable(Model):
+    """States that cannot be shipped to another worker (they hold a lock)."""
+
+    class Box:
+        def __init__(self, n: int) -> None:
+            self.n, self.lock = n, threading.Lock()
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Unpicklable.Box) and other.n == self.n
+
+        def __hash__(self) -> int:
+            return self.n
+
+    def init_states(self) -> list[Any]:
+        return [self.Box(0)]
+
+    def actions(self, state: Any) -> list[Any]:
+        return ["up"] if state.n < 20 else []
+
+    def next_state(self, state: Any, action: Any) -> Any:
+        return self.Box(state.n + 1)
+
+    def is_terminal(self, state: Any) -> bool:
+        return state.n == 20
+
+
+def test_a_state_that_cannot_be_shipped_is_a_clear_error() -> None:
+    with pytest.raises(TypeError):
+        pickle.dumps(Unpicklable.Box(0))
+    assert check(Unpicklable()).ok
+    with pytest.raises(ModelError, match="cannot be sent to another worker"):
+        check(Unpicklable(), workers=2)
+
+
+class Raises(TwoPhase):
+    def next_state(self, state: Any, action: Any) -> Any:
+        if action == ("TMCommit",):
+            raise ZeroDivisionError("planted")
+        return super().next_state(state, action)
+
+
+def test_a_model_error_in_a_worker_names_the_state_and_action() -> None:
+    with pytest.raises(ModelError) as serial:
+        check(Raises(2))
+    with pytest.raises(ModelError) as parallel:
+        check(Raises(2), workers=2)
+    assert str(parallel.value) == str(serial.value)
+    assert "ZeroDivisionError" in str(parallel.value) or "planted" in str(parallel.value)
