@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 import time
@@ -22,6 +23,9 @@ from typing import Any, NoReturn
 import click
 
 EXIT_OK, EXIT_VIOLATED, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
+#: An internal error (a bug of the tool, not of the input); and a finished verdict whose
+#: report could not be written. Both are documented with the others in `cli`.
+EXIT_INTERNAL, EXIT_WRITE = 4, 5
 
 
 class UserError(Exception):
@@ -201,9 +205,12 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
         if result.violations
         else "[yellow]incomplete: some properties unknown[/]"
     )
+    from rich.markup import escape
+
     from lifecycle.render.report import describe_scope
 
-    console.print(f"design [bold]{design.name}[/] at scope {describe_scope(scope)}: {verdict}")
+    name = escape(_one_line(design.name))
+    console.print(f"design [bold]{name}[/] at scope {describe_scope(scope)}: {verdict}")
     table = Table(show_header=True, header_style="bold")
     table.add_column("property", no_wrap=True)
     table.add_column("kind", no_wrap=True)
@@ -269,15 +276,43 @@ class OneLineErrors(click.Group):
             where = f"lifecycle {exc.ctx.command.name}" if exc.ctx else "lifecycle"
             if exc.ctx and exc.ctx.command.name == "cli":
                 where = "lifecycle"
-            click.echo(f"{where}: error: {exc.format_message()}", err=True)
+            click.echo(f"{where}: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(EXIT_ERROR)
         except click.ClickException as exc:
-            click.echo(f"lifecycle: error: {exc.format_message()}", err=True)
+            click.echo(f"lifecycle: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(EXIT_ERROR)
         except UserError as exc:
-            click.echo(f"lifecycle: error: {exc}", err=True)
+            click.echo(f"lifecycle: error: {_one_line(str(exc))}", err=True)
             sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("lifecycle: interrupted", err=True)
+            sys.exit(EXIT_INCOMPLETE)
+        except Exception as exc:  # a bug: one line, the traceback to a file, its own code
+            click.echo(f"lifecycle: internal error: {_one_line(_crash_report(exc))}", err=True)
+            sys.exit(EXIT_INTERNAL)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _one_line(text: str) -> str:
+    from lifecycle.mdm.design import printable
+
+    return printable(text)
+
+
+def _crash_report(exc: Exception) -> str:
+    """Write the traceback to a file of its own and say where."""
+    import tempfile
+    import traceback
+
+    summary = f"{type(exc).__name__}: {exc}"
+    try:
+        handle, name = tempfile.mkstemp(prefix="lifecycle-crash-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(f"lifecycle {' '.join(sys.argv[1:])}\n")
+            traceback.print_exception(exc, file=out)
+    except OSError:
+        return f"{summary} (the traceback could not be written)"
+    return f"{summary}; the traceback is in {name}"
 
 
 @click.group(cls=OneLineErrors, name="cli")
@@ -285,8 +320,10 @@ class OneLineErrors(click.Group):
 def cli() -> None:
     """Model-check Windows MDM unenrollment designs.
 
-    Exit codes: 0 all properties hold, 1 a violation, 2 bad input or an error,
-    3 incomplete search (some property unknown).
+    Exit codes: 0 all properties hold, 1 a violation, 2 bad input, 3 incomplete search
+    (a bound, Ctrl-C, SIGTERM or SIGHUP: some property unknown), 4 internal error (the
+    traceback is written to a file), 5 the verdict was printed but the report could not
+    be written.
     """
 
 
@@ -354,6 +391,37 @@ SCOPE_FLAGS = (
 )
 
 
+def _finite(value: float | None, flag: str) -> float | None:
+    """Refuse NaN and infinity, which compare false with every bound."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number of seconds")
+    return value
+
+
+def _stop_on_signals() -> Callable[[], None]:
+    """SIGTERM and SIGHUP stop a check as Ctrl-C does: the search returns its partial
+    result, which is printed, with exit code 3. Returns the function that restores the
+    previous handlers."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, interrupt)
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
+
+
 def _workers_option(value: str) -> int | str:
     """--workers: a positive integer, or auto."""
     if value == "auto":
@@ -394,7 +462,13 @@ def _workers_option(value: str) -> int | str:
 )
 @click.option("--max-states", type=click.IntRange(min=1), default=None)
 @click.option("--max-depth", type=click.IntRange(min=1), default=None)
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    callback=lambda ctx, param, value: _finite(value, "--time-limit"),
+    help="seconds (a finite number)",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
     "--report", type=click.Path(file_okay=False), default=None, help="write an HTML report"
@@ -427,6 +501,7 @@ def check(
     except (DesignError, ValueError) as exc:
         fail(str(exc))
     display = ProgressDisplay(progress)
+    restore = _stop_on_signals()
     try:
         result = run_check(
             model,
@@ -443,18 +518,27 @@ def check(
         fail(f"--symmetry verify: {exc}")
     finally:
         display.close()
-    if report is not None:
-        from lifecycle.render.report import write_report
-
-        path = write_report(Path(report), loaded, scope, model, result)
-        click.echo(f"report written to {path}", err=True)
+    # The verdict first: a report that cannot be written must not lose it.
     if fmt == "json":
         click.echo(json.dumps(result_to_json(loaded, scope, model, result), indent=2))
     else:
         render_text(loaded, scope, model, result, _console())
-    if result.violations:
-        return EXIT_VIOLATED
-    return EXIT_OK if result.ok else EXIT_INCOMPLETE
+    verdict = EXIT_VIOLATED if result.violations else EXIT_OK if result.ok else EXIT_INCOMPLETE
+    if report is not None:
+        from lifecycle.render.report import write_report
+
+        try:
+            path = write_report(Path(report), loaded, scope, model, result)
+        except OSError as exc:
+            click.echo(
+                f"lifecycle: error: --report {_one_line(report)}: cannot write the report: "
+                f"{exc.strerror or exc}",
+                err=True,
+            )
+            return EXIT_WRITE
+        click.echo(f"report written to {_one_line(str(path))}", err=True)
+    restore()
+    return verdict
 
 
 @cli.command()

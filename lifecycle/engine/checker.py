@@ -4,6 +4,7 @@ strategy (serial breadth-first in `search`, parallel over forked workers in
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -62,8 +63,8 @@ def check(
     for name, value in (("max_states", max_states), ("max_depth", max_depth)):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
-    if time_limit is not None and time_limit <= 0:
-        raise ValueError(f"time_limit must be positive, not {time_limit!r}")
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise ValueError(f"time_limit must be a positive, finite number, not {time_limit!r}")
     if symmetry not in SYMMETRY:
         raise ValueError(f"symmetry must be one of {', '.join(SYMMETRY)}, not {symmetry!r}")
     if symmetry == "verify" and stop_on_violation:

@@ -5,14 +5,22 @@ Why this shape (TLC's and Stateright's multi-core BFS, made deterministic):
 - **Level-synchronous.** Every worker expands its share of one BFS level, then the
   level's new states are admitted, then the next level starts. The levels are the
   serial search's levels, so distinct and generated counts, depth and verdicts agree.
-- **Owners.** Each state belongs to one worker, ``hash(key) % workers`` (forked workers
-  share the parent's hash seed). Its owner alone stores it, so the visited set is
-  partitioned and never locked. A successor owned elsewhere is shipped to its owner in
-  batches, pickled in the worker that found it; with the fingerprint store, a worker
-  remembers what it shipped, since the owner keeps it for ever.
+- **A shared table (fingerprint store).** Every worker keeps the states it finds. A
+  table of fingerprints in shared memory (`_claims.c`, compiled at install time) holds,
+  per fingerprint, the smallest *claim* made for it (an atomic minimum), so that of
+  the workers that find one new state the one with the smallest claim keeps it, and a
+  state stored at an earlier level is never claimed again. Nothing is shipped but a
+  frontier rebalanced between levels. Shipping every new state to an owner cost more
+  than the search it shared out (1.2-1.7x the serial time on 2 cores).
+- **Owners (exact store, or no compiler).** Each state belongs to one worker,
+  ``hash(key) % workers`` (forked workers share the parent's hash seed). Its owner
+  alone stores it, so the visited set is partitioned and never locked. A successor
+  owned elsewhere is shipped to its owner in batches at the end of the level.
 - **The serial order.** A state carries its *path*: the position of its initial state,
   then the index of each step among its parent's successors, packed into one integer
-  (its *order*: the parent's order shifted by 32 bits, or'ed with the step). The
+  (its *order*: the parent's order shifted by 32 bits, or'ed with the step; in the
+  shared mode the parent's *rank*, its position in its level, shifted by 16, so that
+  a claim fits 64 bits). The
   serial search finds the states of a level in exactly the lexicographic order of
   their paths (by induction over the levels), which is the numeric order of their
   orders. So an owner that keeps, of the candidates for one new state, the one of
@@ -33,7 +41,9 @@ search), and assembles the reachable graph from the workers when a property need
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import mmap
 import multiprocessing as mp
 import os
 import pickle
@@ -49,6 +59,11 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from lifecycle.engine.fingerprint import fingerprint as digest
+
+try:  # the shared fingerprint table, compiled at install time (setup.py)
+    from lifecycle.engine import _claims  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - without a compiler: ship states to owners
+    _claims = None
 from lifecycle.engine.model import action_name
 from lifecycle.engine.properties import Kind, waiting_keys
 from lifecycle.engine.result import ModelError
@@ -56,8 +71,18 @@ from lifecycle.engine.search import _CHUNK, DEADLOCK, _count_names, _Search, _St
 
 _BATCH = 2048  # successors per shipped batch
 _POLL = 0.5  # seconds between progress reports while a level runs
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 _STEP_BITS = 32  # a state's order: its parent's, shifted, or'ed with its step
 _STEPS = 1 << _STEP_BITS
+# The shared table (fingerprint store): a claim is `level << 48 | rank << 16 | step`.
+_TABLE_SLOTS = 1 << 24  # 256 MiB of address space; pages are touched as slots fill
+_TABLE_FULL = 0.7  # stop, incomplete, before probing gets slow
+_LEVEL_SHIFT, _RANK_SHIFT = 48, 16
+_SHARED_STEPS = 1 << _RANK_SHIFT
+_SHARED_RANKS = 1 << (_LEVEL_SHIFT - _RANK_SHIFT)
+_ORDER_MASK = (1 << _LEVEL_SHIFT) - 1
 
 
 class _WorkerFailed(Exception):
@@ -74,6 +99,11 @@ class ParallelSearch(_Search):
         if workers < 2:
             raise ValueError("ParallelSearch needs at least 2 workers")
         self.workers = workers
+        # With the fingerprint store and the compiled table, every worker keeps the
+        # states it finds and the shared table arbitrates; otherwise states are shipped
+        # to the worker that owns them.
+        self.shared = self.fingerprint and _claims is not None
+        self.slots = 0
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         self.inboxes: list[Any] = []
@@ -93,27 +123,34 @@ class ParallelSearch(_Search):
                 "use workers=1"
             ) from None
         self.context = context
-        previous = None
+        previous: dict[int, Any] | None = None
         interrupted = self.interrupted
         if _main_thread():
-            # Ctrl-C reaches the whole process group. The workers ignore it; here it
-            # raises a flag, so that no message between the processes is cut in half.
+            # Ctrl-C (and a hang-up) reaches the whole process group. The workers
+            # ignore it; here it raises a flag, so that no message between the
+            # processes is cut in half. SIGTERM is taken the same way.
             def on_interrupt(signum: int, frame: Any) -> None:
                 interrupted.append(True)
                 if self.stop_flag is not None:
                     self.stop_flag.value = 1
 
-            previous = signal.signal(signal.SIGINT, on_interrupt)
+            previous = {number: signal.signal(number, on_interrupt) for number in _STOP_SIGNALS}
         try:
             return super().run()
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for number, handler in (previous or {}).items():
+                signal.signal(number, handler)
             self._shutdown()
 
     def _start(self) -> None:
         ctx = self.context
         n = self.workers
+        if self.shared:
+            wanted = 2 * self.max_states if self.max_states is not None else _TABLE_SLOTS
+            self.slots = max(1 << 16, 1 << (wanted - 1).bit_length())
+            # MAP_SHARED and anonymous: the forked workers see the same pages.
+            self.table = mmap.mmap(-1, 16 * self.slots)
+            _claims.attach(self.table)
         self.inboxes = [ctx.Queue() for _ in range(n)]
         self.counters = ctx.Array("q", n, lock=False)  # states generated, per worker
         self.stop_flag = ctx.Value("b", 0, lock=False)
@@ -132,7 +169,7 @@ class ParallelSearch(_Search):
         for proc in self.procs:
             proc.join(timeout=5)
             if proc.is_alive():
-                proc.terminate()
+                proc.kill()  # it ignores SIGTERM
                 proc.join()
         for inbox in self.inboxes:
             inbox.close()
@@ -229,7 +266,11 @@ class ParallelSearch(_Search):
         for position, state in enumerate(frontier):
             self._check_state(state, track=False)
             key = self._key(state)
-            roots[self._owner(key)].append((position, key, state))
+            if self.shared:
+                _claims.claim(key, (1 << _LEVEL_SHIFT) | position)
+                roots[position % self.workers].append((position, key, state))
+            else:
+                roots[self._owner(key)].append((position, key, state))
         self.admitted = self.distinct
         for mine in roots:
             for _, _, state in mine:
@@ -263,14 +304,22 @@ class ParallelSearch(_Search):
                 fresh = sum(r[2] for r in expanded)
                 if last and fresh:
                     raise _Stop(f"max_depth={self.max_depth} reached")
-                quotas: list[int | None] = [None] * self.workers
+                if self.shared:
+                    winners = self._ask(("winners",))
+                    fresh = sum(len(r[1]) for r in winners)
                 limited = self.max_states is not None and self.distinct + fresh > self.max_states
-                if limited:
-                    room = max(self.max_states - self.distinct, 0)  # type: ignore[operator]
-                    for index, reply in enumerate(expanded):
-                        quotas[index] = min(reply[2], room)
-                        room -= quotas[index]  # type: ignore[operator]
-                admitted = self._ask([("admit", quota) for quota in quotas])
+                room = max(self.max_states - self.distinct, 0) if limited else None  # type: ignore[operator]
+                if self.shared:
+                    orders = [r[1] for r in winners]
+                    admitted = self._ask(("admit_ranked", orders, room))
+                else:
+                    quotas: list[int | None] = [None] * self.workers
+                    if room is not None:
+                        left = room
+                        for index, reply in enumerate(expanded):
+                            quotas[index] = min(reply[2], left)
+                            left -= quotas[index]  # type: ignore[operator]
+                    admitted = self._ask([("admit", quota) for quota in quotas])
                 self._merge_admission(admitted)
                 if limited:
                     raise _Stop(f"max_states={self.max_states} reached")
@@ -280,11 +329,37 @@ class ParallelSearch(_Search):
                 queue = sum(r[1] for r in admitted)
                 if queue:
                     self.depth += 1
+                if self.shared:
+                    if self.distinct > _TABLE_FULL * self.slots:
+                        raise _Stop(
+                            f"the workers' shared fingerprint table is full ({self.slots:,} "
+                            "slots); use workers=1, or set max_states to size it"
+                        )
+                    self._rebalance([r[1] for r in admitted])
             self.queue = 0
         finally:
             self._gather_counts()
             if self.graph:
                 self._assemble_graph()
+
+    def _rebalance(self, sizes: list[int]) -> None:
+        """Even out the frontiers: in the shared mode a worker keeps the states it wins,
+        so one worker could end up with most of a level. A worker above the mean by
+        more than a tenth gives its excess to those below it."""
+        mean = sum(sizes) / len(sizes)
+        if not sizes or max(sizes) <= 1.1 * mean + 16:
+            return
+        give = [max(0, round(size - mean)) for size in sizes]
+        need = [max(0, round(mean - size)) for size in sizes]
+        plans: list[list[tuple[int, int]]] = [[] for _ in sizes]
+        for source in range(len(sizes)):
+            for target in range(len(sizes)):
+                moved = min(give[source], need[target])
+                if moved:
+                    plans[source].append((target, moved))
+                    give[source] -= moved
+                    need[target] -= moved
+        self._ask([("rebalance", plan) for plan in plans])
 
     def _merge_expansion(self, replies: list[Any]) -> None:
         """Deadlocks found while expanding the level: the smallest order is the serial
@@ -323,10 +398,17 @@ class ParallelSearch(_Search):
     def _assemble_graph(self) -> None:
         """The reachable graph in the serial search's ids: states sorted by (depth,
         order) are exactly the serial BFS order."""
-        entries: list[Any] = []
+        records: list[Any] = []
+        expansions: dict[Hashable, Any] = {}
         for reply in self._ask(("graph",)):
-            entries.extend(reply[1])
-        entries.sort(key=lambda e: e[0])  # (level, order)
+            records.extend(reply[1])
+            expansions.update(reply[2])
+        records.sort(key=lambda e: e[0])  # (level, order)
+        none: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
+        entries = [
+            (rank, key, parent, *expansions.get(key, none), waits, outside)
+            for rank, key, parent, waits, outside in records
+        ]
         self.seen = {e[1]: i for i, e in enumerate(entries)}
         self.keys = [e[1] for e in entries]
         seen = self.seen
@@ -349,10 +431,15 @@ class ParallelSearch(_Search):
         if self.graph and isinstance(self.seen.get(key), int) and self.keys:
             return super()._chain(key)
         chain = [key]
+        reply: Any
         while True:
-            conn = self.conns[self._owner(chain[-1])]
-            conn.send(("parent", chain[-1]))
-            reply = conn.recv()
+            if self.shared:  # whoever admitted it keeps its parent
+                replies = [r for r in self._ask(("parent", chain[-1])) if r[0] == "parent"]
+                reply = replies[0] if replies else ("missing",)
+            else:
+                conn = self.conns[self._owner(chain[-1])]
+                conn.send(("parent", chain[-1]))
+                reply = conn.recv()
             if reply[0] != "parent":
                 raise RuntimeError(f"parallel search: no parent for a stored state ({reply!r})")
             if reply[1] is None:
@@ -363,9 +450,10 @@ class ParallelSearch(_Search):
 
     # ----------------------------------------------------------------- worker
     def _worker(self, index: int, conn: Any) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for number in _STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
         try:
-            _Worker(self, index, conn).serve()
+            (_SharedWorker if self.shared else _Worker)(self, index, conn).serve()
         except (EOFError, KeyboardInterrupt, BrokenPipeError):
             pass
         finally:
@@ -385,7 +473,8 @@ class _Worker:
         # per state: (level, order), parent, successor keys, actions, waiting keys and
         # whether it lies outside the boundary.
         self.seen: dict[Hashable, Hashable | None] = {}
-        self.graph: dict[Hashable, list[Any]] = {}
+        self.graph: dict[Hashable, tuple[Any, ...]] = {}
+        self.expansions: dict[Hashable, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         self.frontier: list[tuple[int, Hashable, Any]] = []
         self.candidates: dict[Hashable, list[Any]] = {}
         self.shipped: set[Hashable] = set()  # fingerprints the owners keep for ever
@@ -432,10 +521,13 @@ class _Worker:
         return ("counts", self.generated, enabled, self.new, self.names)
 
     def on_graph(self) -> tuple[Any, ...]:
-        out = []
-        for key, (rank, parent, succ, acts, waits, outside) in self.graph.items():
-            out.append((rank, key, parent, succ, acts, waits, outside))
-        return ("graph", out)
+        """The records of the states this worker stored, and the successors of those
+        it expanded (the same worker, unless the frontier was rebalanced)."""
+        records = [
+            (rank, key, parent, waits, outside)
+            for key, (rank, parent, waits, outside) in self.graph.items()
+        ]
+        return ("graph", records, self.expansions)
 
     def on_expand(self, closed: set[str], deadline: float | None) -> tuple[Any, ...]:
         """Expand this worker's frontier; gather, for each successor not stored yet,
@@ -526,10 +618,10 @@ class _Worker:
                 if step >= _STEPS:
                     raise ValueError(f"a state has more than {_STEPS} successors")
                 if graph:
-                    record = self.graph[own_key]
-                    record[2] = tuple(succ_keys)
-                    if keep_actions:
-                        record[3] = tuple(a for a, _ in pairs)
+                    self.expansions[own_key] = (
+                        tuple(succ_keys),
+                        tuple(a for a, _ in pairs) if keep_actions else (),
+                    )
                 action = nxt = None
         except Exception as exc:
             self._finish_level(outgoing)
@@ -651,7 +743,225 @@ class _Worker:
             for k in waiting_keys(prop.predicate(state))
         ]
         outside = s.within is not None and not s.within(state)
-        self.graph[key] = [(level, order), parent, (), (), wait, outside]
+        self.graph[key] = ((level, order), parent, wait, outside)
+
+
+class _SharedWorker(_Worker):
+    """A worker of the shared mode (fingerprint store): it keeps the states it finds,
+    and the shared table says which of the workers that found a new state keeps it
+    (the one with the smallest claim, the serial search's choice). Only a rebalanced
+    frontier is shipped. A frontier entry's number is its *rank*: its position in the
+    serial search's order of its level, computed from every worker's sorted orders.
+    `known` holds every fingerprint this worker has claimed: it will not win it again,
+    so the hot path is one set lookup, as in the serial search."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.known: set[Hashable] = set()
+
+    def on_expand(self, closed: set[str], deadline: float | None) -> tuple[Any, ...]:
+        s = self.s
+        self.level += 1
+        self.closed = closed
+        me = self.index
+        cand = self.candidates
+        cand.clear()
+        fp = digest
+        claim = _claims.claim
+        rep = s.rep
+        within, terminal = s.within, s.terminal
+        successors = s.successors
+        actions, next_state = s.model.actions, s.model.next_state
+        collect = s.collect_candidates
+        graph = s.graph
+        keep_actions = s.edges_actions is not None
+        deadlock = s.deadlock and DEADLOCK not in closed
+        log: list[Any] = []
+        log_action = log.append
+        dead: tuple[int, Hashable] | None = None
+        timed_out = False
+        counters, stop_flag = s.counters, s.stop_flag
+        clock = time.perf_counter
+        name_of = action_name
+        level_bits = (self.level + 1) << _LEVEL_SHIFT
+        known = self.known
+        known_add = known.add
+        self.frontier.sort(key=_first)  # rank order (a rebalance appends)
+        state: Any = None
+        action: Any = None
+        nxt: Any = None
+        try:
+            for position, (rank, own_key, state) in enumerate(self.frontier):
+                if not (position + 1) & (_CHUNK - 1):
+                    counters[me] = self.generated + len(log)
+                    if stop_flag.value or (deadline is not None and clock() >= deadline):
+                        timed_out = not stop_flag.value
+                        break
+                if within is not None and not within(state):
+                    continue
+                if successors is not None:
+                    pairs = successors(state)
+                    if type(pairs) is not list:
+                        pairs = list(pairs)
+                else:
+                    acts = actions(state)
+                    if type(acts) is not list and type(acts) is not tuple:
+                        acts = list(acts)
+                    if collect:
+                        self.names.update(name_of(a) for a in acts)
+                    pairs = [(a, x) for a in acts if (x := next_state(state, a)) is not None]
+                if not pairs:
+                    if (
+                        deadlock
+                        and (dead is None or rank < dead[0])
+                        and (terminal is None or not terminal(state))
+                    ):
+                        dead = (rank, own_key)
+                    continue
+                if len(pairs) >= _SHARED_STEPS:
+                    raise ValueError(f"a state has more than {_SHARED_STEPS - 1} successors")
+                base = level_bits | (rank << _RANK_SHIFT)
+                succ_keys: list[Hashable] = []
+                for step, (action, nxt) in enumerate(pairs):
+                    log_action(action)
+                    if nxt is state and not graph:
+                        continue
+                    if rep is not None:
+                        nxt = rep(nxt)
+                    key = fp(nxt)
+                    if graph:
+                        succ_keys.append(key)
+                    # Claimed by this worker already: stored at an earlier level, or
+                    # claimed in this one, with a smaller claim (the frontier is
+                    # expanded in rank order).
+                    if key in known:
+                        continue
+                    known_add(key)
+                    value = base | step
+                    before = claim(key, value)
+                    if before == 0 or before > value:  # the smallest claim so far: ours
+                        cand[key] = [value, nxt, own_key, action]
+                    elif before < 0:
+                        raise RuntimeError(
+                            "the workers' shared fingerprint table is full; use workers=1"
+                        )
+                if graph:
+                    self.expansions[own_key] = (
+                        tuple(succ_keys),
+                        tuple(a for a, _ in pairs) if keep_actions else (),
+                    )
+                action = nxt = None
+        except Exception as exc:
+            raise _Reply(
+                ("error", "model", state, action, nxt, _portable(exc), _text(exc))
+            ) from None
+        _count_names(self.enabled, log)
+        self.generated += len(log)
+        counters[me] = self.generated
+        return ("expanded", timed_out, len(cand), dead)
+
+    def on_winners(self) -> tuple[Any, ...]:
+        """The candidates whose claim is still the smallest (every worker has finished
+        the level), in order; their orders, for the ranks."""
+        lookup = _claims.lookup
+        won = [(*c, key) for key, c in self.candidates.items() if lookup(key) == c[0]]
+        won.sort(key=_first)
+        self.won: list[Any] = won
+        self.candidates = {}
+        return ("winners", array("q", (c[0] & _ORDER_MASK for c in won)))
+
+    def on_admit_ranked(self, orders: list[array[int]], room: int | None) -> tuple[Any, ...]:
+        """Store the winners with their ranks among every worker's (only those ranked
+        below `room`, under a `max_states` bound: the serial search's first)."""
+        s = self.s
+        others = [o for i, o in enumerate(orders) if i != self.index and o]
+        other = others[0] if len(others) == 1 else None
+        names: list[str] = []
+        name_of = action_name
+        level = self.level + 1
+        always = [p for p in s.always if p.name not in self.closed]
+        sometimes = [p for p in s.sometimes if p.name not in self.closed]
+        violations: dict[str, tuple[int, Hashable]] = {}
+        witnesses: dict[str, tuple[int, Hashable]] = {}
+        frontier: list[tuple[int, Hashable, Any]] = []
+        append = frontier.append
+        seen = self.seen
+        new = self.new
+        graph = s.graph
+        left = bisect.bisect_left
+        state: Any = None
+        try:
+            for position, (value, state, parent_key, action, key) in enumerate(self.won):
+                order = value & _ORDER_MASK
+                if other is not None:
+                    rank = position + left(other, order)
+                else:
+                    rank = position + sum(left(o, order) for o in others)
+                if room is not None and rank >= room:
+                    continue
+                if rank >= _SHARED_RANKS:
+                    raise ValueError(f"a level of more than {_SHARED_RANKS:,} states")
+                seen[key] = parent_key
+                names.append(name_of(action))
+                append((rank, key, state))
+                for prop in always:
+                    if not prop.predicate(state):
+                        found = violations.get(prop.name)
+                        if found is None or rank < found[0]:
+                            violations[prop.name] = (rank, key)
+                for prop in sometimes:
+                    if prop.predicate(state):
+                        found = witnesses.get(prop.name)
+                        if found is None or rank < found[0]:
+                            witnesses[prop.name] = (rank, key)
+                if graph:
+                    self._record(level, rank, key, parent_key, state)
+        except Exception as exc:
+            raise _Reply(
+                ("error", "predicate", state, None, None, _portable(exc), _text(exc))
+            ) from None
+        new.update(names)
+        self.won = []
+        self.frontier = frontier
+        return ("admitted", len(frontier), violations, witnesses)
+
+    def on_rebalance(self, plan: list[tuple[int, int]]) -> tuple[Any, ...]:
+        """Give `count` frontier states to each `target` of the plan (every k-th, so the
+        ranks stay spread), and take in what others give."""
+        inboxes = self.s.inboxes
+        frontier = self.frontier
+        for target, count in plan:
+            step = max(1, len(frontier) // max(count, 1))
+            picked = set(range(len(frontier) - 1, -1, -step)[:count])
+            moving = [frontier[i] for i in sorted(picked)]
+            frontier = [entry for i, entry in enumerate(frontier) if i not in picked]
+            for start in range(0, len(moving), _BATCH):
+                data = pickle.dumps(
+                    (self.index, -1, moving[start : start + _BATCH]), pickle.HIGHEST_PROTOCOL
+                )
+                inboxes[target].put(data)
+        for owner in range(self.n):
+            if owner != self.index:
+                inboxes[owner].put(pickle.dumps((self.index, -1, None)))
+        done = 0
+        inbox = inboxes[self.index]
+        while done < self.n - 1:
+            try:
+                _source, _level, batch = pickle.loads(inbox.get(timeout=5))
+            except queue_module.Empty:
+                if os.getppid() != self.parent:
+                    os._exit(1)
+                continue
+            if batch is None:
+                done += 1
+            else:
+                frontier.extend(batch)
+        self.frontier = frontier
+        return ("rebalanced", len(frontier))
+
+
+def _first(entry: Any) -> Any:
+    return entry[0]
 
 
 class _Reply(Exception):

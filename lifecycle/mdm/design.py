@@ -30,6 +30,8 @@ file, the key and the allowed values.
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -480,18 +482,64 @@ def _toml_repr(value: Any) -> str:
     return repr(value)
 
 
+#: The largest design file read: a design is a few dozen lines, and a cap keeps a
+#: device file such as /dev/zero from filling memory.
+MAX_DESIGN_BYTES = 1 << 20
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (newlines included) escaped, so that a key, a
+    value or a file name cannot break a one-line error or reach the terminal as an
+    escape sequence."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 def load_design_file(path: str | Path) -> Design:
-    """Load a design TOML file. Raises `DesignError` (one line) on any problem."""
+    """Load a design TOML file. Raises `DesignError` (one line) on any problem: a path
+    that is not a regular file (a FIFO would block the read, a device would never end)
+    is refused before it is opened, the size is capped, and undecodable or binary
+    text, nesting too deep and numbers too large are named, not raised."""
     p = Path(path)
+    where = printable(str(p))
     try:
-        text = p.read_text(encoding="utf-8")
+        info = os.stat(p)
     except OSError as exc:
-        raise DesignError(f"{p}: cannot read the design file: {exc.strerror}") from None
+        raise DesignError(f"{where}: cannot read the design file: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        what = (
+            "a directory"
+            if stat.S_ISDIR(info.st_mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device or socket"
+        )
+        raise DesignError(f"{where}: not a regular file ({what}); give a design TOML file")
+    try:
+        with open(p, "rb") as handle:
+            raw = handle.read(MAX_DESIGN_BYTES + 1)
+    except OSError as exc:
+        raise DesignError(f"{where}: cannot read the design file: {exc.strerror}") from None
+    if len(raw) > MAX_DESIGN_BYTES:
+        raise DesignError(f"{where}: larger than {MAX_DESIGN_BYTES:,} bytes; not a design file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DesignError(
+            f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    if "\x00" in text:
+        raise DesignError(f"{where}: binary data (a NUL byte at offset {text.index(chr(0))})")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DesignError(f"{p}: not valid TOML: {exc}".replace("\n", " ")) from None
-    return design_from_mapping(data, str(p), default_name=p.stem)
+        raise DesignError(f"{where}: not valid TOML: {printable(str(exc))}") from None
+    except RecursionError:
+        raise DesignError(f"{where}: not a design: values nested too deep") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise DesignError(f"{where}: not a design: {printable(str(exc))}") from None
+    return design_from_mapping(data, where, default_name=p.stem)
 
 
 def _preset_files() -> dict[str, Any]:
@@ -532,9 +580,16 @@ def load_design(name_or_path: str | Path) -> Design:
     if text in table:
         return table[text]
     p = Path(text)
-    if p.suffix == ".toml" or p.exists() or "/" in text or "\\" in text:
+    try:
+        exists = p.exists()
+    except (OSError, ValueError):  # a name too long, or with a NUL: not a file anyway
+        exists = False
+    if p.suffix == ".toml" or exists or "/" in text or "\\" in text:
         return load_design_file(p)
-    raise DesignError(f"{text}: no such preset or design file; allowed presets: {', '.join(table)}")
+    shown = printable(text if len(text) <= 80 else text[:77] + "...")
+    raise DesignError(
+        f"{shown}: no such preset or design file; allowed presets: {', '.join(table)}"
+    )
 
 
 @dataclass(frozen=True)
