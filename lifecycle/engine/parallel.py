@@ -529,6 +529,54 @@ class _Worker:
         ]
         return ("graph", records, self.expansions)
 
+    def _pause(self, logged: int, deadline: float | None) -> bool | None:
+        """Every `_CHUNK` states: publish the progress count; None to go on, else
+        whether the deadline (True) or a stop request (False) ends the level."""
+        self.s.counters[self.index] = self.generated + logged
+        if self.s.stop_flag.value:
+            return False
+        if deadline is not None and time.perf_counter() >= deadline:
+            return True
+        return None
+
+    def _pairs(self, state: Any) -> list[Any] | None:
+        """The (action, next state) pairs of a frontier state, or None when it lies
+        outside the boundary. Candidate action names are collected for coverage."""
+        s = self.s
+        if s.within is not None and not s.within(state):
+            return None
+        if s.successors is not None:
+            pairs = s.successors(state)
+            return pairs if type(pairs) is list else list(pairs)
+        acts = s.model.actions(state)
+        if type(acts) is not list and type(acts) is not tuple:
+            acts = list(acts)
+        if s.collect_candidates:
+            self.names.update(action_name(a) for a in acts)
+        next_state = s.model.next_state
+        return [(a, x) for a in acts if (x := next_state(state, a)) is not None]
+
+    def _check_admitted(
+        self,
+        state: Any,
+        rank: int,
+        key: Hashable,
+        found: tuple[list[Any], list[Any], dict[str, Any], dict[str, Any]],
+    ) -> None:
+        """The open invariants and witnesses on a state just stored, keeping per
+        property the finding of smallest rank."""
+        always, sometimes, violations, witnesses = found
+        for prop in always:
+            if not prop.predicate(state):
+                best = violations.get(prop.name)
+                if best is None or rank < best[0]:
+                    violations[prop.name] = (rank, key)
+        for prop in sometimes:
+            if prop.predicate(state):
+                best = witnesses.get(prop.name)
+                if best is None or rank < best[0]:
+                    witnesses[prop.name] = (rank, key)
+
     def on_expand(self, closed: set[str], deadline: float | None) -> tuple[Any, ...]:
         """Expand this worker's frontier; gather, for each successor not stored yet,
         the candidate with the smallest order: here for the states this worker owns,
@@ -543,10 +591,7 @@ class _Worker:
         fingerprint = s.fingerprint
         fp = digest
         rep = s.rep
-        within, terminal = s.within, s.terminal
-        successors = s.successors
-        actions, next_state = s.model.actions, s.model.next_state
-        collect = s.collect_candidates
+        terminal = s.terminal
         graph = s.graph
         keep_actions = s.edges_actions is not None
         deadlock = s.deadlock and DEADLOCK not in closed
@@ -556,8 +601,6 @@ class _Worker:
         log_action = log.append
         dead: tuple[int, Hashable] | None = None
         timed_out = False
-        counters, stop_flag = s.counters, s.stop_flag
-        clock = time.perf_counter
         name_of = action_name
         state: Any = None
         action: Any = None
@@ -565,23 +608,13 @@ class _Worker:
         try:
             for position, (order, own_key, state) in enumerate(self.frontier):
                 if not (position + 1) & (_CHUNK - 1):
-                    counters[me] = self.generated + len(log)
-                    if stop_flag.value or (deadline is not None and clock() >= deadline):
-                        timed_out = not stop_flag.value
+                    stop = self._pause(len(log), deadline)
+                    if stop is not None:
+                        timed_out = stop
                         break
-                if within is not None and not within(state):
+                pairs = self._pairs(state)
+                if pairs is None:  # outside the boundary: stored, not expanded
                     continue
-                if successors is not None:
-                    pairs = successors(state)
-                    if type(pairs) is not list:
-                        pairs = list(pairs)
-                else:
-                    acts = actions(state)
-                    if type(acts) is not list and type(acts) is not tuple:
-                        acts = list(acts)
-                    if collect:
-                        self.names.update(name_of(a) for a in acts)
-                    pairs = [(a, x) for a in acts if (x := next_state(state, a)) is not None]
                 if not pairs:
                     if (
                         deadlock
@@ -633,7 +666,7 @@ class _Worker:
         self._finish_level(outgoing)
         _count_names(self.enabled, log)
         self.generated += len(log)
-        counters[me] = self.generated
+        s.counters[me] = self.generated
         return ("expanded", timed_out, len(cand), dead)
 
     def _finish_level(self, outgoing: list[dict[Hashable, list[Any]]]) -> None:
@@ -700,6 +733,8 @@ class _Worker:
         sometimes = [p for p in s.sometimes if p.name not in self.closed]
         violations: dict[str, tuple[int, Hashable]] = {}
         witnesses: dict[str, tuple[int, Hashable]] = {}
+        found = (always, sometimes, violations, witnesses)
+        check = self._check_admitted
         frontier: list[tuple[int, Hashable, Any]] = []
         append = frontier.append
         seen = self.seen
@@ -712,16 +747,7 @@ class _Worker:
                 seen[key] = parent_key
                 new[name] += 1
                 append((order, key, state))
-                for prop in always:
-                    if not prop.predicate(state):
-                        found = violations.get(prop.name)
-                        if found is None or order < found[0]:
-                            violations[prop.name] = (order, key)
-                for prop in sometimes:
-                    if prop.predicate(state):
-                        found = witnesses.get(prop.name)
-                        if found is None or order < found[0]:
-                            witnesses[prop.name] = (order, key)
+                check(state, order, key, found)
                 if graph:
                     self._record(level, order, key, parent_key, state)
         except Exception as exc:
@@ -769,10 +795,7 @@ class _SharedWorker(_Worker):
         fp = digest
         claim = _claims.claim
         rep = s.rep
-        within, terminal = s.within, s.terminal
-        successors = s.successors
-        actions, next_state = s.model.actions, s.model.next_state
-        collect = s.collect_candidates
+        terminal = s.terminal
         graph = s.graph
         keep_actions = s.edges_actions is not None
         deadlock = s.deadlock and DEADLOCK not in closed
@@ -780,9 +803,6 @@ class _SharedWorker(_Worker):
         log_action = log.append
         dead: tuple[int, Hashable] | None = None
         timed_out = False
-        counters, stop_flag = s.counters, s.stop_flag
-        clock = time.perf_counter
-        name_of = action_name
         level_bits = (self.level + 1) << _LEVEL_SHIFT
         known = self.known
         known_add = known.add
@@ -793,23 +813,13 @@ class _SharedWorker(_Worker):
         try:
             for position, (rank, own_key, state) in enumerate(self.frontier):
                 if not (position + 1) & (_CHUNK - 1):
-                    counters[me] = self.generated + len(log)
-                    if stop_flag.value or (deadline is not None and clock() >= deadline):
-                        timed_out = not stop_flag.value
+                    stop = self._pause(len(log), deadline)
+                    if stop is not None:
+                        timed_out = stop
                         break
-                if within is not None and not within(state):
+                pairs = self._pairs(state)
+                if pairs is None:  # outside the boundary: stored, not expanded
                     continue
-                if successors is not None:
-                    pairs = successors(state)
-                    if type(pairs) is not list:
-                        pairs = list(pairs)
-                else:
-                    acts = actions(state)
-                    if type(acts) is not list and type(acts) is not tuple:
-                        acts = list(acts)
-                    if collect:
-                        self.names.update(name_of(a) for a in acts)
-                    pairs = [(a, x) for a in acts if (x := next_state(state, a)) is not None]
                 if not pairs:
                     if (
                         deadlock
@@ -857,7 +867,7 @@ class _SharedWorker(_Worker):
             ) from None
         _count_names(self.enabled, log)
         self.generated += len(log)
-        counters[me] = self.generated
+        s.counters[me] = self.generated
         return ("expanded", timed_out, len(cand), dead)
 
     def on_winners(self) -> tuple[Any, ...]:
@@ -883,6 +893,8 @@ class _SharedWorker(_Worker):
         sometimes = [p for p in s.sometimes if p.name not in self.closed]
         violations: dict[str, tuple[int, Hashable]] = {}
         witnesses: dict[str, tuple[int, Hashable]] = {}
+        found = (always, sometimes, violations, witnesses)
+        check = self._check_admitted
         frontier: list[tuple[int, Hashable, Any]] = []
         append = frontier.append
         seen = self.seen
@@ -904,16 +916,7 @@ class _SharedWorker(_Worker):
                 seen[key] = parent_key
                 names.append(name_of(action))
                 append((rank, key, state))
-                for prop in always:
-                    if not prop.predicate(state):
-                        found = violations.get(prop.name)
-                        if found is None or rank < found[0]:
-                            violations[prop.name] = (rank, key)
-                for prop in sometimes:
-                    if prop.predicate(state):
-                        found = witnesses.get(prop.name)
-                        if found is None or rank < found[0]:
-                            witnesses[prop.name] = (rank, key)
+                check(state, rank, key, found)
                 if graph:
                     self._record(level, rank, key, parent_key, state)
         except Exception as exc:
