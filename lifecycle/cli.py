@@ -460,6 +460,22 @@ def _workers_option(value: str) -> int | str:
     callback=lambda ctx, param, value: _workers_option(value),
     help="processes for the search (auto: one per core); the answers are those of one",
 )
+@click.option(
+    "--simulate",
+    "runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="instead of the search, N seeded random behaviours (beyond exhaustive reach); "
+    "finds violations, never proves a property",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="with --simulate: steps per behaviour",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="with --simulate: the seed")
 @click.option("--max-states", type=click.IntRange(min=1), default=None)
 @click.option("--max-depth", type=click.IntRange(min=1), default=None)
 @click.option(
@@ -481,6 +497,9 @@ def check(
     store: str,
     symmetry: str,
     workers: int | str,
+    runs: int | None,
+    depth: int,
+    seed: int,
     max_states: int | None,
     max_depth: int | None,
     time_limit: float | None,
@@ -503,17 +522,33 @@ def check(
     display = ProgressDisplay(progress)
     restore = _stop_on_signals()
     try:
-        result = run_check(
-            model,
-            deadlock=True,
-            max_states=max_states,
-            max_depth=max_depth,
-            time_limit=time_limit,
-            store=store,
-            progress=display,
-            symmetry=symmetry,
-            workers=workers,
-        )
+        if runs is not None:
+            from lifecycle.engine import simulate
+            from lifecycle.engine.checker import _workers
+
+            if max_states is not None or max_depth is not None:
+                fail("--simulate: bound each behaviour with --depth, not --max-states/--max-depth")
+            result = simulate(
+                model,
+                runs=runs,
+                depth=depth,
+                seed=seed,
+                workers=_workers(workers),
+                time_limit=time_limit,
+                progress=display,
+            )
+        else:
+            result = run_check(
+                model,
+                deadlock=True,
+                max_states=max_states,
+                max_depth=max_depth,
+                time_limit=time_limit,
+                store=store,
+                progress=display,
+                symmetry=symmetry,
+                workers=workers,
+            )
     except (SymmetryMismatch, SymmetryUnverified) as exc:
         fail(f"--symmetry verify: {exc}")
     finally:

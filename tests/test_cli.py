@@ -276,3 +276,20 @@ def test_ctrl_c_stops_a_parallel_search_with_the_partial_result() -> None:
     assert proc.returncode == 3, err
     assert "interrupted (Ctrl-C)" in out and "INCOMPLETE" in out, out
     assert "Traceback" not in err
+
+
+def test_simulate_finds_a_violation_proves_nothing_and_repeats() -> None:
+    args = ["check", "--design", "keyed_by_hardware_id", "--simulate", "300", "--depth", "30"]
+    first = run(*args, "--format", "json", "--no-progress")
+    assert first.returncode == 1, first.stderr
+    data = json.loads(first.stdout)
+    assert data["store"] == "simulation" and not data["complete"] and not data["ok"]
+    assert "simulation: 300 of 300 runs" in data["stop_reason"]
+    statuses = {p["name"]: p["status"] for p in data["properties"]}
+    assert statuses["server_agrees_when_quiet"] == "violated"
+    assert "holds" not in {s for n, s in statuses.items() if not n.endswith("_completes")}
+    again = run(*args, "--format", "json", "--no-progress", "--workers", "2")
+    assert json.loads(again.stdout)["violations"] == data["violations"]
+    reference = run("check", "--devices", "1", "--simulate", "50", "--no-progress")
+    assert reference.returncode == 3, reference.stderr  # nothing found, nothing proven
+    assert_one_line_error(run("check", "--simulate", "5", "--max-states", "9"), "--simulate")

@@ -35,6 +35,7 @@ from lifecycle.engine.result import (
     Violation,
 )
 from lifecycle.engine.search import STORES, Progress
+from lifecycle.engine.simulation import simulate
 from lifecycle.engine.trace import Trace, changed_fields, render_trace, state_fields, to_jsonable
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "check",
     "format_action",
     "render_trace",
+    "simulate",
     "state_fields",
     "to_dot",
     "to_json",
