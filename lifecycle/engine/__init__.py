@@ -31,6 +31,7 @@ from lifecycle.engine.result import (
     Coverage,
     ModelError,
     PropertyResult,
+    ReachableGraph,
     Status,
     Violation,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "Progress",
     "Property",
     "PropertyResult",
+    "ReachableGraph",
     "State",
     "Status",
     "SymmetryMismatch",

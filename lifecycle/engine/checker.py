@@ -41,7 +41,7 @@ def check(
     - `progress`: called with a `Progress` about twice a second.
     - `stop_on_violation`: end the search at the first violation, like TLC.
     - `keep_graph`: keep the reachable graph (implied by `always_recoverable`
-      properties); the result then carries it in `result.extra["graph"]`.
+      properties); the result then carries it as `result.graph` (a `ReachableGraph`).
     - `symmetry`: store one representative per symmetry class, as the model's optional
       `representative(state)` gives it (Stateright's `Representative`). ``"on"``
       requires the model to declare one and every property to be declared

@@ -37,9 +37,10 @@ def to_networkx(
     `truncated`, `result` (the `CheckResult`) and `violation_paths` (property name ->
     list of node ids along the shortest counterexample).
     """
-    if result is None or "graph" not in result.extra:
+    if result is None or result.graph is None:
         result = check(model, deadlock=deadlock, max_states=max_states, keep_graph=True)
-    keys, succ_ids, edge_actions = result.extra["graph"]
+    assert result.graph is not None
+    keys = result.graph.states
     import networkx as nx  # here, not at import: only an export needs networkx
 
     graph = nx.MultiDiGraph()
@@ -47,9 +48,8 @@ def to_networkx(
     initial = {key for key in (list(model.init_states())) if key in index}
     for i, key in enumerate(keys):
         graph.add_node(i, state=key, initial=key in initial, violates=[])
-    for source, (targets, actions) in enumerate(zip(succ_ids, edge_actions, strict=True)):
-        for target, action in zip(targets, actions, strict=True):
-            graph.add_edge(source, target, action=action, label=format_action(action))
+    for source, action, target in result.graph.edges():
+        graph.add_edge(source, target, action=action, label=format_action(action))
     paths: dict[str, list[int]] = {}
     for violation in result.violations:
         ids = [index[s] for s in violation.trace.states if s in index]

@@ -6,6 +6,7 @@ search stopped by a bound, the time limit or Ctrl-C reports it as unknown.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -72,6 +73,42 @@ class PropertyResult:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class ReachableGraph:
+    """The reachable graph a search kept (`check(..., keep_graph=True)`).
+
+    State ids are BFS positions: id `i` is `states[i]` (the state itself, or its
+    fingerprint with the fingerprint store), a smaller id is never deeper, and
+    `parents[i]` is the id that first reached it (-1 for an initial state), so the
+    chain of parents is a shortest path. `successors[i]` lists the targets of `i`'s
+    edges in the model's order, duplicates and self-loops included, and `actions[i]`
+    their actions, index for index."""
+
+    states: list[Any]
+    successors: list[Any]
+    actions: list[list[Any]]
+    parents: Any
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def edges(self) -> Iterator[tuple[int, Any, int]]:
+        """Every edge as (source id, action, target id)."""
+        for source, (targets, actions) in enumerate(
+            zip(self.successors, self.actions, strict=True)
+        ):
+            for target, action in zip(targets, actions, strict=True):
+                yield source, action, target
+
+    def path_to(self, ident: int) -> list[int]:
+        """The ids of a shortest path from an initial state to `ident`."""
+        chain = [ident]
+        while self.parents[chain[-1]] >= 0:
+            chain.append(self.parents[chain[-1]])
+        chain.reverse()
+        return chain
+
+
 @dataclass
 class CheckResult:
     """The outcome of `check()`.
@@ -97,6 +134,7 @@ class CheckResult:
     queue: int = 0
     witnesses: dict[str, Trace] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    graph: ReachableGraph | None = None
 
     def status(self, name: str) -> Status:
         for p in self.properties:

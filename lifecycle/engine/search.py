@@ -29,6 +29,7 @@ from lifecycle.engine.result import (
     Coverage,
     ModelError,
     PropertyResult,
+    ReachableGraph,
     Status,
     Violation,
 )
@@ -819,8 +820,9 @@ class _Search:
             n, g = self.distinct, self.generated
             probability = n * max(g - n, 0) / float(1 << 64)
         extra: dict[str, Any] = {}
+        graph = None
         if self.graph and self.edges_actions is not None:
-            extra["graph"] = (self.keys, self.succ_ids, self.edges_actions)
+            graph = ReachableGraph(self.keys, self.succ_ids, self.edges_actions, self.parent_ids)
         witnesses = {name: self._trace_to(key) for name, key in self.witnesses.items()}
         return CheckResult(
             ok=complete and not violations,
@@ -838,6 +840,7 @@ class _Search:
             queue=self.queue,
             witnesses=witnesses,
             extra=extra,
+            graph=graph,
         )
 
     def _coverage(self) -> Coverage:

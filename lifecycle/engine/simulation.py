@@ -8,12 +8,12 @@ i)``, so every run repeats exactly, whatever the number of workers; forked worke
 take the runs in turn and the results are merged by run number.
 
 Coverage counts, per action name, how often it was enabled along the walks and how
-often the step taken reached a state new to its run. The verdicts are honest: a walk proves a violation (its trace) or a `sometimes`
-witness (the engine's rule: a witness is final), never that an invariant holds, so
-every property without a violation or a witness is `unknown`, and the result is
-always incomplete. Of the violations found for one property the shortest is kept
-(the earliest run among equals); it is a real behaviour, not necessarily a shortest
-one.
+often the step taken reached a state new to its run. The verdicts are honest: a walk
+proves a violation (its trace) or a `sometimes` witness (the engine's rule: a witness
+is final), never that an invariant holds, so every property without a violation or a
+witness is `unknown`, and the result is always incomplete. Of the violations found
+for one property the shortest is kept (the earliest run among equals); it is a real
+behaviour, not necessarily a shortest one.
 """
 
 from __future__ import annotations

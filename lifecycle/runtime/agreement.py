@@ -132,18 +132,15 @@ def reachable_states(
     to it, from a complete check with the reachable graph kept."""
     # Unreduced: every path is then a real trace, each device keeping its number.
     result = check(model, keep_graph=True, max_states=max_states, deadlock=False, symmetry="off")
-    keys, succ, actions = result.extra["graph"]
-    parent: list[int] = [-1] * len(keys)
-    via: list[Any] = [None] * len(keys)
-    for pid in range(len(keys)):
-        for child, action in zip(succ[pid], actions[pid], strict=True):
-            if parent[child] == -1 and child != pid and child > pid:
-                parent[child], via[child] = pid, action
+    graph = result.graph
+    assert graph is not None
+    keys = graph.states
+    via: list[Any] = [None] * len(keys)  # the action of each state's BFS parent edge
+    for source, action, target in graph.edges():
+        if via[target] is None and graph.parents[target] == source:
+            via[target] = action
     for ident in range(0, len(keys), every):
-        chain = [ident]
-        while parent[chain[-1]] != -1:
-            chain.append(parent[chain[-1]])
-        chain.reverse()
+        chain = graph.path_to(ident)
         states = tuple(keys[i] for i in chain)
         acts = tuple(via[i] for i in chain[1:])
         yield keys[ident], Trace(states, acts)

@@ -142,7 +142,8 @@ def test_two_phase_reachable_set_is_the_characterised_set(rms: int) -> None:
     expected = two_phase_states(rms)
     assert len(expected) == 6**rms + 4**rms + 2**rms
     result = check(TwoPhase(rms), keep_graph=True)
-    keys = result.extra["graph"][0]
+    assert result.graph is not None
+    keys = result.graph.states
     assert set(keys) == expected
     assert len(keys) == len(expected)
 

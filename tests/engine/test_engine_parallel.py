@@ -55,7 +55,11 @@ def test_random_graphs_give_the_serial_answers(spec: GraphSpec) -> None:
 def test_the_kept_graph_is_the_serial_graph(spec: GraphSpec) -> None:
     serial = check(FastGraphModel(spec), keep_graph=True)
     parallel = check(FastGraphModel(spec), keep_graph=True, workers=2)
-    assert parallel.extra["graph"] == serial.extra["graph"]
+    assert parallel.graph is not None and serial.graph is not None
+    assert parallel.graph.states == serial.graph.states
+    assert parallel.graph.successors == serial.graph.successors
+    assert parallel.graph.actions == serial.graph.actions
+    assert list(parallel.graph.parents) == list(serial.graph.parents)
 
 
 def order_free(result: CheckResult) -> dict[str, Any]:

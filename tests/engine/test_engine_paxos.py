@@ -61,7 +61,8 @@ def test_fast_path_gives_the_protocol_paths_successors(
     slow = PaxosCommit(rms, acceptors, ballots)
     fast = FastPaxosCommit(rms, acceptors, ballots)
     result = check(slow, keep_graph=True)
-    states = result.extra["graph"][0]
+    assert result.graph is not None
+    states = result.graph.states
     assert len(states) == result.distinct_states > 500
     for state in states:
         assert _successor_multisets(fast, state) == _successor_multisets(slow, state), state
