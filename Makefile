@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml setup.py lifecycle/engine/_fingerprint.c lifecycle/engi
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "error: cannot create a venv: install python3-venv (apt-get install python3-venv)"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,distributed]'
 	@touch $(STAMP)
 
 # $(call system-package,commands,Debian package,what needs it): when none of the commands

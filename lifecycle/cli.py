@@ -172,6 +172,7 @@ def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str
         "store": result.store,
         "symmetry": result.extra.get("symmetry", "off"),
         "workers": result.extra.get("workers", 1),
+        "backend": result.extra.get("backend", "local"),
         "collision_probability": result.collision_probability,
         "properties": [
             {"name": p.name, "kind": p.kind.value, "status": p.status.value}
@@ -461,6 +462,19 @@ def _workers_option(value: str) -> int | str:
     help="processes for the search (auto: one per core); the answers are those of one",
 )
 @click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: the workers are Ray actors (needs the [distributed] extra)",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="with --backend ray: a running cluster (auto, or ray://host:port); "
+    "default: a local instance",
+)
+@click.option(
     "--simulate",
     "runs",
     type=click.IntRange(min=1),
@@ -497,6 +511,8 @@ def check(
     store: str,
     symmetry: str,
     workers: int | str,
+    backend: str,
+    ray_address: str | None,
     runs: int | None,
     depth: int,
     seed: int,
@@ -548,9 +564,15 @@ def check(
                 progress=display,
                 symmetry=symmetry,
                 workers=workers,
+                backend=backend,
+                address=ray_address,
             )
     except (SymmetryMismatch, SymmetryUnverified) as exc:
         fail(f"--symmetry verify: {exc}")
+    except ValueError as exc:  # a backend that cannot run here (Ray missing, an address)
+        if backend != "ray":
+            raise
+        fail(f"--backend {backend}: {exc}")
     finally:
         display.close()
     # The verdict first: a report that cannot be written must not lose it.

@@ -28,6 +28,8 @@ def check(
     keep_graph: bool = False,
     symmetry: str = "auto",
     workers: int | str = 1,
+    backend: str = "local",
+    address: str | None = None,
 ) -> CheckResult:
     """Explore every reachable state of `model` breadth-first and check its properties.
 
@@ -55,6 +57,9 @@ def check(
       More than one runs the level-synchronous parallel search (`parallel`): forked
       workers that own shares of the store, with the same counts, coverage, verdicts
       and counterexamples as one worker when the search is complete.
+    - `backend`: ``"local"`` (processes of this machine), or ``"ray"``: the same search
+      with Ray actors as the workers (`distributed`), on the cluster at `address`
+      (``"auto"`` or ``"ray://host:port"``) or, with None, a local Ray instance.
 
     Ctrl-C stops the search and returns the partial result, marked incomplete.
     """
@@ -73,11 +78,19 @@ def check(
             "drop stop_on_violation"
         )
     count = _workers(workers)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if address is not None and backend != "ray":
+        raise ValueError("address is for backend='ray'")
     representative, note = _representative(model, symmetry)
 
     def run(rep: Callable[[Any], Any] | None) -> CheckResult:
-        options = {"workers": count} if count > 1 else {}
-        strategy = ParallelSearch if count > 1 else _Search
+        options: dict[str, Any] = {"workers": count} if count > 1 else {}
+        strategy: Any = ParallelSearch if count > 1 else _Search
+        if backend == "ray":
+            from lifecycle.engine.distributed import RaySearch
+
+            strategy, options = RaySearch, {"workers": count, "address": address}
         search = strategy(
             model,
             deadlock=deadlock,
@@ -94,6 +107,7 @@ def check(
         result = search.run()
         result.extra["symmetry"] = note if rep is representative else "off"
         result.extra["workers"] = count
+        result.extra["backend"] = backend
         return result
 
     reduced = run(representative)
@@ -106,6 +120,7 @@ def check(
 
 
 SYMMETRY = ("auto", "on", "off", "verify")
+BACKENDS = ("local", "ray")
 
 
 def _workers(workers: int | str) -> int:

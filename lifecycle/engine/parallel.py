@@ -94,16 +94,21 @@ class ParallelSearch(_Search):
     the trace rebuild and the graph-based checks are the serial search's own; only the
     store lives in the workers, so `_chain` asks them for parents."""
 
+    least_workers = 2  # one worker is the serial search
+
     def __init__(self, *args: Any, workers: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if workers < 2:
-            raise ValueError("ParallelSearch needs at least 2 workers")
+        if workers < self.least_workers:
+            raise ValueError(f"{type(self).__name__} needs at least {self.least_workers} workers")
         self.workers = workers
         # With the fingerprint store and the compiled table, every worker keeps the
         # states it finds and the shared table arbitrates; otherwise states are shipped
         # to the worker that owns them.
         self.shared = self.fingerprint and _claims is not None
         self.slots = 0
+        #: How an exact store's state picks its owner: its hash, which forked workers
+        #: share (the distributed search, across processes and machines, fingerprints).
+        self.hash_key: Any = hash
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         self.inboxes: list[Any] = []
@@ -179,7 +184,7 @@ class ParallelSearch(_Search):
     def _owner(self, key: Hashable) -> int:
         """A fingerprint is its own hash; a state's hash is the same in every forked
         worker (they share the parent's hash seed)."""
-        return (key if self.fingerprint else hash(key)) % self.workers  # type: ignore[operator]
+        return (key if self.fingerprint else self.hash_key(key)) % self.workers  # type: ignore[operator]
 
     def _ask(self, message: tuple[Any, ...] | list[tuple[Any, ...]]) -> list[Any]:
         """Send one command to every worker (or one each, from a list) and gather
@@ -212,6 +217,12 @@ class ParallelSearch(_Search):
             if reply[0] == "error":
                 self._raise_worker_error(reply)
         return replies
+
+    def _ask_one(self, index: int, message: tuple[Any, ...]) -> Any:
+        """One command to one worker, and its reply."""
+        conn = self.conns[index]
+        conn.send(message)
+        return conn.recv()
 
     def _died(self, index: int) -> ModelError:
         return ModelError(
@@ -437,9 +448,7 @@ class ParallelSearch(_Search):
                 replies = [r for r in self._ask(("parent", chain[-1])) if r[0] == "parent"]
                 reply = replies[0] if replies else ("missing",)
             else:
-                conn = self.conns[self._owner(chain[-1])]
-                conn.send(("parent", chain[-1]))
-                reply = conn.recv()
+                reply = self._ask_one(self._owner(chain[-1]), ("parent", chain[-1]))
             if reply[0] != "parent":
                 raise RuntimeError(f"parallel search: no parent for a stored state ({reply!r})")
             if reply[1] is None:
@@ -590,6 +599,7 @@ class _Worker:
         cand.clear()
         fingerprint = s.fingerprint
         fp = digest
+        hash_key = s.hash_key
         rep = s.rep
         terminal = s.terminal
         graph = s.graph
@@ -636,7 +646,7 @@ class _Worker:
                     key = fp(nxt) if fingerprint else nxt
                     if graph:
                         succ_keys.append(key)
-                    owner = (key if fingerprint else hash(key)) % n
+                    owner = (key if fingerprint else hash_key(key)) % n
                     if owner == me:
                         if key in seen:
                             continue
@@ -688,7 +698,6 @@ class _Worker:
                     break
             inboxes[owner].put(pickle.dumps((self.index, self.level, None)))
         inbox = inboxes[self.index]
-        seen, cand = self.seen, self.candidates
         done = 0
         while done < self.n - 1:
             try:
@@ -702,16 +711,22 @@ class _Worker:
             if batch is None:
                 done += 1
                 continue
-            for key, order, nxt, parent_key, name in batch:
-                if key in seen:
-                    continue
-                c = cand.get(key)
-                if c is None:
-                    cand[key] = [order, nxt, parent_key, name]
-                elif order < c[0]:
-                    c[0], c[1], c[2], c[3] = order, nxt, parent_key, name
+            self._merge_batch(batch)
         if failure is not None:
             raise failure
+
+    def _merge_batch(self, batch: list[Any]) -> None:
+        """Take in another worker's candidates: of two for one state, the smaller
+        order."""
+        seen, cand = self.seen, self.candidates
+        for key, order, nxt, parent_key, name in batch:
+            if key in seen:
+                continue
+            c = cand.get(key)
+            if c is None:
+                cand[key] = [order, nxt, parent_key, name]
+            elif order < c[0]:
+                c[0], c[1], c[2], c[3] = order, nxt, parent_key, name
 
     def _ship(self, owner: int, batch: list[Any]) -> None:
         try:
