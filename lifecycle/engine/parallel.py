@@ -348,10 +348,16 @@ class ParallelSearch(_Search):
                         )
                     self._rebalance([r[1] for r in admitted])
             self.queue = 0
-        finally:
+        except BaseException:
+            # Stopped: the graph-based checks do not run on a partial graph, so it is
+            # gathered only when the caller asked to keep it.
             self._gather_counts()
-            if self.graph:
+            if self.graph and self.edges_actions is not None:
                 self._assemble_graph()
+            raise
+        self._gather_counts()
+        if self.graph:
+            self._assemble_graph()
 
     def _rebalance(self, sizes: list[int]) -> None:
         """Even out the frontiers: in the shared mode a worker keeps the states it wins,
