@@ -540,7 +540,6 @@ def check(
     try:
         if runs is not None:
             from lifecycle.engine import simulate
-            from lifecycle.engine.checker import _workers
 
             if max_states is not None or max_depth is not None:
                 fail("--simulate: bound each behaviour with --depth, not --max-states/--max-depth")
@@ -549,7 +548,7 @@ def check(
                 runs=runs,
                 depth=depth,
                 seed=seed,
-                workers=_workers(workers),
+                workers=workers,
                 time_limit=time_limit,
                 progress=display,
             )

@@ -18,23 +18,32 @@ from lifecycle.cli import ProgressDisplay
 from lifecycle.engine import Progress
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "lifecycle", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=600,
+        timeout=timeout,
     )
 
 
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, proc.stderr
+def assert_one_line(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    """Exit `code` and one line on stderr, naming each needle: no traceback, and no
+    escape sequence reaching the terminal. Returns the line."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stderr and "\x1b" not in proc.stderr
     for needle in needles:
         assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert_one_line(proc, 2, *needles)
 
 
 def test_designs_json_lists_reference_with_no_expected_violations() -> None:
@@ -220,9 +229,8 @@ def test_scope_flags_reach_the_model_and_the_design_file_scope_applies(tmp_path:
     assert_one_line_error(run("check", "--max-offline", "7"), "--max-offline", "7")
 
 
-SMALL_TWO = [
-    "--devices",
-    "2",
+#: A small scope: one kind, one platform, no re-enrollment, offline period or MDM switch.
+SMALL = [
     "--reenrollments",
     "0",
     "--kind",
@@ -233,9 +241,8 @@ SMALL_TWO = [
     "0",
     "--no-mdm-toggle",
     "--no-progress",
-    "--format",
-    "json",
 ]
+SMALL_TWO = ["--devices", "2", *SMALL, "--format", "json"]
 
 
 def test_symmetry_flag_reduces_verifies_and_reports() -> None:

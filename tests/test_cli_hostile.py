@@ -20,38 +20,7 @@ from hypothesis import strategies as st
 import lifecycle.cli as cli_module
 from lifecycle.mdm import DesignError, load_design
 from lifecycle.mdm.design import MAX_DESIGN_BYTES, load_design_file
-
-SMALL = [
-    "--reenrollments",
-    "0",
-    "--kind",
-    "work_access",
-    "--platform",
-    "desktop",
-    "--max-offline",
-    "0",
-    "--no-mdm-toggle",
-    "--no-progress",
-]
-
-
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lifecycle", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def assert_one_line(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr and "\x1b" not in proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
+from tests.test_cli import SMALL, assert_one_line, run
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def check(
             "symmetry='verify' compares every verdict, so it needs the whole search: "
             "drop stop_on_violation"
         )
-    count = _workers(workers)
+    count = resolve_workers(workers)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if address is not None and backend != "ray":
@@ -123,7 +123,7 @@ SYMMETRY = ("auto", "on", "off", "verify")
 BACKENDS = ("local", "ray")
 
 
-def _workers(workers: int | str) -> int:
+def resolve_workers(workers: int | str) -> int:
     """The number of worker processes `workers` asks for."""
     if workers == "auto":
         try:

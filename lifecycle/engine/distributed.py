@@ -196,18 +196,6 @@ class _RayWorker(_Worker):
         super().__init__(*args)
         self.outgoing: list[list[Any]] = []
 
-    def handle(self, message: tuple[Any, ...]) -> Any:
-        import traceback
-
-        from lifecycle.engine.parallel import _Reply
-
-        try:
-            return getattr(self, "on_" + message[0])(*message[1:])
-        except _Reply as early:
-            return early.reply
-        except Exception:
-            return ("error", "internal", None, None, None, None, traceback.format_exc())
-
     def _finish_level(self, outgoing: list[dict[Any, list[Any]]]) -> None:
         self.outgoing = [
             [] if owner == self.index else [(k, *c) for k, c in table.items()]

@@ -54,7 +54,7 @@ import time
 import traceback
 from array import array
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable, Iterator
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -253,27 +253,8 @@ class ParallelSearch(_Search):
         self._start()
         self.admitted = 0
         self.next_tick = self.start + _POLL
-        try:
-            inits = list(self.model.init_states())
-        except Exception as exc:
-            raise ModelError("init_states() raised", cause=exc) from exc
-        self.depth = 1
+        frontier, cut = self._initial_frontier()
         roots: list[list[tuple[int, Hashable, Any]]] = [[] for _ in range(self.workers)]
-        frontier: list[Any] = []
-        cut: _Stop | None = None
-        rep = self.rep
-        for state in inits:
-            self.generated += 1
-            if rep is not None:
-                state = rep(state)
-            try:
-                if self._admit_initial(state):
-                    frontier.append(state)
-            except _Stop as stop:
-                cut = stop
-                break
-        if not frontier:
-            raise ModelError("the model has no initial state")
         for position, state in enumerate(frontier):
             self._check_state(state, track=False)
             key = self._key(state)
@@ -507,13 +488,17 @@ class _Worker:
             command = message[0]
             if command == "quit":
                 return
-            try:
-                reply = getattr(self, "on_" + command)(*message[1:])
-            except _Reply as early:
-                reply = early.reply
-            except Exception:
-                reply = ("error", "internal", None, None, None, None, traceback.format_exc())
-            self.conn.send(reply)
+            self.conn.send(self.handle(message))
+
+    def handle(self, message: tuple[Any, ...]) -> Any:
+        """Run one command (`on_<name>`) and return its reply: an error report when the
+        model or this worker failed."""
+        try:
+            return getattr(self, "on_" + message[0])(*message[1:])
+        except _Reply as early:
+            return early.reply
+        except Exception:
+            return ("error", "internal", None, None, None, None, traceback.format_exc())
 
     # -------------------------------------------------------------- commands
     def on_roots(self, roots: list[tuple[int, Hashable, Any]]) -> tuple[Any, ...]:
@@ -593,41 +578,42 @@ class _Worker:
                     witnesses[prop.name] = (rank, key)
 
     def on_expand(self, closed: set[str], deadline: float | None) -> tuple[Any, ...]:
-        """Expand this worker's frontier; gather, for each successor not stored yet,
-        the candidate with the smallest order: here for the states this worker owns,
-        in one outgoing table per owner for the others (shipped at the end)."""
-        s = self.s
+        """Expand this worker's frontier, with this worker kind's treatment of each
+        state's successors (`_taker`); gather the candidates for the next level."""
         self.level += 1
         self.closed = closed
-        n, me = self.n, self.index
-        seen, shipped = self.seen, self.shipped
-        cand = self.candidates
-        cand.clear()
-        fingerprint = s.fingerprint
-        fp = digest
-        hash_key = s.hash_key
-        rep = s.rep
+        self.candidates.clear()
+        log: list[Any] = []
+        take, finish = self._taker(log)
+        try:
+            timed_out, dead = self._walk(deadline, take, log)
+        finally:
+            finish()
+        _count_names(self.enabled, log)
+        self.generated += len(log)
+        self.s.counters[self.index] = self.generated
+        return ("expanded", timed_out, len(self.candidates), dead)
+
+    def _walk(
+        self, deadline: float | None, take: Any, log: list[Any]
+    ) -> tuple[bool, tuple[int, Hashable] | None]:
+        """The frontier, state by state: progress and the deadline every `_CHUNK`
+        states, the boundary, deadlocks (the smallest order first), the successors
+        handed to `take`, and the graph's edges. Whether the deadline cut the level,
+        and the deadlock found."""
+        s = self.s
         terminal = s.terminal
+        deadlock = s.deadlock and DEADLOCK not in self.closed
         graph = s.graph
         keep_actions = s.edges_actions is not None
-        deadlock = s.deadlock and DEADLOCK not in closed
-        outgoing: list[dict[Hashable, list[Any]]] = [{} for _ in range(n)]
-        outgoing[me] = cand
-        log: list[Any] = []
-        log_action = log.append
         dead: tuple[int, Hashable] | None = None
-        timed_out = False
-        name_of = action_name
         state: Any = None
-        action: Any = None
-        nxt: Any = None
         try:
             for position, (order, own_key, state) in enumerate(self.frontier):
                 if not (position + 1) & (_CHUNK - 1):
                     stop = self._pause(len(log), deadline)
                     if stop is not None:
-                        timed_out = stop
-                        break
+                        return stop, dead
                 pairs = self._pairs(state)
                 if pairs is None:  # outside the boundary: stored, not expanded
                     continue
@@ -639,9 +625,51 @@ class _Worker:
                     ):
                         dead = (order, own_key)
                     continue
-                base = order << _STEP_BITS
-                succ_keys: list[Hashable] = []
-                step = -1
+                succ_keys = take(order, own_key, state, pairs)
+                if graph:
+                    self.expansions[own_key] = (
+                        tuple(succ_keys),
+                        tuple(a for a, _ in pairs) if keep_actions else (),
+                    )
+        except _Reply:
+            raise
+        except _StepFailed as failed:
+            cause = failed.__cause__
+            assert isinstance(cause, Exception)
+            raise _Reply(
+                ("error", "model", state, failed.action, failed.nxt, _portable(cause), _text(cause))
+            ) from None
+        except Exception as exc:
+            raise _Reply(
+                ("error", "model", state, None, None, _portable(exc), _text(exc))
+            ) from None
+        return False, dead
+
+    def _taker(self, log: list[Any]) -> tuple[Any, Any]:
+        """Owner mode: `take(order, own_key, state, pairs)` sorts one state's
+        successors into this worker's candidates and one outgoing table per other
+        owner (with the smallest order per state), and returns their keys; `finish`
+        ships the tables and takes in the others' (`_finish_level`)."""
+        s = self.s
+        n, me = self.n, self.index
+        seen, shipped = self.seen, self.shipped
+        fingerprint = s.fingerprint
+        fp = digest
+        hash_key = s.hash_key
+        rep = s.rep
+        graph = s.graph
+        log_action = log.append
+        name_of = action_name
+        outgoing: list[dict[Hashable, list[Any]]] = [{} for _ in range(n)]
+        outgoing[me] = self.candidates
+
+        def take(order: int, own_key: Hashable, state: Any, pairs: list[Any]) -> list[Any]:
+            base = order << _STEP_BITS
+            succ_keys: list[Hashable] = []
+            action: Any = None
+            nxt: Any = None
+            step = -1
+            try:
                 for action, nxt in pairs:
                     step += 1
                     log_action(action)
@@ -664,26 +692,13 @@ class _Worker:
                         table[key] = [base | step, nxt, own_key, name_of(action)]
                     elif base | step < c[0]:
                         c[0], c[1], c[2], c[3] = base | step, nxt, own_key, name_of(action)
-                if step >= _STEPS:
-                    raise ValueError(f"a state has more than {_STEPS} successors")
-                if graph:
-                    self.expansions[own_key] = (
-                        tuple(succ_keys),
-                        tuple(a for a, _ in pairs) if keep_actions else (),
-                    )
-                action = nxt = None
-        except Exception as exc:
-            self._finish_level(outgoing)
-            if isinstance(exc, _Reply):
-                raise
-            raise _Reply(
-                ("error", "model", state, action, nxt, _portable(exc), _text(exc))
-            ) from None
-        self._finish_level(outgoing)
-        _count_names(self.enabled, log)
-        self.generated += len(log)
-        s.counters[me] = self.generated
-        return ("expanded", timed_out, len(cand), dead)
+            except Exception as exc:
+                raise _StepFailed(action, nxt) from exc
+            if step >= _STEPS:
+                raise ValueError(f"a state has more than {_STEPS} successors")
+            return succ_keys
+
+        return take, lambda: self._finish_level(outgoing)
 
     def _finish_level(self, outgoing: list[dict[Hashable, list[Any]]]) -> None:
         """Ship each owner its candidates, tell it the level is done, and take in the
@@ -743,13 +758,20 @@ class _Worker:
         self.s.inboxes[owner].put(data)
 
     def on_admit(self, quota: int | None) -> tuple[Any, ...]:
-        """Store the level's new states, check the open properties on them (keeping,
-        per property, the finding of smallest order), and make them the frontier."""
-        s = self.s
+        """Store the level's new states (under a `max_states` bound, the `quota` of
+        smallest order), check the open properties on them, and make them the
+        frontier."""
         entries: Any = self.candidates.items()
         if quota is not None and quota < len(self.candidates):
             entries = sorted(entries, key=lambda kv: kv[1][0])[:quota]
         self.candidates = {}
+        return self._admit((c[0], key, c[1], c[2], c[3]) for key, c in entries)
+
+    def _admit(self, entries: Iterable[tuple[int, Hashable, Any, Any, str]]) -> tuple[Any, ...]:
+        """Store each (order, key, state, parent key, action name) and check the open
+        properties on it, keeping per property the finding of smallest order; the
+        stored states become the frontier."""
+        s = self.s
         always = [p for p in s.always if p.name not in self.closed]
         sometimes = [p for p in s.sometimes if p.name not in self.closed]
         violations: dict[str, tuple[int, Hashable]] = {}
@@ -759,14 +781,14 @@ class _Worker:
         frontier: list[tuple[int, Hashable, Any]] = []
         append = frontier.append
         seen = self.seen
-        new = self.new
+        names: list[str] = []
         graph = s.graph
         level = self.level + 1
         state: Any = None
         try:
-            for key, (order, state, parent_key, name) in entries:
+            for order, key, state, parent_key, name in entries:
                 seen[key] = parent_key
-                new[name] += 1
+                names.append(name)
                 append((order, key, state))
                 check(state, order, key, found)
                 if graph:
@@ -775,6 +797,7 @@ class _Worker:
             raise _Reply(
                 ("error", "predicate", state, None, None, _portable(exc), _text(exc))
             ) from None
+        self.new.update(names)
         self.frontier = frontier
         return ("admitted", len(frontier), violations, witnesses)
 
@@ -806,53 +829,30 @@ class _SharedWorker(_Worker):
         super().__init__(*args)
         self.known: set[Hashable] = set()
 
-    def on_expand(self, closed: set[str], deadline: float | None) -> tuple[Any, ...]:
+    def _taker(self, log: list[Any]) -> tuple[Any, Any]:
+        """Shared mode: `take` claims each successor not claimed by this worker yet in
+        the shared table, and keeps as a candidate each claim that is the smallest so
+        far; nothing is shipped, so `finish` does nothing."""
         s = self.s
-        self.level += 1
-        self.closed = closed
-        me = self.index
         cand = self.candidates
-        cand.clear()
         fp = digest
         claim = _claims.claim
         rep = s.rep
-        terminal = s.terminal
         graph = s.graph
-        keep_actions = s.edges_actions is not None
-        deadlock = s.deadlock and DEADLOCK not in closed
-        log: list[Any] = []
         log_action = log.append
-        dead: tuple[int, Hashable] | None = None
-        timed_out = False
         level_bits = (self.level + 1) << _LEVEL_SHIFT
         known = self.known
         known_add = known.add
         self.frontier.sort(key=_first)  # rank order (a rebalance appends)
-        state: Any = None
-        action: Any = None
-        nxt: Any = None
-        try:
-            for position, (rank, own_key, state) in enumerate(self.frontier):
-                if not (position + 1) & (_CHUNK - 1):
-                    stop = self._pause(len(log), deadline)
-                    if stop is not None:
-                        timed_out = stop
-                        break
-                pairs = self._pairs(state)
-                if pairs is None:  # outside the boundary: stored, not expanded
-                    continue
-                if not pairs:
-                    if (
-                        deadlock
-                        and (dead is None or rank < dead[0])
-                        and (terminal is None or not terminal(state))
-                    ):
-                        dead = (rank, own_key)
-                    continue
-                if len(pairs) >= _SHARED_STEPS:
-                    raise ValueError(f"a state has more than {_SHARED_STEPS - 1} successors")
-                base = level_bits | (rank << _RANK_SHIFT)
-                succ_keys: list[Hashable] = []
+
+        def take(rank: int, own_key: Hashable, state: Any, pairs: list[Any]) -> list[Any]:
+            if len(pairs) >= _SHARED_STEPS:
+                raise ValueError(f"a state has more than {_SHARED_STEPS - 1} successors")
+            base = level_bits | (rank << _RANK_SHIFT)
+            succ_keys: list[Hashable] = []
+            action: Any = None
+            nxt: Any = None
+            try:
                 for step, (action, nxt) in enumerate(pairs):
                     log_action(action)
                     if nxt is state and not graph:
@@ -876,20 +876,11 @@ class _SharedWorker(_Worker):
                         raise RuntimeError(
                             "the workers' shared fingerprint table is full; use workers=1"
                         )
-                if graph:
-                    self.expansions[own_key] = (
-                        tuple(succ_keys),
-                        tuple(a for a, _ in pairs) if keep_actions else (),
-                    )
-                action = nxt = None
-        except Exception as exc:
-            raise _Reply(
-                ("error", "model", state, action, nxt, _portable(exc), _text(exc))
-            ) from None
-        _count_names(self.enabled, log)
-        self.generated += len(log)
-        s.counters[me] = self.generated
-        return ("expanded", timed_out, len(cand), dead)
+            except Exception as exc:
+                raise _StepFailed(action, nxt) from exc
+            return succ_keys
+
+        return take, _nothing
 
     def on_winners(self) -> tuple[Any, ...]:
         """The candidates whose claim is still the smallest (every worker has finished
@@ -904,50 +895,29 @@ class _SharedWorker(_Worker):
     def on_admit_ranked(self, orders: list[array[int]], room: int | None) -> tuple[Any, ...]:
         """Store the winners with their ranks among every worker's (only those ranked
         below `room`, under a `max_states` bound: the serial search's first)."""
-        s = self.s
+        won, self.won = self.won, []
+        return self._admit(self._ranked(won, orders, room))
+
+    def _ranked(
+        self, won: list[Any], orders: list[array[int]], room: int | None
+    ) -> Iterator[tuple[int, Hashable, Any, Any, str]]:
+        """The winners as `_admit` takes them, each with its rank: its position among
+        this worker's sorted winners plus the orders below it in the others'."""
         others = [o for i, o in enumerate(orders) if i != self.index and o]
         other = others[0] if len(others) == 1 else None
-        names: list[str] = []
-        name_of = action_name
-        level = self.level + 1
-        always = [p for p in s.always if p.name not in self.closed]
-        sometimes = [p for p in s.sometimes if p.name not in self.closed]
-        violations: dict[str, tuple[int, Hashable]] = {}
-        witnesses: dict[str, tuple[int, Hashable]] = {}
-        found = (always, sometimes, violations, witnesses)
-        check = self._check_admitted
-        frontier: list[tuple[int, Hashable, Any]] = []
-        append = frontier.append
-        seen = self.seen
-        new = self.new
-        graph = s.graph
         left = bisect.bisect_left
-        state: Any = None
-        try:
-            for position, (value, state, parent_key, action, key) in enumerate(self.won):
-                order = value & _ORDER_MASK
-                if other is not None:
-                    rank = position + left(other, order)
-                else:
-                    rank = position + sum(left(o, order) for o in others)
-                if room is not None and rank >= room:
-                    continue
-                if rank >= _SHARED_RANKS:
-                    raise ValueError(f"a level of more than {_SHARED_RANKS:,} states")
-                seen[key] = parent_key
-                names.append(name_of(action))
-                append((rank, key, state))
-                check(state, rank, key, found)
-                if graph:
-                    self._record(level, rank, key, parent_key, state)
-        except Exception as exc:
-            raise _Reply(
-                ("error", "predicate", state, None, None, _portable(exc), _text(exc))
-            ) from None
-        new.update(names)
-        self.won = []
-        self.frontier = frontier
-        return ("admitted", len(frontier), violations, witnesses)
+        name_of = action_name
+        for position, (value, state, parent_key, action, key) in enumerate(won):
+            order = value & _ORDER_MASK
+            if other is not None:
+                rank = position + left(other, order)
+            else:
+                rank = position + sum(left(o, order) for o in others)
+            if room is not None and rank >= room:
+                continue
+            if rank >= _SHARED_RANKS:
+                raise ValueError(f"a level of more than {_SHARED_RANKS:,} states")
+            yield rank, key, state, parent_key, name_of(action)
 
     def on_rebalance(self, plan: list[tuple[int, int]]) -> tuple[Any, ...]:
         """Give `count` frontier states to each `target` of the plan (every k-th, so the
@@ -986,6 +956,18 @@ class _SharedWorker(_Worker):
 
 def _first(entry: Any) -> Any:
     return entry[0]
+
+
+class _StepFailed(Exception):
+    """The model (or the store) failed on one successor: which action and next state."""
+
+    def __init__(self, action: Any, nxt: Any) -> None:
+        super().__init__("a successor failed")
+        self.action, self.nxt = action, nxt
+
+
+def _nothing() -> None:
+    return None
 
 
 class _Reply(Exception):

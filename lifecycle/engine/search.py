@@ -173,7 +173,9 @@ class _Search:
             self._check_recoverable()
         return self._result(complete, stop_reason, elapsed)
 
-    def _bfs(self) -> None:
+    def _initial_frontier(self) -> tuple[list[Any], _Stop | None]:
+        """The stored initial states (representatives, without repeats), and the bound
+        that cut them short, if one did. Every strategy starts from these."""
         frontier: list[Any] = []
         try:
             inits = list(self.model.init_states())
@@ -194,6 +196,10 @@ class _Search:
                 break
         if not frontier:
             raise ModelError("the model has no initial state")
+        return frontier, cut
+
+    def _bfs(self) -> None:
+        frontier, cut = self._initial_frontier()
         for state in frontier:
             self._check_state(state)
         if cut is not None:

@@ -23,8 +23,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from lifecycle.engine.checker import resolve_workers
 from lifecycle.engine.fingerprint import CannotFingerprint, fingerprint
 from lifecycle.engine.model import ModelProtocol, action_name
 from lifecycle.engine.properties import Kind, Property
@@ -37,7 +39,7 @@ from lifecycle.engine.result import (
     Status,
     Violation,
 )
-from lifecycle.engine.search import DEADLOCK, Progress, _optional
+from lifecycle.engine.search import DEADLOCK, Progress, _optional, _pairs
 from lifecycle.engine.trace import Trace
 
 #: One run's findings: property name -> (steps, run, trace).
@@ -50,14 +52,15 @@ def simulate(
     runs: int,
     depth: int = 100,
     seed: int = 0,
-    workers: int = 1,
+    workers: int | str = 1,
     deadlock: bool = True,
     time_limit: float | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> CheckResult:
     """Run `runs` seeded random behaviours of at most `depth` steps and report what
     they show. See the module docstring for what the result can and cannot say."""
-    for name, value in (("runs", runs), ("depth", depth), ("workers", workers)):
+    workers = resolve_workers(workers)
+    for name, value in (("runs", runs), ("depth", depth)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -97,27 +100,19 @@ class _Walker:
     def _enabled(self, state: Any) -> list[tuple[Any, Any]]:
         if self.successors is not None:
             return list(self.successors(state))
-        out = []
-        for action in self.model.actions(state):
-            nxt = self.model.next_state(state, action)
-            if nxt is not None:
-                out.append((action, nxt))
-        return out
+        return list(_pairs(state, self.model.actions, self.model.next_state))
 
     def walk_runs(
         self,
         numbers: Iterable[int],
         progress: Callable[[Progress], None] | None = None,
         start: float = 0.0,
-    ) -> dict[str, Any]:
+    ) -> _Tally:
         """Walk the given runs; their findings, counts and coverage."""
-        violations: Findings = {}
-        witnesses: Findings = {}
-        seen: set[Any] = set()
-        enabled: Counter[str] = Counter()
-        new: Counter[str] = Counter()
+        tally = _Tally()
+        violations, witnesses, seen = tally.violations, tally.witnesses, tally.seen
+        enabled, new = tally.enabled, tally.new
         generated = longest = done = 0
-        stopped = None
         next_tick = time.perf_counter() + 0.5
         try:
             inits = list(self.model.init_states())
@@ -128,7 +123,7 @@ class _Walker:
         for run in numbers:
             now = time.perf_counter()
             if self.deadline is not None and now >= self.deadline:
-                stopped = "time_limit reached"
+                tally.stopped = "time_limit reached"
                 break
             if progress is not None and now >= next_tick:
                 next_tick = now + 0.5
@@ -173,17 +168,8 @@ class _Walker:
                 actions.append(action)
             longest = max(longest, len(states))
             done += 1
-        return {
-            "violations": violations,
-            "witnesses": witnesses,
-            "seen": seen,
-            "enabled": enabled,
-            "new": new,
-            "generated": generated,
-            "longest": longest,
-            "done": done,
-            "stopped": stopped,
-        }
+        tally.generated, tally.longest, tally.done = generated, longest, done
+        return tally
 
     def _check(
         self,
@@ -207,13 +193,49 @@ class _Walker:
 
 
 def _keep(found: Findings, name: str, run: int, states: list[Any], actions: list[Any]) -> None:
-    """Keep the shorter finding (the earlier run among equals)."""
-    steps = len(actions)
-    if name not in found or (steps, run) < found[name][:2]:
-        found[name] = (steps, run, Trace(tuple(states), tuple(actions)))
+    """Keep the shorter finding (the earlier run among equals); the trace is built only
+    for a finding that is kept."""
+    if _better(found, name, len(actions), run):
+        found[name] = (len(actions), run, Trace(tuple(states), tuple(actions)))
 
 
-def _in_workers(walker: _Walker, runs: int, workers: int) -> list[dict[str, Any]]:
+def _better(found: Findings, name: str, steps: int, run: int) -> bool:
+    return name not in found or (steps, run) < found[name][:2]
+
+
+@dataclass
+class _Tally:
+    """What some runs showed: findings, the states seen, counts and coverage. Tallies
+    of disjoint runs add up (`absorb`) to the tally of all of them."""
+
+    violations: Findings = field(default_factory=dict)
+    witnesses: Findings = field(default_factory=dict)
+    seen: set[Any] = field(default_factory=set)
+    enabled: Counter[str] = field(default_factory=Counter)
+    new: Counter[str] = field(default_factory=Counter)
+    generated: int = 0
+    longest: int = 0
+    done: int = 0
+    stopped: str | None = None
+
+    def absorb(self, other: _Tally) -> None:
+        for mine, theirs in (
+            (self.violations, other.violations),
+            (self.witnesses, other.witnesses),
+        ):
+            for name, (steps, run, trace) in theirs.items():
+                if _better(mine, name, steps, run):
+                    mine[name] = (steps, run, trace)
+        self.seen |= other.seen
+        self.enabled.update(other.enabled)
+        self.new.update(other.new)
+        self.generated += other.generated
+        self.longest = max(self.longest, other.longest)
+        self.done += other.done
+        self.stopped = self.stopped or other.stopped
+
+
+def _in_workers(walker: _Walker, runs: int, workers: int) -> list[_Tally]:
     """The runs taken in turn by forked workers (run i by worker i mod workers). The
     workers inherit the model; only their findings are pickled back."""
     try:
@@ -259,34 +281,22 @@ def _picklable(value: Any) -> bool:
 def _merge(
     model: ModelProtocol,
     properties: list[Property],
-    parts: list[dict[str, Any]],
+    parts: list[_Tally],
     runs: int,
     depth: int,
     seed: int,
     deadlock: bool,
     start: float,
 ) -> CheckResult:
-    violations: Findings = {}
-    witnesses: Findings = {}
-    seen: set[Any] = set()
-    enabled: Counter[str] = Counter()
-    new: Counter[str] = Counter()
-    generated = longest = done = 0
-    stopped = None
+    tally = _Tally()
     for part in parts:
-        for name, (steps, run, trace) in part["violations"].items():
-            if name not in violations or (steps, run) < violations[name][:2]:
-                violations[name] = (steps, run, trace)
-        for name, (steps, run, trace) in part["witnesses"].items():
-            if name not in witnesses or (steps, run) < witnesses[name][:2]:
-                witnesses[name] = (steps, run, trace)
-        seen |= part["seen"]
-        enabled.update(part["enabled"])
-        new.update(part["new"])
-        generated += part["generated"]
-        longest = max(longest, part["longest"])
-        done += part["done"]
-        stopped = stopped or part["stopped"]
+        tally.absorb(part)
+    violations, witnesses, enabled, new = (
+        tally.violations,
+        tally.witnesses,
+        tally.enabled,
+        tally.new,
+    )
     results = []
     for prop in properties:
         if prop.name in violations:
@@ -310,15 +320,15 @@ def _merge(
     known = set(names_fn()) if callable(names_fn) else set()
     never = tuple(sorted(known - set(enabled)))
     table = {name: ActionCoverage(name, enabled[name], new[name]) for name in enabled}
-    reason = f"simulation: {done:,} of {runs:,} runs of at most {depth} steps, seed {seed}"
-    if stopped:
-        reason += f" ({stopped})"
+    reason = f"simulation: {tally.done:,} of {runs:,} runs of at most {depth} steps, seed {seed}"
+    if tally.stopped:
+        reason += f" ({tally.stopped})"
     return CheckResult(
         ok=False,
         complete=False,
-        distinct_states=len(seen),
-        generated_states=generated,
-        depth=longest,
+        distinct_states=len(tally.seen),
+        generated_states=tally.generated,
+        depth=tally.longest,
         elapsed=time.perf_counter() - start,
         violations=[Violation(name, kinds[name], trace) for name, (_, _, trace) in found],
         properties=results,
@@ -326,5 +336,5 @@ def _merge(
         store="simulation",
         stop_reason=reason,
         witnesses={name: trace for name, (_, _, trace) in witnesses.items()},
-        extra={"simulation": {"runs": done, "depth": depth, "seed": seed}},
+        extra={"simulation": {"runs": tally.done, "depth": depth, "seed": seed}},
     )

@@ -5,6 +5,8 @@ raises otherwise). This is what licenses ``--symmetry on`` as the CLI default.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lifecycle.engine import check
@@ -23,16 +25,7 @@ WORK = Scope(
     mdm_toggle=False,
 )
 #: Azure AD joined devices, for the presets whose bugs need the directory.
-AAD = Scope(
-    devices=2,
-    kinds=("aad_join",),
-    platforms=("desktop",),
-    reenrollments=0,
-    max_in_flight=1,
-    manual_unenroll=(False,),
-    max_offline=0,
-    mdm_toggle=False,
-)
+AAD = replace(WORK, kinds=("aad_join",))
 AAD_PRESETS = ("keeps_aad_association", "keyed_by_hardware_id", "data_only_alerts")
 
 
