@@ -333,7 +333,7 @@ class ParallelSearch(_Search):
             # Stopped: the graph-based checks do not run on a partial graph, so it is
             # gathered only when the caller asked to keep it.
             self._gather_counts()
-            if self.graph and self.edges_actions is not None:
+            if self.keep_graph and self.edges_actions is not None:
                 self._assemble_graph()
             raise
         self._gather_counts()

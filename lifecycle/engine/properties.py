@@ -38,7 +38,10 @@ class Property:
       `waiting`. In CTL, AG(k waits -> EF not k waits) for each key. It catches one
       party stuck forever while others (a timer, a user) can still move, which the
       global deadlock check cannot see. `waiting` returns an iterable of hashable keys
-      (the parties that wait); a bool is accepted for a single party.
+      (the parties that wait); a bool is accepted for a single party. With
+      ``without=accepts(action)`` or ``without={"LoseMessage"}`` (action names), the
+      way out must not take such an edge (e.g. a message loss): the search then keeps
+      each edge's action.
     - `Property.eventually(name, p)`: reserved for the liveness work.
 
     ``symmetric=True`` declares that the predicate gives the same answer on every
@@ -53,6 +56,10 @@ class Property:
     predicate: Callable[[Any], Any]
     description: str = ""
     symmetric: bool = False
+    #: For `always_recoverable`: edges whose action this accepts (a predicate on the
+    #: action, or a frozenset of action names) do not count as a way out (a lucky
+    #: message loss is not recovery). None: every edge counts.
+    without: Callable[[Any], bool] | frozenset[str] | None = None
 
     @staticmethod
     def always(
@@ -81,8 +88,11 @@ class Property:
         description: str = "",
         *,
         symmetric: bool = False,
+        without: Callable[[Any], bool] | Iterable[str] | None = None,
     ) -> Property:
-        return Property(name, Kind.RECOVERABLE, waiting, description, symmetric)
+        if without is not None and not callable(without):
+            without = frozenset(without)
+        return Property(name, Kind.RECOVERABLE, waiting, description, symmetric, without)
 
     @staticmethod
     def eventually(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:

@@ -131,7 +131,11 @@ class _Search:
         self.keys: list[Hashable] = []
         self.outside: set[int] = set()  # ids outside the boundary (graph mode)
         self.waiting: dict[tuple[int, Hashable], list[int]] = {}  # (prop, key) -> ids
-        self.edges_actions: list[list[Any]] | None = [] if keep_graph else None
+        # Actions are kept with the graph, and for a recoverable property that does not
+        # count some edges as a way out (it reads each edge's action).
+        filtered = any(p.without is not None for p in self.recoverable)
+        self.edges_actions: list[list[Any]] | None = [] if keep_graph or filtered else None
+        self.keep_graph = keep_graph
         # Findings, as store keys (traces are rebuilt after the search).
         self.violations: dict[str, tuple[Kind, Hashable]] = {}
         self.witnesses: dict[str, Hashable] = {}
@@ -730,51 +734,90 @@ class _Search:
         return _pairs(state, self.model.actions, self.model.next_state)
 
     # -------------------------------------------------- graph-based properties
-    def _check_recoverable(self) -> None:
-        """AG(k waits -> EF k does not wait), for each property and key, on the graph.
+    def _allowed(self, without: Callable[[Any], bool] | frozenset[str] | None) -> Any:
+        """State id -> the successor ids that count as a way out: every edge, or the
+        edges whose action `without` does not accept (a predicate, or a set of action
+        names). Computed per state on demand: the search below visits few states."""
+        succ_ids = self.succ_ids
+        if without is None:
+            return succ_ids.__getitem__
+        actions = self.edges_actions
+        assert actions is not None, "a filtered recoverable property keeps actions"
+        if isinstance(without, frozenset):
+            names = without
 
-        A backward search from the states where `k` does not wait marks every state
-        that can still escape; a waiting state left unmarked is stuck. States outside
-        the boundary were not expanded, so they count as able to escape (no false
-        alarms from a bound). Ids are in BFS order: the smallest stuck id is a
-        shallowest one, which gives a shortest counterexample.
+            def by_name(i: int) -> list[int]:
+                return [
+                    t
+                    for t, a in zip(succ_ids[i], actions[i], strict=True)
+                    if (a[0] if type(a) is tuple and a else action_name(a)) not in names
+                ]
+
+            return by_name
+
+        def by_predicate(i: int) -> list[int]:
+            return [t for t, a in zip(succ_ids[i], actions[i], strict=True) if not without(a)]
+
+        return by_predicate
+
+    def _first_stuck(self, ids: list[int], out: Any) -> int | None:
+        """The smallest id in `ids` (the states waiting on one key, in id order) from
+        which no state outside `ids` can be reached over `out`'s edges, or None.
+
+        A forward search from each waiting state, with memory: a state from which an
+        escape was found escapes, and when a search exhausts the states it can reach
+        without finding one, all of them are stuck (they are closed under `out` and all
+        wait). A waiting state usually stops waiting within a few steps, so this visits
+        far fewer edges than a backward search from every escaping state would. States
+        outside the boundary were not expanded: they count as escapes, so a bound
+        never raises a false alarm.
         """
-        n = len(self.keys)
-        # Reverse adjacency in CSR form.
-        counts = [0] * (n + 1)
-        for succ in self.succ_ids:
-            for t in succ:
-                counts[t + 1] += 1
-        for i in range(n):
-            counts[i + 1] += counts[i]
-        offsets = counts[:]
-        preds = array("q", bytes(8 * counts[n]))
-        fill = offsets[:]
-        for source, succ in enumerate(self.succ_ids):
-            for t in succ:
-                preds[fill[t]] = source
-                fill[t] += 1
+        waiting = set(ids)
+        outside = self.outside
+        known = bytearray(len(self.keys))  # 0 unknown, 1 escapes, 2 stuck
+        for w in ids:
+            if known[w] == 1 or w in outside:
+                continue
+            if known[w] == 2:
+                return w
+            seen = {w}
+            stack = [(w, iter(out(w)))]
+            found = False
+            while stack and not found:
+                _s, successors = stack[-1]
+                for t in successors:
+                    if known[t] == 1 or t not in waiting or t in outside:
+                        found = True
+                        break
+                    if known[t] == 2 or t in seen:
+                        continue
+                    seen.add(t)
+                    stack.append((t, iter(out(t))))
+                    break
+                else:
+                    stack.pop()
+            if found:
+                for s, _rest in stack:
+                    known[s] = 1
+            else:
+                for s in seen:
+                    known[s] = 2
+                return w
+        return None
+
+    def _check_recoverable(self) -> None:
+        """AG(k waits -> EF k does not wait), for each property and key, on the graph
+        (`_first_stuck`). Ids are in BFS order: the smallest stuck id is a shallowest
+        one, which gives a shortest counterexample."""
         for index, prop in enumerate(self.recoverable):
+            out = self._allowed(prop.without)
             stuck: int | None = None
             for (pindex, _key), ids in self.waiting.items():
                 if pindex != index:
                     continue
-                waiting = set(ids)
-                can_escape = bytearray(n)
-                stack = [i for i in range(n) if i not in waiting or i in self.outside]
-                for i in stack:
-                    can_escape[i] = 1
-                while stack:
-                    t = stack.pop()
-                    for j in range(offsets[t], offsets[t + 1]):
-                        s = preds[j]
-                        if not can_escape[s]:
-                            can_escape[s] = 1
-                            stack.append(s)
-                for i in ids:
-                    if not can_escape[i] and (stuck is None or i < stuck):
-                        stuck = i
-                        break
+                first = self._first_stuck(ids, out)
+                if first is not None and (stuck is None or first < stuck):
+                    stuck = first
             if stuck is not None:
                 self.violations[prop.name] = (Kind.RECOVERABLE, self.keys[stuck])
 
@@ -827,7 +870,7 @@ class _Search:
             probability = n * max(g - n, 0) / float(1 << 64)
         extra: dict[str, Any] = {}
         graph = None
-        if self.graph and self.edges_actions is not None:
+        if self.keep_graph and self.edges_actions is not None:
             graph = ReachableGraph(self.keys, self.succ_ids, self.edges_actions, self.parent_ids)
         witnesses = {name: self._trace_to(key) for name, key in self.witnesses.items()}
         return CheckResult(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 
+import networkx as nx
 import pytest
 from engine_graphs import (
     ACTION_NAMES,
@@ -27,7 +28,7 @@ from engine_graphs import (
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from lifecycle.engine import CheckResult, Kind, Status, check
+from lifecycle.engine import CheckResult, Kind, Property, Status, check
 
 STORES = ("exact", "fingerprint")
 STYLES = (GraphModel, FastGraphModel)
@@ -235,3 +236,77 @@ def test_max_depth_bound(spec: GraphSpec, data: st.DataObject) -> None:
     bound = data.draw(st.integers(ref.depth, ref.depth + 3))
     result = check(model, max_depth=bound, store=store)
     assert_matches_oracle(spec, result, f"max_depth={bound}")
+
+
+class _NoLuckyEdge(GraphModel):
+    """The graph with a recoverable property whose way out may not take a "b" edge
+    (as the MDM model's `no_deadlock` may not count a message loss)."""
+
+    def properties(self) -> list[Property]:
+        spec = self.spec
+        return [
+            Property.always_recoverable(
+                "recover",
+                lambda s: [k for k, w in enumerate(spec.waiting) if s in w],
+                without=lambda action: action[0] == "b",
+            )
+        ]
+
+
+def _stuck_without_b(spec: GraphSpec) -> set[int]:
+    """networkx: the waiting states that cannot stop waiting over non-"b" edges."""
+    ref = oracle(spec)
+    reachable = ref.reachable
+    kept = nx.DiGraph()
+    kept.add_nodes_from(reachable)
+    kept.add_edges_from(
+        (u, v) for u, v, d in ref.expansion.edges(data=True) if u in reachable and d["name"] != "b"
+    )
+    stuck: set[int] = set()
+    for waits in spec.waiting:
+        escapes = {v for v in reachable if v not in waits or v in spec.outside}
+        can_escape = set(escapes)
+        for v in escapes:
+            can_escape |= nx.ancestors(kept, v)
+        stuck |= {v for v in reachable & waits if v not in can_escape}
+    return stuck
+
+
+@FAST
+@given(graph_specs())
+@example(  # party 0 waits in 1; only a "b" edge leads out: stuck without b
+    GraphSpec(
+        n=3,
+        edges=((0, 1, "a"), (1, 2, "b"), (2, 2, "a")),
+        inits=(0,),
+        waiting=(frozenset({1}), frozenset()),
+    )
+)
+def test_recoverable_without_an_action_matches_networkx(spec: GraphSpec) -> None:
+    stuck = _stuck_without_b(spec)
+    for store in STORES:
+        result = check(_NoLuckyEdge(spec), store=store, deadlock=False)
+        violation = result.violation("recover")
+        if not stuck:
+            assert violation is None and result.status("recover") is Status.HOLDS
+        else:
+            assert violation is not None and violation.trace.states[-1] in stuck
+            assert len(violation.trace) == oracle(spec).distance(stuck)
+        # Without the filter the same property can only hold more often.
+        plain = check(GraphModel(spec, recoverable=True), store=store, deadlock=False)
+        if plain.violation("recover") is not None:
+            assert violation is not None
+
+
+def test_recoverable_without_an_action_in_parallel_gives_the_serial_answer() -> None:
+    spec = GraphSpec(
+        n=4,
+        edges=((0, 1, "a"), (1, 2, "b"), (2, 0, "a"), (0, 3, "c"), (3, 3, "a")),
+        inits=(0,),
+        waiting=(frozenset({1}), frozenset()),
+    )
+    serial = check(_NoLuckyEdge(spec), deadlock=False)
+    parallel = check(_NoLuckyEdge(spec), deadlock=False, workers=2)
+    assert serial.status("recover") is Status.VIOLATED
+    assert parallel.status("recover") is Status.VIOLATED
+    assert len(parallel.violation("recover").trace) == len(serial.violation("recover").trace)
