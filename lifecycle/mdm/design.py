@@ -56,8 +56,17 @@ SAFETY = (
     "no_stale_unenroll",
     "no_commands_after_unenroll",
     "server_agrees_when_quiet",
+    "server_notified_before_data_deleted",
+    "manual_unenroll_policy_respected",
+    "no_commands_pending_after_unenroll",
+    "single_management_authority",
+    "one_session_at_a_time",
+    "unenroll_refused_only_where_documented",
+    "admin_request_not_lost",
 )
 WITNESSES = (
+    "first_session_completes",
+    "policy_acknowledged",
     "user_unenroll_completes",
     "aad_unenroll_completes",
     "admin_unenroll_completes",

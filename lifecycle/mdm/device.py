@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lifecycle.mdm.state import ALL_ARTIFACTS, APPS, CERTS, CONFIG, POLICIES
-from lifecycle.mdm.table import Also, DeviceView, Receives, Row, Send, Table
+from lifecycle.mdm.table import Also, DeviceView, Receives, Row, Send, Table, scope_bound
 
 AAD_KINDS = ("aad_join", "aad_registered")
 UNMANAGED = ("not_enrolled", "dormant", "wiped")
@@ -54,7 +54,7 @@ CLEANUP_STEPS = {
         "apps",
         "RemoveEnterpriseApps",
         APPS,
-        ("F33", "F38"),
+        ("F33",),
         "remove the enterprise app token and its LOB apps",
     ),
     "certs": CleanupStep(
@@ -75,7 +75,7 @@ CLEANUP_STEPS = {
         "config",
         "RemoveDMClientConfig",
         CONFIG,
-        ("F30", "F36", "F40"),
+        ("F36", "F40"),
         "remove the DM client config and the maintenance task",
     ),
 }
@@ -114,6 +114,7 @@ def offline(v: DeviceView) -> bool:
     return not v.net.online
 
 
+@scope_bound
 def room(v: DeviceView) -> bool:
     """One more message fits in the connection (the scope's in-flight bound)."""
     return v.room()
@@ -124,6 +125,7 @@ def idle(v: DeviceView) -> bool:
     return v.device.session == "idle"
 
 
+@scope_bound
 def attempts_left(v: DeviceView) -> bool:
     """Within the scope's re-enrollment bound (each enrollment attempt is a new
     generation, the client's new EnrollmentID)."""
@@ -350,7 +352,8 @@ def alert_package(v: DeviceView) -> tuple[str, ...]:
 
 
 def resent_alert(v: DeviceView) -> tuple[str, ...]:
-    """The alert package sent again (a retry, or with credentials after a challenge)."""
+    """The alert package sent again (a retry, or with credentials after a challenge),
+    or tried while offline (the send fails, F11)."""
     return ("1201", "unenroll")
 
 
@@ -428,7 +431,7 @@ def execute_late_command(v: DeviceView) -> None:
     again (F35 says enforcement has ceased), which `cleanup_complete` forbids."""
     d = v.device
     artifacts = d.artifacts | POLICIES if v.msg.body == ("policy",) else d.artifacts
-    v.device = d._replace(session="wait4", artifacts=artifacts, late=True)
+    v.device = d._replace(session="wait4", artifacts=artifacts)
 
 
 def _close_connections(v: DeviceView) -> None:
@@ -456,11 +459,9 @@ def execute_unenroll(v: DeviceView) -> None:
     """Execute the DMClient Unenroll Exec: abort all sessions, the current one included,
     so no Status is returned (F14, F15, A1, A9); the alert follows in a new session.
     With keep-sessions, the Exec's session stays open until the alert session ends."""
-    d = v.device
-    stale = d.stale or v.msg.origin != d.gen
     keep = v.design.device_sessions_on_unenroll == "keep"
-    v.device = d._replace(
-        cause="admin", stale=stale, session="exec" if keep else "idle", alert="none", due=False
+    v.device = v.device._replace(
+        cause="admin", session="exec" if keep else "idle", alert="none", due=False
     )
     if not keep:
         _close_connections(v)
@@ -481,15 +482,8 @@ def execute_wipe(v: DeviceView) -> None:
     """Reset the device: every enterprise artifact and the AAD association go with it;
     the device resets mid-session and returns no Status (F52, real-world 3.12)."""
     _close_connections(v)
-    d = v.device
-    v.device = d._replace(
-        session="idle",
-        alert="none",
-        artifacts=0,
-        cause="wipe",
-        result=False,
-        due=False,
-        stale=d.stale or v.msg.origin != d.gen,
+    v.device = v.device._replace(
+        session="idle", alert="none", artifacts=0, cause="wipe", result=False, due=False
     )
 
 
@@ -550,7 +544,7 @@ def alert_send_failed(v: DeviceView) -> None:
 def resend_unenroll_alert(v: DeviceView) -> None:
     """A new DM session after unenrollment began: what F3 ("no retry is built in") and
     F7 rule out, so `cleanup_complete` flags it."""
-    v.device = v.device._replace(alert="resent", late=True)
+    v.device = v.device._replace(alert="resent")
 
 
 def answer_alert_challenge(v: DeviceView) -> None:
@@ -600,7 +594,7 @@ def _rows(order: tuple[str, ...]) -> tuple[Row, ...]:
             ("enrolling",),
             None,
             "aad",
-            ("F20", "F43", "F53", "F86"),
+            ("F20", "F43", "F86"),
             "the device joins (or registers with) Azure AD, which triggers the MDM enrollment",
             guard=(joins_azure_ad,),
             also=(Also("directory", join_state, ("none",), ("joined", "registered")),),
@@ -678,7 +672,7 @@ def _rows(order: tuple[str, ...]) -> tuple[Row, ...]:
             ("enrolled",),
             None,
             "timer",
-            ("F17", "F56", "F57", "F58", "F64", "F65"),
+            ("F17", "F48", "F56", "F57", "F58", "F64", "F65"),
             "the scheduled maintenance task starts a DM session: package 1 with Alert 1201",
             guard=(online, room, idle, not_due),
             effect=start_session,
@@ -965,6 +959,7 @@ def _rows(order: tuple[str, ...]) -> tuple[Row, ...]:
             "the device is offline: the alert cannot be sent, and cleanup starts anyway",
             guard=(offline,),
             effect=alert_send_failed,
+            sends=(Send("pkg1", resent_alert, session="alert"),),
         ),
         Row(
             "RetryUnenrollAlert",

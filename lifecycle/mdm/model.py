@@ -164,6 +164,24 @@ class LifecycleComposition(Model):
             )
         return found
 
+    def same_steps_as(self, reference: LifecycleComposition) -> bool:
+        """This model's party steps equal `reference`'s on every party view the
+        reference has met (its memos). After a complete search of `reference`, the
+        memos hold every view of every reachable state, so both models then have one
+        successor relation on the reference's reachable states, hence one reachable
+        graph: how `lifecycle mutate` tells an equivalent mutant without searching."""
+        for (i, dev, dirc, net), steps in reference._local_memo.items():
+            if self._local(i, dev, dirc, net) != steps:
+                return False
+        for srv, theirs in reference._server_memo.items():
+            mine = self._server(srv)
+            if mine.records != theirs.records:
+                return False
+            for (i, msg, source), steps in theirs.messages.items():
+                if self._message(mine, srv, i, msg, source) != steps:
+                    return False
+        return True
+
     # -------------------------------------------------------------- timing
     def contacted(self, world: World) -> tuple[Record, ...]:
         """The records some device is in contact with: the records the server's key

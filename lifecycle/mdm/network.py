@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lifecycle.mdm.state import Channel, Device, Msg
-from lifecycle.mdm.table import NetworkView, Row, Table
+from lifecycle.mdm.table import NetworkView, Row, Table, scope_bound
 
 STATES = ("online", "offline")
 
@@ -50,6 +50,7 @@ def lossy(v: NetworkView) -> bool:
     return v.design.channel == "lossy"
 
 
+@scope_bound
 def offline_periods_left(v: NetworkView) -> bool:
     """The scope allows another offline period for this device (any number, unless
     the scope bounds them)."""
@@ -99,7 +100,7 @@ ROWS = (
         ("online",),
         None,
         "network",
-        ("F3", "F63", "F69", "A18"),
+        ("F3", "F69", "A18"),
         "a message is lost (the HTTP connection dropped, a push expired)",
         guard=(lossy,),
         choices=messages_in_flight,

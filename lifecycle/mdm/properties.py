@@ -7,9 +7,13 @@ Why each is what it is:
 
 - `no_deadlock` (always_recoverable): the engine's global deadlock check cannot see a
   device and a server stuck on each other while a user click, a timer or a push is
-  still enabled. So: from every reachable state, each waiting party (a device exchange
-  awaiting the server, a session the server holds behind a stale one) can still reach
-  a state where it no longer waits (AG EF, on the reachable graph). F14, F69.
+  still enabled. So: from every reachable state, each waiting party can still reach a
+  state where it no longer waits (AG EF, on the reachable graph), over a path that
+  takes no `LoseMessage` step: a recovery that needs the network to lose a message is
+  luck, not design. The waiting parties: a device exchange awaiting the server
+  (``device session``), a device mid-unenroll (unenrolling or in cleanup: it must
+  reach dormant), a session the server holds behind a stale one, and the server's
+  own open session awaiting a Status (``server open session``). F14, F69.
 - `no_orphaned_aad_device` holds in *every* state, not just quiescent ones: it excuses
   the cleanup window explicitly (an Azure AD joined device mid-unenroll is still on
   its way to removing the association) but not its end (dormant, wiped, never
@@ -17,21 +21,42 @@ Why each is what it is:
   ends, and a device with no admin left is caught the moment the association goes.
   F50, F51.
 - `cleanup_complete`: a dormant or wiped device holds no enterprise artifact, and no
-  session was started nor policy applied after unenrollment began (ghost flag set by
-  the rows that would do so). F3, F7, F33-F36.
+  session was started, command executed nor policy applied after unenrollment began
+  (history). F3, F7, F33-F36.
 - `no_stale_unenroll`: no alert or command of an earlier enrollment retires a newer
-  one (ghost flags on both sides). Real-world 3.8, 3.11.
-- `no_commands_after_unenroll`: the server issued no command to an enrollment it had
-  accepted as unenrolled, nor while MDM was turned off (ghost flag). Real-world 3.1,
+  one (history on both sides). Real-world 3.8, 3.11.
+- `no_commands_after_unenroll`: the server sent no command to an enrollment it had
+  accepted as unenrolled, nor while MDM was turned off (history). Real-world 3.1,
   3.14, 3.23.
 - `server_agrees_when_quiet`: when a device is quiet (online, nothing in flight, no
   package held for it, and only stimuli enabled for it and for the server's timers on
   its records), the server's records agree with it: an enrolled device has a record
   of its enrollment that the server counts as enrolled, and no other such record; a
   device out of management has none. F55, A10.
+- `server_notified_before_data_deleted`: on every unenroll path that notifies the
+  server (user, Azure AD, agent, admin), no enterprise artifact is removed before the
+  device has sent (or, offline, tried to send) its unenroll alert. F2, F4, F11. The
+  self-unenroll timer (F13, A17) and the wipe (F52) notify nobody, so they are exempt.
+- `manual_unenroll_policy_respected`: a user Disconnect only happens on an enrollment
+  Work Access can disconnect (bulk or created there, not Azure AD: F43, F44) whose
+  AllowManualMDMUnenrollment is 1 (F31, F47). Reads the device's own record of how
+  its unenrollment started and under which policy it enrolled.
+- `no_commands_pending_after_unenroll`: once the server has accepted an enrollment as
+  unenrolled, no command is left in its queue (nor sent, which
+  `no_commands_after_unenroll` states). Real-world 3.1, 3.23.
+- `admin_request_not_lost`: an admin's unenroll or wipe request ends as done (the
+  server accepted an unenroll), failed visibly (the console shows *failed*), or is
+  still visibly pending (its command queued or sent, the outcome being verified); it
+  never silently vanishes. Real-world 3.1, 3.5, 3.17.
 - `*_unenroll_completes` (sometimes): each unenroll path reaches a dormant device and
-  an unenrolled record, so a model that cannot unenroll fails loudly. Only the paths
-  the scope allows are listed.
+  an unenrolled record, so a model that cannot unenroll fails loudly. Each is tied to
+  its path: the user and Azure AD witnesses need a record the device's unenroll
+  alert retired (the server learnt of the user's unenroll), not any path that ends
+  unenrolled. Only the paths the scope allows are listed.
+
+The history these read (was the alert sent before the first artifact went, what
+retired a record, what the admin asked) is kept by the interpreter after every row,
+the same way for every row (`lifecycle.mdm.history`); no row writes it.
 """
 
 from __future__ import annotations
@@ -42,10 +67,11 @@ from typing import Any
 
 from lifecycle.engine import Property
 from lifecycle.mdm.design import PROPERTY_NAMES, Design
-from lifecycle.mdm.device import UNMANAGED
+from lifecycle.mdm.device import AAD_KINDS, AFTER_UNENROLL_BEGAN, UNMANAGED
+from lifecycle.mdm.history import ACCEPTED
 from lifecycle.mdm.model import LifecycleComposition
 from lifecycle.mdm.server import believes_enrolled
-from lifecycle.mdm.state import Device, Directory, Record, World
+from lifecycle.mdm.state import Channel, Device, Directory, Record, World
 
 __all__ = ["PROPERTY_NAMES", "LifecycleModel", "build_properties", "device_verdicts"]
 
@@ -62,6 +88,34 @@ USER_DONE = 128
 AAD_DONE = 256
 ADMIN_DONE = 512
 WIPE_DONE = 1024
+DATA_FIRST = 2048
+MANUAL_IGNORED = 4096
+PENDING_AFTER = 8192
+REQUEST_LOST = 16384
+MID_UNENROLL = 32768
+SERVER_AWAITS = 65536
+FIRST_SESSION_DONE = 131072
+POLICY_ACKED = 262144
+TWO_AUTHORITIES = 524288
+TWO_SESSIONS = 1048576
+UNDOCUMENTED_ERROR = 2097152
+
+#: A device in these phases is mid-unenroll: it must still reach dormant (F7, F36).
+MID_UNENROLL_PHASES = frozenset(p for p in AFTER_UNENROLL_BEGAN if p != "dormant")
+
+
+#: The network losing a message: not a way out of a wait (a recovery that needs one is
+#: luck, not design).
+LOSS_ACTIONS = frozenset(("LoseMessage",))
+
+
+#: Unenroll paths on which the device notifies the server (F2, F4, F15, F12).
+NOTIFYING_CAUSES = ("user", "aad", "agent", "admin")
+#: Record statuses in which an admin's request is visibly under way.
+REQUEST_UNDER_WAY = ("unenroll_sent", "wipe_sent")
+#: The command each admin request queues.
+REQUEST_COMMAND = {"unenroll_queued": "unenroll", "wipe_queued": "wipe"}
+_BEGAN = frozenset(AFTER_UNENROLL_BEGAN)
 
 
 def orphaned(d: Device, dirc: Directory) -> bool:
@@ -93,11 +147,72 @@ def agrees(d: Device, records: Sequence[Record], design: Design) -> bool:
     return True
 
 
-def _completed(d: Device, records: Sequence[Record], causes: tuple[str, ...]) -> bool:
+def manual_ignored(d: Device) -> bool:
+    """The user disconnected an enrollment Work Access may not disconnect: an Azure AD
+    one (F43), or one whose AllowManualMDMUnenrollment is 0 (F31, F47)."""
+    return (
+        d.cause == "user"
+        and d.phase in _BEGAN
+        and (not d.manual or d.kind in AAD_KINDS or d.kind not in ("work_access", "bulk"))
+    )
+
+
+def pending_after_unenroll(r: Record) -> bool:
+    """A command stays queued on a record the server accepted as unenrolled."""
+    return r.status in ACCEPTED and bool(r.queue)
+
+
+def request_lost(r: Record) -> bool:
+    """An admin's request vanished: the record shows neither its outcome (the history
+    clears the request once it does) nor the request under way, and its command is not
+    queued."""
+    if r.asked == "-" or r.status in REQUEST_UNDER_WAY:
+        return False
+    command = REQUEST_COMMAND.get(r.asked)
+    if command is None:  # an agent's request: under way until the outcome shows
+        return r.status not in ("unenroll_sent", "presumed")
+    return all(c[0] != command for c in r.queue)
+
+
+def _network_bits(net: Channel, d: Device, records: Sequence[Record]) -> int | None:
+    """What a connection says: two package 1s of the main session in flight at once
+    (a second session opened before the first ended), an error Status for the Unenroll
+    Exec from a device the facts do not let refuse it, or an enrolled device's Status
+    on its way to a server session that awaits it."""
+    bits = 0
+    if (
+        d.phase == "enrolled"
+        and any(
+            m.kind == "pkg3" and m.body == ("ok",) and m.generation == d.gen for m in net.in_flight
+        )
+        and any(r.gen == d.gen and r.session == "open" for r in records)
+    ):
+        bits |= POLICY_ACKED
+    mains: dict[int, int] = {}
+    for m in net.in_flight:
+        if m.kind == "pkg1" and m.session == "main" and m.msgid == 1:
+            mains[m.generation] = mains.get(m.generation, 0) + 1
+        if (
+            m.kind == "pkg3"
+            and m.body == ("error",)
+            and not (d.platform == "mobile" and d.kind == "aad_join")
+        ):
+            bits |= UNDOCUMENTED_ERROR
+    if any(n > 1 for n in mains.values()):
+        bits |= TWO_SESSIONS
+    return bits or None
+
+
+def _completed(
+    d: Device, records: Sequence[Record], causes: tuple[str, ...], by_alert: bool
+) -> bool:
     return (
         d.phase == "dormant"
         and d.cause in causes
-        and any(r.gen == d.gen and r.status == "unenrolled" for r in records)
+        and any(
+            r.gen == d.gen and r.status == "unenrolled" and (not by_alert or r.retired == "alert")
+            for r in records
+        )
     )
 
 
@@ -114,11 +229,21 @@ def device_verdicts(d: Device, dirc: Directory, records: Sequence[Record], desig
         bits |= DISAGREES
     if d.session != "idle":
         bits |= SESSION_WAITS
-    if _completed(d, records, ("user",)):
+    if d.phase in MID_UNENROLL_PHASES:
+        bits |= MID_UNENROLL
+    if d.phase == "enrolled" and not d.due:
+        bits |= FIRST_SESSION_DONE
+    if d.kind in ("work_access", "bulk") and d.phase != "dormant" and dirc.association != "none":
+        bits |= TWO_AUTHORITIES
+    if d.data_first and d.cause in NOTIFYING_CAUSES:
+        bits |= DATA_FIRST
+    if manual_ignored(d):
+        bits |= MANUAL_IGNORED
+    if _completed(d, records, ("user",), True):
         bits |= USER_DONE
-    if _completed(d, records, ("aad",)) and dirc.association == "none":
+    if _completed(d, records, ("aad",), True) and dirc.association == "none":
         bits |= AAD_DONE
-    if _completed(d, records, ("admin", "agent")):
+    if _completed(d, records, ("admin", "agent"), False):
         bits |= ADMIN_DONE
     if d.phase == "wiped" and any(r.gen == d.gen and r.status == "unenrolled" for r in records):
         bits |= WIPE_DONE
@@ -142,7 +267,7 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
     def verdicts(state: World) -> int:
         if state is last[0]:
             return int(last[1])
-        devices, srv, dirs, _nets = state
+        devices, srv, dirs, nets = state
         bits_all = 0
         out: list[int] = []
         one = len(devices) == 1
@@ -154,6 +279,9 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
                 found = memo[key] = device_verdicts(d, r, recs, design)
             out.append(found)
             bits_all |= found
+        for net, dev in zip(nets, devices, strict=True):
+            if net.in_flight:
+                bits_all |= _network_bits(net, dev, srv.records) or 0
         for rec in srv.records:
             if rec.stale:
                 bits_all |= STALE_RETIRED
@@ -161,6 +289,12 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
                 bits_all |= LATE_COMMAND
             if rec.held:
                 bits_all |= SERVER_HOLDS
+            if rec.session == "open":
+                bits_all |= SERVER_AWAITS
+            if pending_after_unenroll(rec):
+                bits_all |= PENDING_AFTER
+            if request_lost(rec):
+                bits_all |= REQUEST_LOST
         last[:] = [state, bits_all, tuple(out)]
         return bits_all
 
@@ -180,6 +314,12 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
 
     def no_late_commands(state: World) -> bool:
         return not verdicts(state) & LATE_COMMAND
+
+    def never(bit: int) -> Any:
+        def holds(state: World) -> bool:
+            return not verdicts(state) & bit
+
+        return holds
 
     def agree(state: World) -> bool:
         if not verdicts(state) & DISAGREES:
@@ -201,17 +341,23 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
         keys: list[Hashable] = []
         if bits & SESSION_WAITS:
             keys.append(("device", "session"))
+        if bits & MID_UNENROLL:
+            keys.append(("device", "mid-unenroll"))
         if bits & SERVER_HOLDS:
             keys.append(("server", "held session"))
+        if bits & SERVER_AWAITS:
+            keys.append(("server", "open session"))
         return keys
 
     props = [
         Property.always_recoverable(
             "no_deadlock",
             waiting,
-            "From every reachable state, a device waiting on its exchange and a session "
-            "the server holds can still stop waiting: no party is stuck while others move "
-            "(F14, F69; AG EF on the reachable graph).",
+            "From every reachable state, every waiting party can still stop waiting without "
+            "a lucky message loss: a device in its exchange or mid-unenroll, a session the "
+            "server holds, the server's open session awaiting a Status (F14, F69; AG EF on "
+            "the reachable graph without LoseMessage edges).",
+            without=LOSS_ACTIONS,
         ),
         Property.always(
             "no_orphaned_aad_device",
@@ -243,6 +389,49 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
             "When a device is quiet (online, nothing in flight, only user, admin and "
             "periodic timers can act), the server's records agree with it (F55, A10).",
         ),
+        Property.always(
+            "server_notified_before_data_deleted",
+            never(DATA_FIRST),
+            "On every path that notifies the server, the device sends (or, offline, "
+            "tries) its unenroll alert before it removes any enterprise data (F2, F4, F11).",
+        ),
+        Property.always(
+            "manual_unenroll_policy_respected",
+            never(MANUAL_IGNORED),
+            "A user disconnects only an enrollment Work Access may disconnect: not an "
+            "Azure AD one, and only with AllowManualMDMUnenrollment = 1 (F31, F43, F44, F47).",
+        ),
+        Property.always(
+            "no_commands_pending_after_unenroll",
+            never(PENDING_AFTER),
+            "Once the server accepted the unenroll, no command is left queued for the "
+            "enrollment (real-world 3.1, 3.23).",
+        ),
+        Property.always(
+            "single_management_authority",
+            never(TWO_AUTHORITIES),
+            "A device enrolled through Work Access or bulk enrollment is not also Azure AD "
+            "joined or registered: one management authority at a time (F85, F86).",
+        ),
+        Property.always(
+            "one_session_at_a_time",
+            never(TWO_SESSIONS),
+            "A device opens no DM session while its previous one is still in progress: "
+            "never two package 1s of one enrollment's main session in flight (F56, F57).",
+        ),
+        Property.always(
+            "unenroll_refused_only_where_documented",
+            never(UNDOCUMENTED_ERROR),
+            "Only a mobile Azure AD joined device answers the Unenroll Exec with an error "
+            "Status (F21, F52); elsewhere it unenrolls, or, Azure AD registered, fails "
+            "silently (F20).",
+        ),
+        Property.always(
+            "admin_request_not_lost",
+            never(REQUEST_LOST),
+            "An admin's unenroll or wipe request ends done, failed visibly, or stays "
+            "visibly pending; it is never silently dropped (real-world 3.1, 3.5, 3.17).",
+        ),
     ]
     scope = model.scope
     kinds = scope.kinds
@@ -254,6 +443,22 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
         any(k in kinds for k in ("work_access", "bulk")) or True in scope.local_admin
     )
     can_wipe = "aad_join" in kinds and ("mobile" in scope.platforms or False in scope.local_admin)
+    props.append(
+        Property.sometimes(
+            "first_session_completes",
+            lambda s: bool(verdicts(s) & FIRST_SESSION_DONE),
+            "An enrollment's first DM session is answered: the device is enrolled and no "
+            "session is due any more (F56, F66, F84).",
+        )
+    )
+    props.append(
+        Property.sometimes(
+            "policy_acknowledged",
+            lambda s: bool(verdicts(s) & POLICY_ACKED),
+            "The device policy the first session delivers is executed and its Status is "
+            "on its way to the server, which awaits it (F67, F75).",
+        )
+    )
     if can_user:
         props.append(
             Property.sometimes(
@@ -278,7 +483,7 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
                 "admin_unenroll_completes",
                 lambda s: bool(verdicts(s) & ADMIN_DONE),
                 "A remote unenroll ends with a dormant device and an unenrolled record "
-                "(F14-F17, F23-F30).",
+                "(F14-F17, F23-F29).",
             )
         )
     if can_wipe:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from lifecycle.mdm.design import Design
 from lifecycle.mdm.state import Command, Msg, Record, Server
-from lifecycle.mdm.table import Receives, Row, Send, ServerView, Table
+from lifecycle.mdm.table import Receives, Row, Send, ServerView, Table, scope_bound
 
 STATUSES = (
     "none",
@@ -135,6 +135,7 @@ def mdm_off(v: ServerView) -> bool:
     return not v.server.mdm
 
 
+@scope_bound
 def toggle_in_scope(v: ServerView) -> bool:
     """The scope lets the tenant admin turn MDM off (the environment's bound)."""
     return v.scope.mdm_toggle
@@ -519,7 +520,7 @@ def _drop_queue_on_unenroll(v: ServerView) -> None:
     if knob == "drop":
         v.update(queue=())
     elif knob == "deliver" and r.queue and v.msg is not None and v.msg.kind == "pkg1":
-        v.update(queue=r.queue[1:], late_cmd=True)
+        v.update(queue=r.queue[1:])
 
 
 def hold_session(v: ServerView) -> None:
@@ -531,10 +532,8 @@ def hold_session(v: ServerView) -> None:
 def take_alert(v: ServerView) -> None:
     """The alert is the report of the unenroll (A5), but it cannot say who started it
     (A4, real-world 3.6) nor prove that cleanup finished: abort the enrollment's stale
-    sessions (F14) and drop its queue. An alert of an earlier enrollment that retires
-    this one is marked (ghost)."""
-    r = _record(v)
-    v.update(session="none", pushed=False, stale=r.stale or v.msg.generation < r.gen)
+    sessions (F14) and drop its queue."""
+    v.update(session="none", pushed=False)
     _drop_queue_on_unenroll(v)
 
 
@@ -569,7 +568,7 @@ def deliver_head(v: ServerView) -> None:
     """Send the head command and await its Status (F67, F75). A command with a Status
     stays queued, marked sent, until the Status arrives (delivery until Status), or
     leaves the queue now (at most once); the Exec and the wipe always leave it (they
-    get no Status, F15, F52). Sent while MDM is off, it is marked (ghost)."""
+    get no Status, F15, F52)."""
     r = _record(v)
     if not r.queue:
         v.update(session="none")
@@ -577,7 +576,7 @@ def deliver_head(v: ServerView) -> None:
     (cmd, origin, _sent), rest = r.queue[0], r.queue[1:]
     keep = cmd in WITH_STATUS and v.design.delivery == "until_status"
     queue: tuple[Command, ...] = ((cmd, origin, True), *rest) if keep else rest
-    v.update(queue=queue, session="open", late_cmd=r.late_cmd or not v.server.mdm)
+    v.update(queue=queue, session="open")
 
 
 def deliver_exec(v: ServerView) -> None:
@@ -703,6 +702,14 @@ def presume_gone(v: ServerView) -> None:
     v.update(pushed=False)
 
 
+def _carries_request(r: Record) -> bool:
+    """The record holds an admin's unenroll or wipe: queued, or kept queued while the
+    device is presumed gone."""
+    return r.status in ("unenroll_queued", "wipe_queued") or any(
+        c[0] in ("unenroll", "wipe") for c in r.queue
+    )
+
+
 def turn_mdm_off(v: ServerView) -> None:
     """The tenant turns MDM off. Queued commands are withdrawn, and a queued unenroll
     or wipe is marked failed, visibly (real-world 3.14); or, with queue_on_mdm_off =
@@ -710,10 +717,7 @@ def turn_mdm_off(v: ServerView) -> None:
     records = v.server.records
     if v.design.queue_on_mdm_off == "withdraw":
         records = tuple(
-            r._replace(
-                queue=(),
-                status="failed" if r.status in ("unenroll_queued", "wipe_queued") else r.status,
-            )
+            r._replace(queue=(), status="failed" if _carries_request(r) else r.status)
             for r in records
         )
     v.server = v.server._replace(mdm=False)
@@ -844,7 +848,7 @@ ROWS = (
         ("pending", "enrolled", "failed"),
         "unenroll_queued",
         "admin",
-        ("F1", "F8", "F18", "F23", "F31", "F51", "A7"),
+        ("F1", "F8", "F22", "F23", "F31", "F51", "A7"),
         "the admin requests a remote unenroll: queue a DMClient Unenroll Exec",
         guard=(mdm_on, exec_unenroll, shown_in_console, no_request_queued, local_admin_kept),
         effect=queue_unenroll,
@@ -856,7 +860,7 @@ ROWS = (
         ("pending", "enrolled", "failed"),
         "unenroll_sent",
         "admin",
-        ("F1", "F12", "F18"),
+        ("F1", "F12"),
         "the admin requests a remote unenroll: the management agent is asked to do it",
         guard=(agent_unenroll, shown_in_console, no_request_queued, local_admin_kept),
         effect=ask_agent,
@@ -881,7 +885,7 @@ ROWS = (
         ("*",),
         None,
         "admin",
-        ("F18",),
+        ("real-world 3.14",),
         "the tenant admin turns MDM off: queued commands are withdrawn (or kept)",
         guard=(mdm_on, toggle_in_scope),
         effect=turn_mdm_off,
@@ -894,7 +898,7 @@ ROWS = (
         ("*",),
         None,
         "admin",
-        ("F18",),
+        ("real-world 3.14",),
         "the tenant admin turns MDM on again",
         guard=(mdm_off,),
         effect=turn_mdm_on,
@@ -1224,7 +1228,7 @@ ROWS = (
         ("pending", *SERVE_FROM),
         "presumed",
         "timer",
-        ("F55", "F64", "A10"),
+        ("F55", "F64", "F90", "A10"),
         "no check-in for longer than the poll interval: the device is presumed gone",
         guard=(presumes, believed_enrolled, no_open_session),
         effect=presume_gone,

@@ -14,8 +14,9 @@ holds every device's records, so devices interact through it (a cloned hardware 
 a duplicate record, the tenant turning MDM off).
 
 Why these fields and no more: every field is what a real party keeps (a phase, an
-enrollment generation, a queue, a session), except the ghost flags marked as such
-(``late``, ``stale``, ``late_cmd``, a command's ``origin``), which only properties read.
+enrollment generation, a queue, a session), except the ghost fields marked as such
+(the history `lifecycle.mdm.history` keeps, and a command's ``origin``), which only
+properties read and no row writes.
 """
 
 from __future__ import annotations
@@ -98,10 +99,14 @@ class Device(NamedTuple):
       enrollment (F84), or the scheduled session missed while the device was offline (a
       missed task runs as soon as the device is back, F64). It stays due until the
       server answers with Final (the first retries come within minutes, F64).
-    - late: ghost: a DM session started or a policy was applied after unenrollment
-      began (F33-F36 say neither may happen).
-    - stale: ghost: the device executed an unenroll or wipe issued for an earlier
-      enrollment.
+    Ghost fields, kept by the interpreter after every row (`lifecycle.mdm.history`),
+    never written by a row, read only by the properties:
+
+    - late: a DM session started, a command was executed or a policy applied after
+      unenrollment began (F33-F36 say none may happen).
+    - stale: the device left its phase on a command queued for another enrollment.
+    - alerted: an unenroll alert was sent (or tried offline) in this unenrollment.
+    - data_first: an artifact was removed in this unenrollment before any alert.
     """
 
     phase: str
@@ -118,6 +123,8 @@ class Device(NamedTuple):
     due: bool
     late: bool
     stale: bool
+    alerted: bool = False
+    data_first: bool = False
 
 
 # A queued command: (command, generation it was queued for, sent and awaiting Status).
@@ -137,9 +144,17 @@ class Record(NamedTuple):
     - held: () or ((device, package 1),): a package held behind an open session (wait
       designs only), with the connection it came on.
     - pushed: a verification push was sent (F55).
-    - stale: ghost: an alert or command of an earlier enrollment retired this one.
-    - late_cmd: ghost: a command was issued after the unenroll was accepted, or while
-      MDM was turned off.
+    Ghost fields, kept by the interpreter (`lifecycle.mdm.history`), never written by
+    a row:
+
+    - stale: a message of an earlier enrollment retired this one.
+    - late_cmd: a command was sent after the unenroll was accepted, or while MDM was
+      turned off.
+    - asked: what the admin last asked of this record (the status the admin's row left
+      it in; ``"-"``: nothing).
+    - retired: while the record is accepted as unenrolled, what retired it: ``"alert"``
+      (the device's unenroll alert) or ``"server"`` (the server's own conclusion: a
+      timer, or an Exec marked done when sent); ``"-"`` otherwise.
     """
 
     device: int
@@ -155,6 +170,8 @@ class Record(NamedTuple):
     pushed: bool
     stale: bool
     late_cmd: bool
+    asked: str = "-"
+    retired: str = "-"
 
 
 class Server(NamedTuple):

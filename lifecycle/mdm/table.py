@@ -219,6 +219,20 @@ Choices = Callable[[Any], Iterable[Hashable]]
 Body = tuple[str, ...] | Callable[[Any], tuple[str, ...]]
 
 
+def scope_bound(conjunct: Guard) -> Guard:
+    """Mark a guard conjunct as the scope's bound on the state space (messages in flight,
+    re-enrollments, offline periods, the MDM switch), not a design decision: the
+    mutation operators leave it alone, since dropping it only makes the search
+    unbounded."""
+    conjunct.scope_bound = True  # type: ignore[attr-defined]
+    return conjunct
+
+
+def is_scope_bound(conjunct: Guard) -> bool:
+    """The conjunct is one of the scope's bounds (`scope_bound`)."""
+    return bool(getattr(conjunct, "scope_bound", False))
+
+
 def put_message(net: Channel, msg: Msg) -> Channel:
     """The channel with one more copy of `msg` in flight."""
     return net._replace(in_flight=tuple(sorted((*net.in_flight, msg))))

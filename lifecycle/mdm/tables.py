@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.mdm import device, directory, network, server
+from lifecycle.mdm.history import device_sends, keep_device_history, keep_record_history
 from lifecycle.mdm.state import Channel, Device, Directory, Msg, Record, Server
 from lifecycle.mdm.table import (
     TO_DEVICE,
@@ -153,17 +154,18 @@ def _fire_device(t: Tables, v: DeviceView, r: Row, arg: Any, msg: Msg | None) ->
     state it fires in, run the effect, send, apply ``also`` and ``dest``."""
     v.arg = arg
     v.msg = msg
+    before = v.device
     outgoing = [device_message(v, s) for s in r.sends]
     if msg is not None:
         v.consume(msg)
     if r.effect is not None:
         r.effect(v)
-    for m in outgoing:
-        v.send(m)
+    v.net = device_sends(v.net, outgoing)
     for also in r.also:
         t.by_machine()[also.machine].set_state(v, also.state_of(v))
     if r.dest is not None:
         t.device.set_state(v, r.dest)
+    keep_device_history(v, r, before, msg, outgoing)
     return (r, arg, v.device, v.directory, v.net)
 
 
@@ -243,11 +245,13 @@ def server_message(v: ServerView, send: Send) -> tuple[int, Msg]:
 
 def _fire_server(t: Tables, v: ServerView, r: Row, arg: Any) -> ServerStep:
     v.arg = arg
+    before = v.record
     outbox = tuple(server_message(v, s) for s in r.sends)
     if r.effect is not None:
         r.effect(v)
     if r.dest is not None:
         t.server.set_state(v, r.dest)
+    keep_record_history(v, r, before, v.msg, outbox)
     if v.source == "held":
         # The held package is processed: the record no longer holds it.
         entry = (v.sender, v.msg)

@@ -31,6 +31,7 @@ from transitions import EventData, Machine
 
 from lifecycle.mdm import LifecycleModel
 from lifecycle.mdm import server as server_rows
+from lifecycle.mdm.history import device_sends, keep_device_history, keep_record_history
 from lifecycle.mdm.network import delivers
 from lifecycle.mdm.state import Msg, Record, World
 from lifecycle.mdm.table import (
@@ -357,6 +358,12 @@ class LiveWorld:
         part = self.parts[name]
         if not part.trigger(r.trigger, **kwargs):  # type: ignore[attr-defined]
             raise TableInconsistency(f"{r.trigger}({step.arg!r}) was not enabled")
+        # The history is the interpreter's, not the rows' (`lifecycle.mdm.history`).
+        if name == "device":
+            assert step.party is not None
+            keep_device_history(view, r, w.device[step.party], msg, outgoing)
+        elif name == "server":
+            keep_record_history(view, r, step.record, msg, outgoing)
         nxt = self._commit(w, step, view, outgoing, msg)
         self._check_states(w, nxt, step)
         self.state = nxt
@@ -371,10 +378,7 @@ class LiveWorld:
             i = step.party
             assert i is not None
             devices[i], dirs[i] = view.device, view.directory
-            net = view.net
-            for m in outgoing:
-                net = put_message(net, m)
-            nets[i] = net
+            nets[i] = device_sends(view.net, outgoing)
         elif r.machine == "network":
             assert step.party is not None
             nets[step.party] = view.net

@@ -29,7 +29,9 @@ from lifecycle.mdm.table import (
 )
 from lifecycle.mdm.tables import REFERENCE, Tables, all_rows, row, server_message_steps
 
-FACT = re.compile(r"^(F([1-9]|[1-8][0-9]|9[01])|A([1-9]|1[0-9]))$")
+FACT = re.compile(
+    r"^(F([1-9]|[1-8][0-9]|9[01])|A([1-9]|1[0-9])|real-world 3\.([1-9]|1[0-9]|2[0-3]))$"
+)
 SMALL = Scope(reenrollments=1, max_in_flight=1, max_offline=0, mdm_toggle=False)
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,11 +97,15 @@ ORDER = (
     "network",
     "device",
     "server",
+    "history",
     "tables",
+    "mutants",
     "model",
     "properties",
+    "interleavings",
     "reference",
     "matrix",
+    "catalog",
 )
 SAME_LEVEL = {"directory", "network", "device", "server"}
 
