@@ -12,7 +12,9 @@ Generated (and overwritten) here:
 - `counterexamples.md`: the shortest counterexample of every known-bad preset, as a
   sequence chart and a list of steps;
 - `matrix.md`: the mutation matrix (every preset checked at the default scope), with
-  state counts and times.
+  state counts and times;
+- `facts.md`: every fact, ambiguity decision and real-world interleaving, with the
+  rows, knobs and properties that cite it (`lifecycle.render.facts`).
 
 Written by hand by others and only linked: `model.md` (the modelling decisions),
 `testing.md` (the architects' test recipe) and `engine.md` (the checker engine).
@@ -41,6 +43,7 @@ PAGES = (
     "designs.md",
     "counterexamples.md",
     "matrix.md",
+    "facts.md",
 )
 HAND_WRITTEN = ("model.md", "testing.md", "engine.md")
 
@@ -109,7 +112,14 @@ def index_page() -> str:
         "- removes every enterprise artifact and starts no session after unenrollment "
         "began (`cleanup_complete`);\n",
         "- never lets a stale message retire a newer enrollment (`no_stale_unenroll`);\n",
-        "- and more: see [the properties](properties.md).\n\n",
+        "- tells the server before it deletes any enterprise data "
+        "(`server_notified_before_data_deleted`), respects the manual-unenroll policy "
+        "(`manual_unenroll_policy_respected`), leaves no command pending after the "
+        "unenroll (`no_commands_pending_after_unenroll`) and never drops an admin's "
+        "request silently (`admin_request_not_lost`);\n",
+        "- and more: see [the properties](properties.md). The properties read the "
+        "history the interpreter keeps after every row, never a flag a knob writes; "
+        "[mutation](mutation.md) shows which table change each property catches.\n\n",
         "A proof holds for the scope checked, not beyond it; an incomplete search "
         "(a bound or time limit hit) never reports a property as holding.\n\n",
         "## How to run it\n\n",
@@ -119,6 +129,7 @@ def index_page() -> str:
         ".venv/bin/lifecycle check --design my-design.toml --devices 2 --report out/\n",
         ".venv/bin/lifecycle designs                        # presets and knobs\n",
         ".venv/bin/lifecycle matrix                         # every preset, caught or not\n",
+        ".venv/bin/lifecycle mutate                         # every mutant of the tables\n",
         ".venv/bin/lifecycle diagrams --out diagrams/       # regenerate the diagrams\n",
         ".venv/bin/lifecycle diagrams --format mermaid      # Mermaid instead of SVG\n",
         ".venv/bin/lifecycle docs --out docs/               # regenerate these pages\n",
@@ -136,6 +147,10 @@ def index_page() -> str:
         "- [Counterexamples](counterexamples.md): what each known-bad design gets "
         "wrong, step by step.\n",
         "- [Mutation matrix](matrix.md): every preset checked, states and times.\n",
+        "- [Mutation of the tables](mutation.md): every mutant, the properties that "
+        "kill it, and why each survivor survives.\n",
+        "- [Facts](facts.md): every fact, ambiguity decision and real-world "
+        "interleaving, with the rows, knobs and properties that cite it.\n",
         "- [Testing recipe for architects](testing.md): test your own design or "
         "server against the model.\n",
         "- [The checker engine](engine.md): the generic explicit-state model checker "
@@ -500,6 +515,12 @@ def matrix_rows(scope: Any) -> list[Any]:
     return list(run_matrix(scope))
 
 
+def _facts_page() -> str:
+    from lifecycle.render.facts import facts_page
+
+    return HEADER + facts_page()
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "index.md": index_page,
     "reference.md": reference_page,
@@ -507,6 +528,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "designs.md": designs_page,
     "counterexamples.md": counterexamples_page,
     "matrix.md": matrix_page,
+    "facts.md": _facts_page,
 }
 
 

@@ -17,6 +17,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from lifecycle.mdm import catalog
+from lifecycle.render.facts import anchor, link_ids
 from lifecycle.render.sequence import SequenceChart, to_svg
 from lifecycle.render.traces import StepRow, trace_chart, trace_rows
 
@@ -120,6 +122,14 @@ def build_html(data: ReportData) -> str:
         "<thead><tr><th>property</th><th>kind</th><th>status</th>"
         "<th>counterexample</th><th>meaning and facts</th></tr></thead><tbody>"
     )
+    cited: list[str] = []
+
+    def linked(text: str) -> str:
+        # Each fact id links to its entry in the "Facts cited" section below.
+        html, ids = link_ids(escape(text))
+        cited.extend(i for i in ids if i not in cited)
+        return html
+
     for p in data.properties:
         link = (
             f'<a href="#cx-{escape(p.name)}">{p.steps} steps</a>'
@@ -131,7 +141,7 @@ def build_html(data: ReportData) -> str:
         out.append(
             f"<tr><td><code>{escape(p.name)}</code></td><td>{escape(p.kind)}</td>"
             f'<td class="{_status_class(p.status)}">{escape(p.status)}</td>'
-            f"<td>{link}</td><td>{escape(p.description)}</td></tr>"
+            f"<td>{link}</td><td>{linked(p.description)}</td></tr>"
         )
     out.append("</tbody></table>")
 
@@ -173,7 +183,7 @@ def build_html(data: ReportData) -> str:
                     f"<ins>{escape(b)}</ins></li>"
                     for k, a, b in row.changes
                 )
-                facts = f' <span class="muted">[{escape(row.facts)}]</span>' if row.facts else ""
+                facts = f' <span class="muted">[{linked(row.facts)}]</span>' if row.facts else ""
                 cls = ' class="failing"' if row.failing else ""
                 out.append(
                     f"<tr{cls}><td>{row.index}</td><td>{escape(row.actor)}</td>"
@@ -183,6 +193,19 @@ def build_html(data: ReportData) -> str:
                 )
             out.append("</tbody></table>")
         out.append("</section>")
+    if cited:
+        out.append('<h2 id="facts">Facts cited</h2>')
+        out.append(
+            '<p class="muted">In the project\'s words; docs/facts.md has every fact with '
+            "the rows, knobs and properties that model it.</p><dl>"
+        )
+        for ident in cited:
+            e = catalog.entry(ident)
+            out.append(
+                f'<dt id="fact-{anchor(ident)}">{escape(ident)} ({escape(e.kind)})</dt>'
+                f'<dd>{escape(e.statement)} <span class="muted">{escape(e.source)}</span></dd>'
+            )
+        out.append("</dl>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
