@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: check test bench lint diagrams docs setup system-graphviz system-browser system-valgrind clean
+.PHONY: check test bench lint diagrams docs mutation setup system-graphviz system-browser system-valgrind clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,12 @@ lint: setup
 
 bench: setup system-graphviz system-valgrind
 	$(PY) -m benchmarks
+
+## mutation: check every mutant of the reference tables (about 10 minutes, every CPU) and
+## regenerate docs/mutation.md (written only when the run ends: no half-written page)
+mutation: setup
+	$(VENV)/bin/lifecycle mutate --format markdown --no-progress > docs/mutation.md.new; \
+	rc=$$?; if [ $$rc -le 3 ]; then mv docs/mutation.md.new docs/mutation.md; else rm -f docs/mutation.md.new; exit $$rc; fi
 
 diagrams: setup system-graphviz
 	$(VENV)/bin/lifecycle diagrams --out diagrams/

@@ -668,6 +668,146 @@ def matrix(scope_flags: dict[str, Any], fmt: str) -> int:
 
 
 @cli.command()
+@click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
+@scope_options
+@click.option(
+    "--operator",
+    "operators",
+    multiple=True,
+    type=click.Choice(
+        ["delete_row", "drop_conjunct", "remove_send", "swap_cleanup", "ignore_generation"]
+    ),
+    help="mutation operators to apply (repeatable; default all)",
+)
+@click.option("--mutant", "names", multiple=True, help="check only this mutant (repeatable)")
+@click.option(
+    "--max-states",
+    type=click.IntRange(min=1),
+    default=None,
+    help="per-mutant state budget (default: 4x the reference's states)",
+)
+@click.option(
+    "--time-limit",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="per-mutant budget in seconds; a mutant over budget is unknown",
+)
+@click.option(
+    "--workers",
+    default="auto",
+    show_default=True,
+    help="processes checking mutants in parallel: a number, or auto (one per CPU)",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option("--progress/--no-progress", default=True, help="a progress bar on a terminal")
+def mutate(
+    design: str,
+    scope_flags: dict[str, Any],
+    operators: tuple[str, ...],
+    names: tuple[str, ...],
+    max_states: int | None,
+    time_limit: float,
+    workers: str,
+    fmt: str,
+    progress: bool,
+) -> int:
+    """Check every mutant of the tables and say which properties kill it.
+
+    Exit codes: 0 every mutant is killed or equivalent, 1 a mutant survived, 2 bad
+    input, 3 some mutant is unknown (over budget) and none survived.
+    """
+    from lifecycle import mutation
+    from lifecycle.mdm import DesignError
+
+    d = _load(design)
+    try:
+        scope = _scope_from_options(d, **scope_flags)
+    except DesignError as exc:
+        fail(str(exc))
+    try:
+        limit = _finite(time_limit, "--time-limit")
+    except click.BadParameter as exc:
+        fail(f"--time-limit: {exc.message}")
+    if limit is None or limit <= 0:
+        fail(f"--time-limit: {time_limit!r} is not a positive number of seconds")
+    try:
+        count = _workers_option(workers)
+    except click.BadParameter as exc:
+        fail(f"--workers: {exc.message}")
+    console = _console()
+    bar: Any = None
+    task: Any = None
+    if progress and console.is_terminal and fmt == "text":
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        task = bar.add_task("mutants", total=None)
+        bar.start()
+
+    def tick(done: int, total: int, result: Any) -> None:
+        if bar is not None:
+            bar.update(task, completed=done, total=total, description=_one_line(result.mutant)[:40])
+
+    started = time.perf_counter()
+    try:
+        ref, results = mutation.run(
+            d,
+            scope,
+            operators=operators or mutation.OPERATORS,
+            names=names,
+            max_states=max_states,
+            time_limit=limit,
+            workers=count,
+            progress=tick,
+        )
+    except (KeyError, ValueError) as exc:
+        fail(_one_line(str(exc.args[0]) if exc.args else str(exc)))
+    finally:
+        if bar is not None:
+            bar.stop()
+    elapsed = time.perf_counter() - started
+    summary = mutation.summary(results)
+    if fmt == "json":
+        click.echo(mutation.to_json(results))
+    elif fmt == "markdown":
+        click.echo(mutation.to_markdown(ref, results), nl=False)
+    else:
+        from rich.table import Table
+
+        table = Table(show_header=True, header_style="bold")
+        for column in ("mutant", "status", "killed by", "trace", "states", "seconds"):
+            table.add_column(column, overflow="fold")
+        for r in results:
+            table.add_row(
+                _one_line(r.mutant),
+                r.status,
+                ", ".join(r.killed_by) or "-",
+                "-" if r.trace_length is None else str(r.trace_length),
+                f"{r.states:,}",
+                f"{r.seconds:.1f}",
+            )
+        console.print(table)
+        rate = summary["kill_rate"]
+        console.print(
+            f"{summary['mutants']} mutants: {summary['killed']} killed, {summary['survived']} "
+            f"survived, {summary['equivalent']} equivalent, {summary['unknown']} unknown, "
+            f"{summary['error']} errors; kill rate "
+            f"{'n/a' if rate is None else f'{100 * rate:.1f}%'}; {elapsed:.1f}s"
+        )
+    if summary["survived"]:
+        return EXIT_VIOLATED
+    return EXIT_INCOMPLETE if summary["unknown"] else EXIT_OK
+
+
+@cli.command()
 @click.option(
     "--out",
     type=click.Path(file_okay=False),

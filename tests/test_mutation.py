@@ -1,0 +1,231 @@
+"""`lifecycle mutate`: the operators, each verdict checked independently, parallel
+against serial, the CLI, and docs/mutation.md against a fresh run of a sample."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from test_cli import assert_one_line, run
+
+from lifecycle import mutation
+from lifecycle.engine import check
+from lifecycle.mdm import Design, LifecycleModel
+from lifecycle.mdm.mutants import OPERATORS, Mutant, mutant, mutants
+from lifecycle.mdm.table import is_scope_bound
+from lifecycle.mdm.tables import REFERENCE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def ref() -> mutation.Reference:
+    d = Design()
+    return mutation.reference(d, d.scope())
+
+
+def test_the_operators_make_one_mutant_per_change() -> None:
+    ms = list(mutants())
+    assert len({m.name for m in ms}) == len(ms)
+    assert [m.name for m in mutants()] == [m.name for m in ms]  # deterministic
+    counts = Counter(m.operator for m in ms)
+    rows = REFERENCE.rows()
+    assert counts["delete_row"] == len(rows)
+    bounds = [g for r in rows for g in r.guard if is_scope_bound(g)]
+    assert {g.__name__ for g in bounds} == {
+        "room",
+        "attempts_left",
+        "toggle_in_scope",
+        "offline_periods_left",
+    }
+    assert counts["drop_conjunct"] == sum(len(r.guard) for r in rows) - len(bounds)
+    assert counts["remove_send"] == sum(len(r.sends) for r in rows)
+    assert counts["swap_cleanup"] == 3
+    assert counts["ignore_generation"] == sum(
+        1 for r in rows if r.receives and r.receives.generation in ("current", "key")
+    )
+    assert set(counts) == set(OPERATORS)
+
+
+def test_each_operator_changes_what_it_says() -> None:
+    deleted = mutant("delete_row:UserDisconnect").tables
+    assert "UserDisconnect" not in {r.trigger for r in deleted.rows()}
+    assert len(deleted.rows()) == len(REFERENCE.rows()) - 1
+    dropped = mutant("drop_conjunct:SendUnenrollAlert:online").tables.row("SendUnenrollAlert")
+    assert [g.__name__ for g in dropped.guard] == ["room"]
+    with pytest.raises(KeyError):  # a scope bound is not mutated
+        mutant("drop_conjunct:SendUnenrollAlert:room")
+    muted = mutant("remove_send:SendUnenrollAlert:pkg1(alert_package)").tables
+    assert muted.row("SendUnenrollAlert").sends == ()
+    loose = mutant("ignore_generation:ReceiveUnenrollExec").tables.row("ReceiveUnenrollExec")
+    assert loose.receives is not None and loose.receives.generation == "any"
+    swapped = mutant("swap_cleanup:RemoveEnterpriseApps:RemoveCertificates").tables.device
+    assert swapped.states.index("cleanup_certs") < swapped.states.index("cleanup_apps")
+    # The reference is untouched by all of it.
+    assert REFERENCE.row("UserDisconnect").guard
+    with pytest.raises(KeyError, match="no mutant named"):
+        mutant("delete_row:NoSuchRow")
+
+
+def test_a_killed_mutant_names_its_killers_with_a_shortest_trace(ref: mutation.Reference) -> None:
+    m = mutant("remove_send:SendUnenrollAlert:pkg1(alert_package)")
+    result = mutation.check_mutant(m, ref)
+    assert result.status == "killed"
+    assert "server_notified_before_data_deleted" in result.killed_by
+    direct = check(LifecycleModel(ref.design, ref.scope, m.tables))
+    shortest = min(len(v.trace) for v in direct.violations if v.trace)
+    assert result.trace_length == shortest
+    assert set(result.killed_by) == {v.property for v in direct.violations}
+
+
+def test_an_equivalent_dead_row_is_one_the_reference_never_fires(ref: mutation.Reference) -> None:
+    """The reviewer check of the dead-row justification: the row has no enabled
+    step in an independent reference check, so deleting it removes no edge."""
+    result = mutation.check_mutant(mutant("delete_row:HoldSession"), ref)
+    assert result.status == "equivalent" and "never fires" in result.reason
+    direct = check(LifecycleModel(ref.design, ref.scope))
+    assert "HoldSession" in direct.coverage.never_enabled or (
+        direct.coverage.actions.get("HoldSession") is None
+        or direct.coverage.actions["HoldSession"].enabled == 0
+    )
+    fired = mutation.check_mutant(mutant("delete_row:UserDisconnect"), ref)
+    assert fired.status != "equivalent"
+
+
+def test_an_equivalent_by_graph_mutant_has_the_references_graph(ref: mutation.Reference) -> None:
+    """The reviewer check of both graph justifications (equal steps on every view the
+    reference met, and equal digests): an independent search gives the same states and
+    the same edges."""
+    for name in (
+        "remove_send:AcknowledgeStaleAlert:pkg2(final)",
+        "ignore_generation:ReceiveChallenge",
+    ):
+        m = mutant(name)
+        result = mutation.check_mutant(m, ref)
+        assert result.status == "equivalent", name
+        assert "same successor relation" in result.reason or "equals" in result.reason
+        a = check(LifecycleModel(ref.design, ref.scope, m.tables), keep_graph=True).graph
+        b = check(LifecycleModel(ref.design, ref.scope), keep_graph=True).graph
+        assert a is not None and b is not None
+        assert set(a.states) == set(b.states) and len(a.states) == len(b.states)
+        edges_a = {(a.states[i], act, a.states[t]) for i, t, act in _edges(a)}
+        edges_b = {(b.states[i], act, b.states[t]) for i, t, act in _edges(b)}
+        assert edges_a == edges_b, name
+
+
+def _edges(g: object) -> list[tuple[int, int, object]]:
+    return [
+        (i, t, act)
+        for i, (succ, acts) in enumerate(zip(g.successors, g.actions, strict=True))  # type: ignore[attr-defined]
+        for t, act in zip(succ, acts, strict=True)
+    ]
+
+
+def test_same_steps_tells_a_changed_mutant_apart(ref: mutation.Reference) -> None:
+    assert LifecycleModel(ref.design, ref.scope).same_steps_as(ref.model)
+    killer = mutant("remove_send:SendUnenrollAlert:pkg1(alert_package)")
+    assert not LifecycleModel(ref.design, ref.scope, killer.tables).same_steps_as(ref.model)
+
+
+def test_the_cleanup_projection_tells_other_mutants_apart(ref: mutation.Reference) -> None:
+    """Equivalence up to the cleanup order is not a projection that merges everything:
+    a mutant that changes a message is not equal to the reference under it."""
+    m = mutant("remove_send:ReceivePolicy:pkg3(('ok',))")
+    graph = check(LifecycleModel(ref.design, ref.scope, m.tables), keep_graph=True).graph
+    assert graph is not None
+    order = ("apps", "certs", "policies", "config")
+    assert mutation.project_cleanup(graph, order) != ref.by_position()
+    # ... while the reference is equal to itself under it.
+    assert mutation.project_cleanup(ref.graph, order) == ref.by_position()
+    swap = mutation.check_mutant(
+        mutant("swap_cleanup:RemoveEnterpriseApps:RemoveCertificates"), ref
+    )
+    assert swap.status == "equivalent" and "cleanup steps" in swap.reason
+
+
+def test_over_budget_is_unknown_never_killed_or_survived(ref: mutation.Reference) -> None:
+    m = mutant("remove_send:ReceivePolicy:pkg3(('ok',))")
+    result = mutation.check_mutant(m, ref, max_states=50)
+    assert result.status == "unknown" and "budget" in result.reason
+    assert result.killed_by == () and result.trace_length is None
+
+
+def test_a_mutant_that_makes_a_row_raise_is_an_error(ref: mutation.Reference) -> None:
+    def boom(v: object) -> None:
+        raise RuntimeError("broken effect")
+
+    table = REFERENCE.device
+    rows = tuple(
+        dataclasses.replace(r, effect=boom) if r.trigger == "StartEnrollment" else r
+        for r in table.rows
+    )
+    tables = dataclasses.replace(REFERENCE, device=dataclasses.replace(table, rows=rows))
+    result = mutation.check_mutant(Mutant("test:boom", "test", "raises", tables), ref)
+    assert result.status == "error" and "broken effect" in result.reason
+
+
+NAMES = [
+    "remove_send:SendUnenrollAlert:pkg1(alert_package)",
+    "delete_row:HoldSession",
+    "drop_conjunct:UserDisconnect:user_may_disconnect",
+    "ignore_generation:ReceiveUnenrollExec",
+]
+
+
+def test_parallel_gives_the_serial_verdicts() -> None:
+    d = Design()
+    _, serial = mutation.run(d, d.scope(), names=NAMES, workers=1)
+    _, parallel = mutation.run(d, d.scope(), names=NAMES, workers=2)
+    strip = [dataclasses.replace(r, seconds=0.0) for r in serial]
+    assert [dataclasses.replace(r, seconds=0.0) for r in parallel] == strip
+    assert [r.mutant for r in parallel] == NAMES
+
+
+def test_cli_json_has_the_five_keys_and_bad_input_is_one_line() -> None:
+    out = run("mutate", "--mutant", NAMES[0], "--mutant", NAMES[1], "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    for row in rows:
+        assert {"mutant", "operator", "killed_by", "equivalent", "trace_length"} <= set(row)
+    assert rows[0]["killed_by"] and isinstance(rows[0]["trace_length"], int)
+    assert rows[1]["equivalent"] is True and rows[1]["trace_length"] is None
+    assert_one_line(run("mutate", "--mutant", "delete_row:Nope"), 2, "delete_row:Nope")
+    assert_one_line(run("mutate", "--time-limit", "nan"), 2, "--time-limit")
+    assert_one_line(run("mutate", "--workers", "0"), 2, "--workers")
+    assert_one_line(run("mutate", "--design", "/nonexistent.toml"), 2, "nonexistent")
+
+
+DOC_ROW = re.compile(r"^\| `([^`]+)` \| (\w+) \| (\w+) \| ([^|]*) \| ([^|]*) \|", re.M)
+
+
+def test_docs_mutation_lists_every_mutant_and_a_sample_still_holds() -> None:
+    """docs/mutation.md is generated by `make mutation` (a ten-minute run, so not
+    here): its rows are today's mutants, and the first mutant of each operator gives
+    the verdict the page prints."""
+    page = (ROOT / "docs" / "mutation.md").read_text(encoding="utf-8")
+    rows = {name: (op, status, killed) for name, op, status, killed, _ in DOC_ROW.findall(page)}
+    assert list(rows) == [m.name for m in mutants()], "docs/mutation.md is stale: make mutation"
+    sample = []
+    seen: set[str] = set()
+    for m in mutants():
+        if m.operator not in seen:
+            seen.add(m.operator)
+            sample.append(m.name)
+    d = Design()
+    _, fresh = mutation.run(d, d.scope(), names=sample, workers=2)
+    for r in fresh:
+        op, status, killed = rows[r.mutant]
+        assert (op, status) == (r.operator, r.status), r.mutant
+        names = re.findall(r"`(\w+)`", killed)
+        assert names == list(r.killed_by), r.mutant
+
+
+def test_the_cli_lists_the_operators_the_module_has() -> None:
+    from lifecycle.cli import mutate
+
+    choices = next(p for p in mutate.params if p.name == "operators").type.choices
+    assert tuple(choices) == OPERATORS
