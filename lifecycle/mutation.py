@@ -230,6 +230,12 @@ def _verdict(m: Mutant, status: str, **details: Any) -> MutantResult:
     return MutantResult(m.name, m.operator, m.description, status, **details)
 
 
+def _equivalent(m: Mutant, states: int, started: float, reason: str) -> MutantResult:
+    return _verdict(
+        m, "equivalent", states=states, seconds=time.perf_counter() - started, reason=reason
+    )
+
+
 def check_mutant(
     m: Mutant, ref: Reference, *, max_states: int | None = None, time_limit: float = TIME_LIMIT
 ) -> MutantResult:
@@ -245,13 +251,12 @@ def check_mutant(
     except Exception:  # the search below reports the row that raises
         same = False
     if same:
-        return _verdict(
+        return _equivalent(
             m,
-            "equivalent",
-            states=ref.states,
-            seconds=time.perf_counter() - started,
-            reason="every party's steps equal the reference's on every view its search "
-            "met: the same successor relation, so the same reachable graph",
+            ref.states,
+            started,
+            "every party's steps equal the reference's on every view its search met: the "
+            "same successor relation, so the same reachable graph",
         )
     model = LifecycleModel(ref.design, ref.scope, m.tables)
     try:
@@ -290,29 +295,26 @@ def check_mutant(
     assert graph is not None
     # Equal graphs have equal counts: compare digests only then (it costs a second).
     same_size = (result.distinct_states, result.generated_states) == ref.size
-    exact = same_size and digest(graph) == ref.digest
-    mine = digest(graph) if not exact and result.distinct_states == ref.states else None
-    stutter = mine is not None and mine[0] == ref.digest[0] and _moves(mine) == ref.moves()
-    if stutter:
-        return _verdict(
+    mine = digest(graph) if result.distinct_states == ref.states else None
+    exact = same_size and mine == ref.digest
+    if not exact and mine is not None and mine[0] == ref.digest[0] and _moves(mine) == ref.moves():
+        return _equivalent(
             m,
-            "equivalent",
-            states=result.distinct_states,
-            seconds=time.perf_counter() - started,
-            reason="the reachable graph equals the reference's up to steps that change "
-            "nothing (self-loops), which no property reads and no party observes",
+            result.distinct_states,
+            started,
+            "the reachable graph equals the reference's up to steps that change nothing "
+            "(self-loops), which no property reads and no party observes",
         )
     if exact or (
         same_size
         and m.operator == "swap_cleanup"
         and project_cleanup(graph, _cleanup_order(m)) == ref.by_position()
     ):
-        return _verdict(
+        return _equivalent(
             m,
-            "equivalent",
-            states=result.distinct_states,
-            seconds=seconds,
-            reason="the reachable graph equals the reference's"
+            result.distinct_states,
+            started,
+            "the reachable graph equals the reference's"
             if exact
             else "the reachable graph equals the reference's up to the order of the cleanup "
             "steps (cleanup phases named by position, artifacts by count)",

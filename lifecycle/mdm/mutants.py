@@ -55,6 +55,12 @@ def _replace_row(tables: Tables, table: Table, index: int, row: Row) -> Tables:
     return _with_rows(tables, table, tuple(rows))
 
 
+def _changed(base: Tables, table: Table, i: int, row: Row, name: str, description: str) -> Mutant:
+    """The mutant whose table has `row` at position `i`; its operator is its name's
+    first part."""
+    return Mutant(name, name.split(":", 1)[0], description, _replace_row(base, table, i, row))
+
+
 def _name(fn: object) -> str:
     return str(getattr(fn, "__name__", repr(fn)))
 
@@ -95,20 +101,24 @@ def mutants(base: Tables = REFERENCE, operators: tuple[str, ...] = OPERATORS) ->
                     if is_scope_bound(conjunct):
                         continue
                     guard = row.guard[:j] + row.guard[j + 1 :]
-                    yield Mutant(
+                    yield _changed(
+                        base,
+                        table,
+                        i,
+                        dataclasses.replace(row, guard=guard),
                         f"drop_conjunct:{row.trigger}:{_name(conjunct)}",
-                        "drop_conjunct",
                         f"{row.trigger} no longer checks {_name(conjunct)}",
-                        _replace_row(base, table, i, dataclasses.replace(row, guard=guard)),
                     )
             if "remove_send" in operators:
                 for j in range(len(row.sends)):
                     sends = row.sends[:j] + row.sends[j + 1 :]
-                    yield Mutant(
+                    yield _changed(
+                        base,
+                        table,
+                        i,
+                        dataclasses.replace(row, sends=sends),
                         f"remove_send:{row.trigger}:{_send_name(row, j)}",
-                        "remove_send",
                         f"{row.trigger} no longer sends {_send_name(row, j)}",
-                        _replace_row(base, table, i, dataclasses.replace(row, sends=sends)),
                     )
             rec = row.receives
             if (
@@ -117,11 +127,13 @@ def mutants(base: Tables = REFERENCE, operators: tuple[str, ...] = OPERATORS) ->
                 and rec.generation in ("current", "key")
             ):
                 loose = dataclasses.replace(rec, generation="any")
-                yield Mutant(
+                yield _changed(
+                    base,
+                    table,
+                    i,
+                    dataclasses.replace(row, receives=loose),
                     f"ignore_generation:{row.trigger}",
-                    "ignore_generation",
                     f"{row.trigger} takes a message of any enrollment generation",
-                    _replace_row(base, table, i, dataclasses.replace(row, receives=loose)),
                 )
 
 
