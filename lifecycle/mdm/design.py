@@ -62,6 +62,8 @@ SAFETY = (
     "single_management_authority",
     "one_session_at_a_time",
     "unenroll_refused_only_where_documented",
+    "mdm_off_admits_nothing",
+    "sessions_stay_in_their_enrollment",
     "admin_request_not_lost",
 )
 WITNESSES = (

@@ -32,6 +32,10 @@ What is kept, and the rule that keeps it (the same for every row):
   left it in (``"-"``: nothing), until the record shows its outcome (`RESOLVED`: done, or
   failed visibly), so that `admin_request_not_lost` can tell a request that is still
   visibly pending from one that silently vanished.
+- ``Record.admitted_off``: the record was created, or a command queued on it, while the
+  tenant had MDM turned off (real-world 3.14, 3.15).
+- ``Record.crossed``: a package 1 or 3 of another enrollment generation changed the
+  record (real-world 3.8: every message belongs to one enrollment).
 - ``Record.retired``: while the record is accepted as unenrolled, whether the device's
   unenroll alert retired it or the server concluded it on its own, so that a witness
   of the user path needs the server to have learnt of the user's unenroll.
@@ -171,10 +175,34 @@ def keep_record_history(
         retired = "-"
     elif before is None or before.status not in ACCEPTED:
         retired = "alert" if msg is not None and is_unenroll_alert(msg) else "server"
-    if (stale, late_cmd, asked, retired) != (
+    new = before is None or (before.device, before.gen) != (after.device, after.gen)
+    grew = new or len(after.queue) > len(before.queue)  # type: ignore[union-attr]
+    admitted_off = after.admitted_off or (grew and not v.server.mdm)
+    crossed = after.crossed or (
+        not new
+        and msg is not None
+        and msg.kind in ("pkg1", "pkg3")
+        and msg.generation != after.gen
+        and _real(after) != _real(before)
+    )
+    if (stale, late_cmd, asked, retired, admitted_off, crossed) != (
         after.stale,
         after.late_cmd,
         after.asked,
         after.retired,
+        after.admitted_off,
+        after.crossed,
     ):
-        v.update(stale=stale, late_cmd=late_cmd, asked=asked, retired=retired)
+        v.update(
+            stale=stale,
+            late_cmd=late_cmd,
+            asked=asked,
+            retired=retired,
+            admitted_off=admitted_off,
+            crossed=crossed,
+        )
+
+
+def _real(r: Record | None) -> tuple[object, ...]:
+    """The fields a real server keeps (the record without its ghost fields)."""
+    return tuple(r[:11]) if r is not None else ()

@@ -99,6 +99,8 @@ POLICY_ACKED = 262144
 TWO_AUTHORITIES = 524288
 TWO_SESSIONS = 1048576
 UNDOCUMENTED_ERROR = 2097152
+ADMITTED_OFF = 4194304
+CROSSED = 8388608
 
 #: A device in these phases is mid-unenroll: it must still reach dormant (F7, F36).
 MID_UNENROLL_PHASES = frozenset(p for p in AFTER_UNENROLL_BEGAN if p != "dormant")
@@ -295,6 +297,10 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
                 bits_all |= PENDING_AFTER
             if request_lost(rec):
                 bits_all |= REQUEST_LOST
+            if rec.admitted_off:
+                bits_all |= ADMITTED_OFF
+            if rec.crossed:
+                bits_all |= CROSSED
         last[:] = [state, bits_all, tuple(out)]
         return bits_all
 
@@ -425,6 +431,18 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
             "Only a mobile Azure AD joined device answers the Unenroll Exec with an error "
             "Status (F21, F52); elsewhere it unenrolls, or, Azure AD registered, fails "
             "silently (F20).",
+        ),
+        Property.always(
+            "mdm_off_admits_nothing",
+            never(ADMITTED_OFF),
+            "While the tenant has MDM turned off, the server enrolls no device and queues "
+            "no command (real-world 3.14, 3.15).",
+        ),
+        Property.always(
+            "sessions_stay_in_their_enrollment",
+            never(CROSSED),
+            "A session or Status of one enrollment never changes the record of another: "
+            "every message belongs to one enrollment generation (real-world 3.8).",
         ),
         Property.always(
             "admin_request_not_lost",

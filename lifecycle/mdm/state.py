@@ -155,6 +155,9 @@ class Record(NamedTuple):
     - retired: while the record is accepted as unenrolled, what retired it: ``"alert"``
       (the device's unenroll alert) or ``"server"`` (the server's own conclusion: a
       timer, or an Exec marked done when sent); ``"-"`` otherwise.
+    - admitted_off: the record was created, or a command queued on it, while MDM was
+      turned off.
+    - crossed: a package 1 or 3 of another enrollment generation changed this record.
     """
 
     device: int
@@ -172,6 +175,8 @@ class Record(NamedTuple):
     late_cmd: bool
     asked: str = "-"
     retired: str = "-"
+    admitted_off: bool = False
+    crossed: bool = False
 
 
 class Server(NamedTuple):

@@ -174,3 +174,26 @@ def test_the_variants_pass_the_properties_they_do_not_break(reference_result) ->
     result = check(LifecycleModel(Design(), Design().scope(), never_sends_alert()))
     assert result.status("manual_unenroll_policy_respected") == "holds"
     assert result.status("admin_request_not_lost") == "holds"
+
+
+#: A mutant of the tables per obligation added for the mutation survivors: each is
+#: killed by the property named for the obligation it breaks.
+MUTANT_KILLERS = {
+    "drop_conjunct:AcceptEnrollment:mdm_on": "mdm_off_admits_nothing",
+    "drop_conjunct:JoinAzureAD:joins_azure_ad": "single_management_authority",
+    "drop_conjunct:MaintenanceSession:idle": "one_session_at_a_time",
+    "drop_conjunct:RejectUnenrollExec:mobile_aadj_refuses": (
+        "unenroll_refused_only_where_documented"
+    ),
+    "ignore_generation:ServeSession": "sessions_stay_in_their_enrollment",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANT_KILLERS))
+def test_each_new_obligation_kills_its_mutant(name: str, reference_result) -> None:
+    from lifecycle.mdm.mutants import mutant
+
+    prop = MUTANT_KILLERS[name]
+    assert reference_result.status(prop) == "holds"
+    result = check(LifecycleModel(Design(), Design().scope(), mutant(name).tables))
+    assert result.status(prop) == "violated", f"{name}: {prop} is {result.status(prop)}"
