@@ -32,17 +32,17 @@ position in the deterministic list).
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 import multiprocessing
-import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.engine import ModelError, check
+from lifecycle.engine import check
+from lifecycle.engine.checker import resolve_workers
 from lifecycle.engine.fingerprint import fingerprint
 from lifecycle.engine.result import ReachableGraph
 from lifecycle.mdm import Design, LifecycleModel, Scope, device
@@ -51,8 +51,6 @@ from lifecycle.mdm.tables import REFERENCE
 from lifecycle.render.report import describe_scope
 
 STATUSES = ("killed", "survived", "equivalent", "unknown", "error")
-_PROJECTED: dict[int, Any] = {}
-_MOVES: dict[int, Any] = {}
 #: The per-mutant budget, as multiples of the reference's states, and seconds.
 STATE_FACTOR = 4
 TIME_LIMIT = 60.0
@@ -101,25 +99,24 @@ class Reference:
     scope: Scope
     holds: frozenset[str]
     fired: frozenset[str]
-    states: int
     graph: ReachableGraph
     digest: Digest
-    size: tuple[int, int] = (0, 0)  # distinct and generated states
-    model: Any = None  # the reference model, its step memos filled by the search
+    size: tuple[int, int]  # distinct and generated states
+    model: Any  # the reference model, its step memos filled by the search
 
+    @property
+    def states(self) -> int:
+        return self.size[0]
+
+    @functools.cached_property
     def moves(self) -> frozenset[tuple[int, int, int]]:
-        """The digest's edges that change the state (no self-loops), computed once."""
-        cached = _MOVES.get(id(self))
-        if cached is None:
-            cached = _MOVES[id(self)] = _moves(self.digest)
-        return cached
+        """The digest's edges that change the state (no self-loops)."""
+        return _moves(self.digest)
 
+    @functools.cached_property
     def by_position(self) -> Digest:
-        """The graph up to the cleanup order (`project_cleanup`), computed once."""
-        cached = _PROJECTED.get(id(self))
-        if cached is None:
-            cached = _PROJECTED[id(self)] = project_cleanup(self.graph, device.CLEANUP_ORDER)
-        return cached
+        """The graph up to the cleanup order (`project_cleanup`)."""
+        return project_cleanup(self.graph, device.CLEANUP_ORDER)
 
 
 #: A reachable graph as data two searches can compare: the fingerprints of its states
@@ -169,7 +166,6 @@ def reference(design: Design, scope: Scope) -> Reference:
         scope,
         frozenset(p.name for p in result.properties if p.status == "holds"),
         fired,
-        result.distinct_states,
         result.graph,
         digest(result.graph),
         (result.distinct_states, result.generated_states),
@@ -258,12 +254,12 @@ def check_mutant(
             "every party's steps equal the reference's on every view its search met: the "
             "same successor relation, so the same reachable graph",
         )
-    model = LifecycleModel(ref.design, ref.scope, m.tables)
     try:
-        # The graph is kept from the start: a mutant no property kills is compared with
-        # the reference's graph, and a second search would cost as much as the first.
+        # The search reuses the steps `same_steps_as` memoised. The graph is kept from
+        # the start: a mutant no property kills is compared with the reference's graph,
+        # and a second search would cost as much as the first.
         result = check(model, max_states=limit, time_limit=time_limit, keep_graph=True)
-    except (ModelError, Exception) as exc:  # a mutant may make a row raise
+    except Exception as exc:  # a mutant may make a row raise (a ModelError, or worse)
         return _verdict(
             m,
             "error",
@@ -297,7 +293,7 @@ def check_mutant(
     same_size = (result.distinct_states, result.generated_states) == ref.size
     mine = digest(graph) if result.distinct_states == ref.states else None
     exact = same_size and mine == ref.digest
-    if not exact and mine is not None and mine[0] == ref.digest[0] and _moves(mine) == ref.moves():
+    if not exact and mine is not None and mine[0] == ref.digest[0] and _moves(mine) == ref.moves:
         return _equivalent(
             m,
             result.distinct_states,
@@ -308,7 +304,7 @@ def check_mutant(
     if exact or (
         same_size
         and m.operator == "swap_cleanup"
-        and project_cleanup(graph, _cleanup_order(m)) == ref.by_position()
+        and project_cleanup(graph, _cleanup_order(m)) == ref.by_position
     ):
         return _equivalent(
             m,
@@ -342,13 +338,6 @@ def _work(index: int) -> MutantResult:
     )
 
 
-def resolve_workers(workers: int | str) -> int:
-    """``"auto"``: one per CPU this process may use."""
-    if workers == "auto":
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, int(workers))
-
-
 def run(
     design: Design,
     scope: Scope,
@@ -372,29 +361,29 @@ def run(
         chosen = [known[n] for n in wanted]
     ref = reference(design, scope)
     n = resolve_workers(workers)
-    results: list[MutantResult | None] = [None] * len(chosen)
-    done = 0
-    if n == 1 or len(chosen) < 2:
-        for i, m in enumerate(chosen):
-            results[i] = check_mutant(m, ref, max_states=max_states, time_limit=time_limit)
-            done += 1
+    results: dict[int, MutantResult] = {}
+    _JOB.update(mutants=chosen, reference=ref, max_states=max_states, time_limit=time_limit)
+    try:
+        for i, result in _checked(len(chosen), n):
+            results[i] = result
             if progress is not None:
-                progress(done, len(chosen), results[i])  # type: ignore[arg-type]
-    else:
-        _JOB.update(mutants=chosen, reference=ref, max_states=max_states, time_limit=time_limit)
-        context = multiprocessing.get_context("fork")
-        try:
-            with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
-                futures = {pool.submit(_work, i): i for i in range(len(chosen))}
-                for future in as_completed(futures):
-                    i = futures[future]
-                    results[i] = future.result()
-                    done += 1
-                    if progress is not None:
-                        progress(done, len(chosen), results[i])  # type: ignore[arg-type]
-        finally:
-            _JOB.clear()
-    return ref, [r for r in results if r is not None]
+                progress(len(results), len(chosen), result)
+    finally:
+        _JOB.clear()
+    return ref, [results[i] for i in range(len(chosen))]
+
+
+def _checked(count: int, workers: int) -> Iterator[tuple[int, MutantResult]]:
+    """(position, result) for each of the job's mutants, as they finish: in this
+    process, or in `workers` forked ones."""
+    if workers == 1 or count < 2:
+        yield from ((i, _work(i)) for i in range(count))
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_work, i): i for i in range(count)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 def summary(results: Sequence[MutantResult]) -> dict[str, Any]:
@@ -410,7 +399,7 @@ def to_json(results: Sequence[MutantResult]) -> str:
     return json.dumps([r.as_dict() for r in results], indent=2)
 
 
-def to_markdown(ref: Reference, results: Sequence[MutantResult], *, timings: bool = True) -> str:
+def to_markdown(ref: Reference, results: Sequence[MutantResult]) -> str:
     """The mutation table as Markdown (docs/mutation.md is this, generated)."""
     s = summary(results)
     rate = "n/a" if s["kill_rate"] is None else f"{100 * s['kill_rate']:.1f}%"
@@ -455,7 +444,3 @@ def to_markdown(ref: Reference, results: Sequence[MutantResult], *, timings: boo
         note = r.reason.replace("|", "\\|") or "-"
         lines.append(f"| `{r.mutant}` | {r.operator} | {r.status} | {killed} | {length} | {note} |")
     return "\n".join(lines) + "\n"
-
-
-def with_scope(scope: Scope, **changes: Any) -> Scope:
-    return dataclasses.replace(scope, **changes)

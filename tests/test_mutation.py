@@ -138,9 +138,9 @@ def test_the_cleanup_projection_tells_other_mutants_apart(ref: mutation.Referenc
     graph = check(LifecycleModel(ref.design, ref.scope, m.tables), keep_graph=True).graph
     assert graph is not None
     order = ("apps", "certs", "policies", "config")
-    assert mutation.project_cleanup(graph, order) != ref.by_position()
+    assert mutation.project_cleanup(graph, order) != ref.by_position
     # ... while the reference is equal to itself under it.
-    assert mutation.project_cleanup(ref.graph, order) == ref.by_position()
+    assert mutation.project_cleanup(ref.graph, order) == ref.by_position
     swap = mutation.check_mutant(
         mutant("swap_cleanup:RemoveEnterpriseApps:RemoveCertificates"), ref
     )

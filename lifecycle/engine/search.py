@@ -743,22 +743,20 @@ class _Search:
             return succ_ids.__getitem__
         actions = self.edges_actions
         assert actions is not None, "a filtered recoverable property keeps actions"
+        excluded: Callable[[Any], bool]
         if isinstance(without, frozenset):
             names = without
 
-            def by_name(i: int) -> list[int]:
-                return [
-                    t
-                    for t, a in zip(succ_ids[i], actions[i], strict=True)
-                    if (a[0] if type(a) is tuple and a else action_name(a)) not in names
-                ]
+            def excluded(action: Any) -> bool:
+                return action_name(action) in names
 
-            return by_name
+        else:
+            excluded = without
 
-        def by_predicate(i: int) -> list[int]:
-            return [t for t, a in zip(succ_ids[i], actions[i], strict=True) if not without(a)]
+        def allowed(i: int) -> list[int]:
+            return [t for t, a in zip(succ_ids[i], actions[i], strict=True) if not excluded(a)]
 
-        return by_predicate
+        return allowed
 
     def _first_stuck(self, ids: list[int], out: Any) -> int | None:
         """The smallest id in `ids` (the states waiting on one key, in id order) from

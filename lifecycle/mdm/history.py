@@ -43,11 +43,14 @@ What is kept, and the rule that keeps it (the same for every row):
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
+from typing import Any
 
 from lifecycle.mdm.device import AFTER_UNENROLL_BEGAN, CLEANUP
-from lifecycle.mdm.state import Channel, Device, Msg, Record
-from lifecycle.mdm.table import DeviceView, Row, ServerView, put_message
+from lifecycle.mdm.server import ACCEPTED, RESOLVED
+from lifecycle.mdm.state import DEVICE_GHOSTS, RECORD_GHOSTS, Device, Msg, Record
+from lifecycle.mdm.table import DeviceView, Row, ServerView
 
 #: Package 1 alert tokens that are an unenroll alert (F5, F10).
 UNENROLL_ALERTS = frozenset(("unenroll", "unenroll_empty"))
@@ -55,18 +58,14 @@ UNENROLL_ALERTS = frozenset(("unenroll", "unenroll_empty"))
 COMMANDS = frozenset(("policy", "unenroll", "wipe"))
 #: The commands that may retire the record they are sent on.
 RETIRING = frozenset(("unenroll", "wipe"))
-#: Record statuses in which the server has accepted the enrollment as unenrolled.
-ACCEPTED = frozenset(("awaiting_confirmation", "unenrolled"))
-#: Record statuses that show the outcome of an admin's request: done, or failed visibly.
-#: An accepted unenroll (awaiting confirmation) fulfils an unenroll or wipe request too:
-#: the device leaves management either way.
-RESOLVED = frozenset(("awaiting_confirmation", "unenrolled", "failed"))
 _BEGAN = frozenset(AFTER_UNENROLL_BEGAN)
 #: Phases after the alert package is out: a package 1 opening a session here is new.
 _AFTER_ALERT = frozenset((*CLEANUP, "dormant"))
+#: A record's real fields: what a server keeps, without the ghosts.
+_real = operator.itemgetter(*(i for i, f in enumerate(Record._fields) if f not in RECORD_GHOSTS))
 
 
-def is_unenroll_alert(msg: Msg) -> bool:
+def carries_unenroll_alert(msg: Msg) -> bool:
     """A package 1 carrying an unenroll alert."""
     return msg.kind == "pkg1" and not UNENROLL_ALERTS.isdisjoint(msg.body)
 
@@ -74,17 +73,6 @@ def is_unenroll_alert(msg: Msg) -> bool:
 def is_command(msg: Msg) -> bool:
     """A package 2 carrying a server command."""
     return msg.kind == "pkg2" and bool(msg.body) and msg.body[0] in COMMANDS
-
-
-def device_sends(net: Channel, outgoing: Iterable[Msg]) -> Channel:
-    """Put what a device row sent on its connection. On an offline connection the
-    HTTP request fails ("Error sending unenroll alert", F11): nothing goes in flight,
-    but the row still tried, which `keep_device_history` records."""
-    if not net.online:
-        return net
-    for m in outgoing:
-        net = put_message(net, m)
-    return net
 
 
 def keep_device_history(
@@ -100,7 +88,7 @@ def keep_device_history(
     late = before.late
     was_after = before.phase in _BEGAN
     for m in outgoing:
-        if is_unenroll_alert(m):
+        if carries_unenroll_alert(m):
             alerted = True
         if was_after and m.kind == "pkg1" and m.msgid == 1 and before.phase in _AFTER_ALERT:
             late = True
@@ -117,13 +105,10 @@ def keep_device_history(
         and row.dest is not None
         and row.dest != before.phase
     )
-    if (alerted, data_first, late, stale) != (
-        after.alerted,
-        after.data_first,
-        after.late,
-        after.stale,
-    ):
-        v.device = after._replace(alerted=alerted, data_first=data_first, late=late, stale=stale)
+    kept = zip(DEVICE_GHOSTS, (late, stale, alerted, data_first), strict=True)
+    changed: dict[str, Any] = {k: value for k, value in kept if getattr(after, k) != value}
+    if changed:
+        v.device = after._replace(**changed)
 
 
 def keep_record_history(
@@ -165,44 +150,26 @@ def keep_record_history(
     )
     if sent and (not v.server.mdm or with_acceptance):
         late_cmd = True
-    asked = after.asked
-    if row.actor == "admin":
-        asked = after.status
-    if after.status in RESOLVED:
-        asked = "-"
+    # A resolved record's request was cleared above; an admin's row sets a new one.
+    asked = after.status if row.actor == "admin" and after.status not in RESOLVED else after.asked
     retired = after.retired
     if after.status not in ACCEPTED:
         retired = "-"
     elif before is None or before.status not in ACCEPTED:
-        retired = "alert" if msg is not None and is_unenroll_alert(msg) else "server"
-    new = before is None or (before.device, before.gen) != (after.device, after.gen)
-    grew = new or len(after.queue) > len(before.queue)  # type: ignore[union-attr]
+        retired = "alert" if msg is not None and carries_unenroll_alert(msg) else "server"
+    # The same enrollment's record before the row (None: the row made a new one).
+    same = before is not None and before.device == after.device and before.gen == after.gen
+    old = before if same else None
+    grew = old is None or len(after.queue) > len(old.queue)
     admitted_off = after.admitted_off or (grew and not v.server.mdm)
     crossed = after.crossed or (
-        not new
+        old is not None
         and msg is not None
         and msg.kind in ("pkg1", "pkg3")
         and msg.generation != after.gen
-        and _real(after) != _real(before)
+        and _real(after) != _real(old)
     )
-    if (stale, late_cmd, asked, retired, admitted_off, crossed) != (
-        after.stale,
-        after.late_cmd,
-        after.asked,
-        after.retired,
-        after.admitted_off,
-        after.crossed,
-    ):
-        v.update(
-            stale=stale,
-            late_cmd=late_cmd,
-            asked=asked,
-            retired=retired,
-            admitted_off=admitted_off,
-            crossed=crossed,
-        )
-
-
-def _real(r: Record | None) -> tuple[object, ...]:
-    """The fields a real server keeps (the record without its ghost fields)."""
-    return tuple(r[:11]) if r is not None else ()
+    kept = zip(RECORD_GHOSTS, (stale, late_cmd, asked, retired, admitted_off, crossed), strict=True)
+    changed: dict[str, Any] = {k: value for k, value in kept if getattr(after, k) != value}
+    if changed:
+        v.update(**changed)

@@ -18,11 +18,10 @@ from typing import Any
 from lifecycle.engine import Property, check
 from lifecycle.mdm.design import Design, Scope, presets
 from lifecycle.mdm.device import CLEANUP
+from lifecycle.mdm.history import carries_unenroll_alert
 from lifecycle.mdm.properties import LifecycleModel
 from lifecycle.mdm.server import BELIEVES_ENROLLED, believes_enrolled
-from lifecycle.mdm.state import Msg, World
-
-UNENROLL_TOKENS = ("unenroll", "unenroll_empty")
+from lifecycle.mdm.state import Msg, World, records_of
 
 
 @dataclass(frozen=True)
@@ -47,12 +46,12 @@ def _to_server(w: World) -> Iterator[tuple[int, Msg]]:
 
 def _alerts(w: World) -> Iterator[tuple[int, Msg]]:
     for i, m in _to_server(w):
-        if m.kind == "pkg1" and any(t in m.body for t in UNENROLL_TOKENS):
+        if carries_unenroll_alert(m):
             yield i, m
 
 
 def _records(w: World, i: int, gen: int | None = None) -> list[Any]:
-    return [r for r in w.server.records if r.device == i and (gen is None or r.gen == gen)]
+    return [r for r in records_of(w.server, i) if gen is None or r.gen == gen]
 
 
 def _alert_with_queue(w: World) -> bool:

@@ -68,9 +68,8 @@ from typing import Any
 from lifecycle.engine import Property
 from lifecycle.mdm.design import PROPERTY_NAMES, Design
 from lifecycle.mdm.device import AAD_KINDS, AFTER_UNENROLL_BEGAN, UNMANAGED
-from lifecycle.mdm.history import ACCEPTED
 from lifecycle.mdm.model import LifecycleComposition
-from lifecycle.mdm.server import believes_enrolled
+from lifecycle.mdm.server import ACCEPTED, believes_enrolled
 from lifecycle.mdm.state import Channel, Device, Directory, Record, World
 
 __all__ = ["PROPERTY_NAMES", "LifecycleModel", "build_properties", "device_verdicts"]
@@ -176,7 +175,7 @@ def request_lost(r: Record) -> bool:
     return all(c[0] != command for c in r.queue)
 
 
-def _network_bits(net: Channel, d: Device, records: Sequence[Record]) -> int | None:
+def _network_bits(net: Channel, d: Device, records: Sequence[Record]) -> int:
     """What a connection says: two package 1s of the main session in flight at once
     (a second session opened before the first ended), an error Status for the Unenroll
     Exec from a device the facts do not let refuse it, or an enrolled device's Status
@@ -202,7 +201,7 @@ def _network_bits(net: Channel, d: Device, records: Sequence[Record]) -> int | N
             bits |= UNDOCUMENTED_ERROR
     if any(n > 1 for n in mains.values()):
         bits |= TWO_SESSIONS
-    return bits or None
+    return bits
 
 
 def _completed(
@@ -283,7 +282,7 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
             bits_all |= found
         for net, dev in zip(nets, devices, strict=True):
             if net.in_flight:
-                bits_all |= _network_bits(net, dev, srv.records) or 0
+                bits_all |= _network_bits(net, dev, srv.records)
         for rec in srv.records:
             if rec.stale:
                 bits_all |= STALE_RETIRED
@@ -308,18 +307,6 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
         verdicts(state)
         result: tuple[int, ...] = last[2]
         return result
-
-    def no_orphan(state: World) -> bool:
-        return not verdicts(state) & ORPHANED
-
-    def cleanup(state: World) -> bool:
-        return not verdicts(state) & CLEANUP_BROKEN
-
-    def no_stale(state: World) -> bool:
-        return not verdicts(state) & STALE_RETIRED
-
-    def no_late_commands(state: World) -> bool:
-        return not verdicts(state) & LATE_COMMAND
 
     def never(bit: int) -> Any:
         def holds(state: World) -> bool:
@@ -367,25 +354,25 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
         ),
         Property.always(
             "no_orphaned_aad_device",
-            no_orphan,
+            never(ORPHANED),
             "Never an Azure AD joined device that is no longer MDM-managed nor being "
             "unenrolled, never a device left with no admin user (F50, F51); every state.",
         ),
         Property.always(
             "cleanup_complete",
-            cleanup,
+            never(CLEANUP_BROKEN),
             "Once unenrolled, no enterprise artifact remains, and no DM session starts and "
             "no policy is applied after unenrollment began (F3, F7, F33-F36).",
         ),
         Property.always(
             "no_stale_unenroll",
-            no_stale,
+            never(STALE_RETIRED),
             "An alert or command from an earlier enrollment never retires a newer "
             "enrollment (real-world 3.8, 3.11).",
         ),
         Property.always(
             "no_commands_after_unenroll",
-            no_late_commands,
+            never(LATE_COMMAND),
             "The server issues no command to an enrollment it has accepted as unenrolled, "
             "nor while MDM is turned off (real-world 3.1, 3.14, 3.23).",
         ),

@@ -68,6 +68,12 @@ BELIEVES_ENROLLED = (
 )
 SERVE_FROM = ("enrolled", "unenroll_queued", "wipe_queued", "failed")
 CONCLUDED = ("presumed", "unenrolled")
+#: Statuses in which the server has accepted the enrollment as unenrolled.
+ACCEPTED = frozenset(("awaiting_confirmation", "unenrolled"))
+#: Statuses that show the outcome of an admin's request: done, or failed visibly. An
+#: accepted unenroll fulfils an unenroll or wipe request too: the device leaves
+#: management either way.
+RESOLVED = ACCEPTED | {"failed"}
 RESURRECTS = ("awaiting_confirmation", "presumed", "unenrolled")
 #: Commands that get a Status from the device (the Exec and the wipe never do, F15, F52).
 WITH_STATUS = ("policy",)

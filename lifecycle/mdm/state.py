@@ -243,6 +243,10 @@ def _fast_replace(cls: type[tuple[Any, ...]]) -> Callable[..., Any]:
     return replace
 
 
+#: The ghost fields (`lifecycle.mdm.history` keeps them; no real party does).
+DEVICE_GHOSTS = ("late", "stale", "alerted", "data_first")
+RECORD_GHOSTS = ("stale", "late_cmd", "asked", "retired", "admitted_off", "crossed")
+
 # `typing.NamedTuple` forbids defining `_replace` in the class body, so it is set here.
 for _cls in (Msg, Device, Record, Server, Directory, Channel, World):
     setattr(_cls, "_replace", _fast_replace(_cls))  # noqa: B010

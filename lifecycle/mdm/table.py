@@ -238,6 +238,17 @@ def put_message(net: Channel, msg: Msg) -> Channel:
     return net._replace(in_flight=tuple(sorted((*net.in_flight, msg))))
 
 
+def device_sends(net: Channel, outgoing: Iterable[Msg]) -> Channel:
+    """Put what a device row sent on its connection. On an offline connection the
+    HTTP request fails ("Error sending unenroll alert", F11): nothing goes in flight,
+    but the row still tried, which the interpreter's history records."""
+    if not net.online:
+        return net
+    for m in outgoing:
+        net = put_message(net, m)
+    return net
+
+
 def take_message(net: Channel, msg: Msg) -> Channel:
     """The channel with one copy of `msg` taken out (the first, as list.remove)."""
     items = net.in_flight

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.mdm import device, directory, network, server
-from lifecycle.mdm.history import device_sends, keep_device_history, keep_record_history
+from lifecycle.mdm.history import keep_device_history, keep_record_history
 from lifecycle.mdm.state import Channel, Device, Directory, Msg, Record, Server
 from lifecycle.mdm.table import (
     TO_DEVICE,
@@ -40,6 +40,7 @@ from lifecycle.mdm.table import (
     Send,
     ServerView,
     Table,
+    device_sends,
     put_message,
     take_message,
 )

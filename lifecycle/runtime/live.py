@@ -31,7 +31,7 @@ from transitions import EventData, Machine
 
 from lifecycle.mdm import LifecycleModel
 from lifecycle.mdm import server as server_rows
-from lifecycle.mdm.history import device_sends, keep_device_history, keep_record_history
+from lifecycle.mdm.history import keep_device_history, keep_record_history
 from lifecycle.mdm.network import delivers
 from lifecycle.mdm.state import Msg, Record, World
 from lifecycle.mdm.table import (
@@ -44,6 +44,7 @@ from lifecycle.mdm.table import (
     Send,
     ServerView,
     Table,
+    device_sends,
     put_message,
     take_message,
 )
