@@ -157,7 +157,6 @@ def _facts_of(description: str) -> str:
 def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str, Any]:
     """The `--format json` object (keys fixed by issue 3)."""
     from lifecycle.engine import to_jsonable
-    from lifecycle.engine.trace import trace_to_jsonable
 
     return {
         "design": design.name,
@@ -178,21 +177,35 @@ def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str
             {"name": p.name, "kind": p.kind.value, "status": p.status.value}
             for p in result.properties
         ],
-        "violations": [
-            {
-                "property": v.property,
-                "kind": v.kind.value,
-                "trace": [
-                    {
-                        "action": None if i == 0 else model.describe_action(v.trace.actions[i - 1]),
-                        "state": step["state"],
-                    }
-                    for i, step in enumerate(trace_to_jsonable(v.trace))
-                ],
-            }
-            for v in result.violations
-        ],
+        "violations": [_violation_json(model, v) for v in result.violations],
+        "fairness": result.extra.get("fairness", []),
     }
+
+
+def _violation_json(model: Any, v: Any) -> dict[str, Any]:
+    """One violation: its trace as [{action, state}], the first action null. A lasso
+    (a liveness counterexample) adds `cycle_start`, the state its loop returns to, and
+    `closing`, the action that returns there ("STUTTER": the last state stays)."""
+    from lifecycle.engine.trace import trace_to_jsonable
+
+    steps = [step for step in trace_to_jsonable(v.trace) if "state" in step]
+    out: dict[str, Any] = {
+        "property": v.property,
+        "kind": v.kind.value,
+        "trace": [
+            {
+                "action": None if i == 0 else model.describe_action(v.trace.actions[i - 1]),
+                "state": step["state"],
+            }
+            for i, step in enumerate(steps)
+        ],
+        "cycle_start": v.trace.cycle_start,
+    }
+    if v.trace.is_lasso:
+        out["closing"] = (
+            "STUTTER" if v.trace.stutters else model.describe_action(v.trace.actions[-1])
+        )
+    return out
 
 
 def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) -> None:
@@ -238,6 +251,12 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
             f"[yellow]search stopped early: {result.stop_reason}; "
             "properties not violated are unknown, not holding[/]"
         )
+    if result.extra.get("fairness"):
+        console.print(
+            "liveness under fairness: " + "; ".join(result.extra["fairness"]), highlight=False
+        )
+    for name, why in result.extra.get("liveness_unknown", {}).items():
+        console.print(f"[yellow]{name} unknown: {why}[/]")
     if result.collision_probability is not None:
         console.print(
             "fingerprint collision probability (TLC's optimistic estimate, "
@@ -251,10 +270,21 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
                 "witness, so this path can never complete"
             )
             continue
-        console.print(
-            f"[bold red]{v.property}[/] ({v.kind.value}) violated; shortest counterexample, "
-            f"{len(v.trace)} steps:"
-        )
+        if v.trace.is_lasso:
+            loop = (
+                f"stutters for ever in state {v.trace.cycle_start}"
+                if v.trace.stutters
+                else f"loops back to state {v.trace.cycle_start}"
+            )
+            console.print(
+                f"[bold red]{v.property}[/] ({v.kind.value}) violated; a fair behaviour "
+                f"that never reaches the goal: {len(v.trace.states) - 1} steps, then it {loop}:"
+            )
+        else:
+            console.print(
+                f"[bold red]{v.property}[/] ({v.kind.value}) violated; shortest "
+                f"counterexample, {len(v.trace)} steps:"
+            )
         console.print(
             v.trace.render(format_action=model.describe_action), highlight=False, markup=False
         )
@@ -448,11 +478,19 @@ def _workers_option(value: str) -> int | str:
 @click.option("--store", type=click.Choice(["exact", "fingerprint"]), default="exact")
 @click.option(
     "--symmetry",
-    type=click.Choice(["on", "off", "verify"]),
-    default="on",
+    type=click.Choice(["auto", "on", "off", "verify"]),
+    default="auto",
     show_default=True,
-    help="store one world per order of devices; verify also runs the unreduced search "
-    "and fails unless the verdicts agree",
+    help="store one world per order of devices: auto does when it is sound (not with "
+    "the liveness properties, which name devices); verify also runs the unreduced "
+    "search and fails unless the verdicts agree",
+)
+@click.option(
+    "--liveness/--no-liveness",
+    default=True,
+    show_default=True,
+    help="check the liveness properties under the model's fairness (they keep every "
+    "order of devices: --no-liveness lets several devices be reduced by symmetry)",
 )
 @click.option(
     "--workers",
@@ -510,6 +548,7 @@ def check(
     channel: str | None,
     store: str,
     symmetry: str,
+    liveness: bool,
     workers: int | str,
     backend: str,
     ray_address: str | None,
@@ -532,9 +571,14 @@ def check(
     try:
         loaded = _with_channel(loaded, channel)
         scope = _scope_from_options(loaded, **scope_flags)
-        model = LifecycleModel(loaded, scope)
+        model = LifecycleModel(loaded, scope, liveness=liveness)
     except (DesignError, ValueError) as exc:
         fail(str(exc))
+    if symmetry in ("on", "verify") and liveness and runs is None:
+        fail(
+            f"--symmetry {symmetry}: the liveness properties name devices by number, so "
+            "no reduction is sound for them; add --no-liveness, or use --symmetry auto"
+        )
     display = ProgressDisplay(progress)
     restore = _stop_on_signals()
     try:

@@ -23,6 +23,7 @@ tested) on its own.
 
 from lifecycle.engine.checker import SYMMETRY, SymmetryMismatch, SymmetryUnverified, check
 from lifecycle.engine.export import to_dot, to_json, to_networkx
+from lifecycle.engine.liveness import Fairness
 from lifecycle.engine.model import Action, Model, ModelProtocol, State, action_name, format_action
 from lifecycle.engine.properties import Kind, Property
 from lifecycle.engine.result import (
@@ -37,15 +38,24 @@ from lifecycle.engine.result import (
 )
 from lifecycle.engine.search import STORES, Progress
 from lifecycle.engine.simulation import simulate
-from lifecycle.engine.trace import Trace, changed_fields, render_trace, state_fields, to_jsonable
+from lifecycle.engine.trace import (
+    STUTTER,
+    Trace,
+    changed_fields,
+    render_trace,
+    state_fields,
+    to_jsonable,
+)
 
 __all__ = [
     "STORES",
+    "STUTTER",
     "SYMMETRY",
     "Action",
     "ActionCoverage",
     "CheckResult",
     "Coverage",
+    "Fairness",
     "Kind",
     "Model",
     "ModelError",

@@ -65,7 +65,7 @@ try:  # the shared fingerprint table, compiled at install time (setup.py)
 except ImportError:  # pragma: no cover - without a compiler: ship states to owners
     _claims = None
 from lifecycle.engine.model import action_name
-from lifecycle.engine.properties import Kind, waiting_keys
+from lifecycle.engine.properties import Kind
 from lifecycle.engine.result import ModelError
 from lifecycle.engine.search import _CHUNK, DEADLOCK, _count_names, _Search, _Stop
 
@@ -807,11 +807,7 @@ class _Worker:
         """Graph mode: what the coordinator needs to rebuild the graph and the
         `always_recoverable` bookkeeping of this state."""
         s = self.s
-        wait = [
-            (pindex, k)
-            for pindex, prop in enumerate(s.recoverable)
-            for k in waiting_keys(prop.predicate(state))
-        ]
+        wait = s._marks(state)
         outside = s.within is not None and not s.within(state)
         self.graph[key] = ((level, order), parent, wait, outside)
 

@@ -1,5 +1,6 @@
 """Properties as data, in the style of Stateright: `always`, `sometimes`, `eventually`,
-plus `always_recoverable`, a branching-time check computed on the reachable graph.
+`leads_to`, plus `always_recoverable`, a branching-time check computed on the reachable
+graph.
 
 Predicates take the state and return a bool. They are data so that the checker, the
 Hypothesis adapter and the reports can all read the same list.
@@ -17,6 +18,7 @@ class Kind(StrEnum):
     ALWAYS = "always"
     SOMETIMES = "sometimes"
     EVENTUALLY = "eventually"
+    LEADS_TO = "leads_to"
     RECOVERABLE = "recoverable"
     DEADLOCK = "deadlock"
 
@@ -42,7 +44,20 @@ class Property:
       ``without=accepts(action)`` or ``without={"LoseMessage"}`` (action names), the
       way out must not take such an edge (e.g. a message loss): the search then keeps
       each edge's action.
-    - `Property.eventually(name, p)`: reserved for the liveness work.
+    - `Property.eventually(name, p)`: on every fair behaviour, `p` eventually holds
+      (◇p from the initial states).
+    - `Property.leads_to(name, p, q)`: whenever `p` holds, `q` holds then or later, on
+      every fair behaviour (p ⇝ q, TLA+'s ``p ~> q``). Keyed, as TLA+'s
+      ``∀ d : P(d) ~> Q(d)``: `p` may return the keys it holds for (an iterable of
+      hashable keys, or a bool for one), and `q` the keys whose goal holds (True: all of
+      them); each key is checked on its own, so one device's goal cannot stand in for
+      another's.
+
+    The two liveness kinds read the model's optional `fairness()` (a list of
+    `Fairness.weak(...)` and `Fairness.strong(...)`); without it no action is fair and a
+    behaviour may stutter for ever, as in TLA+. They are checked on the reachable graph
+    after a complete search (`lifecycle.engine.liveness`), and a violation's trace is a
+    lasso (`Trace.cycle_start`).
 
     ``symmetric=True`` declares that the predicate gives the same answer on every
     state of a symmetry class (the states a model's `representative` maps to one):
@@ -60,6 +75,12 @@ class Property:
     #: action, or a frozenset of action names) do not count as a way out (a lucky
     #: message loss is not recovery). None: every edge counts.
     without: Callable[[Any], bool] | frozenset[str] | None = None
+    #: For `leads_to`: the goal `q` (`predicate` is the trigger `p`).
+    goal: Callable[[Any], Any] | None = None
+
+    @property
+    def liveness(self) -> bool:
+        return self.kind in (Kind.EVENTUALLY, Kind.LEADS_TO)
 
     @staticmethod
     def always(
@@ -95,12 +116,25 @@ class Property:
         return Property(name, Kind.RECOVERABLE, waiting, description, symmetric, without)
 
     @staticmethod
-    def eventually(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
-        raise NotImplementedError(
-            "Property.eventually is reserved for liveness checking under fairness, "
-            "which is not implemented yet; use Property.always_recoverable for "
-            "'can always still reach' (AG EF) checks"
-        )
+    def eventually(
+        name: str,
+        predicate: Callable[[Any], bool],
+        description: str = "",
+        *,
+        symmetric: bool = False,
+    ) -> Property:
+        return Property(name, Kind.EVENTUALLY, predicate, description, symmetric)
+
+    @staticmethod
+    def leads_to(
+        name: str,
+        trigger: Callable[[Any], Iterable[Hashable] | bool],
+        goal: Callable[[Any], Iterable[Hashable] | bool],
+        description: str = "",
+        *,
+        symmetric: bool = False,
+    ) -> Property:
+        return Property(name, Kind.LEADS_TO, trigger, description, symmetric, goal=goal)
 
 
 def waiting_keys(value: Iterable[Hashable] | bool | None) -> Iterable[Hashable]:

@@ -4,8 +4,9 @@ Breadth-first, so every counterexample is a shortest one. The loop is written fo
 speed: the store maps each state (or its 64-bit fingerprint) to its parent, so a new
 state costs one dictionary insertion; actions are not stored, but found again along
 the (short) trace when a counterexample is printed. When a property needs the
-reachable graph (`always_recoverable`) the search keeps integer ids and successor
-lists instead, and evaluates those properties on the graph after the search.
+reachable graph (`always_recoverable`, `eventually`, `leads_to`) the search keeps
+integer ids and successor lists instead, and evaluates those properties on the graph
+after the search.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from lifecycle.engine.fingerprint import CannotFingerprint
 from lifecycle.engine.fingerprint import fingerprint as digest
+from lifecycle.engine.liveness import Graph, Lasso, LassoRecheckFailed, find_lasso, model_fairness
 from lifecycle.engine.model import Model, ModelProtocol, action_name
 from lifecycle.engine.properties import Kind, Property, waiting_keys
 from lifecycle.engine.result import (
@@ -113,7 +115,12 @@ class _Search:
         self.always = [p for p in self.properties if p.kind is Kind.ALWAYS]
         self.sometimes = [p for p in self.properties if p.kind is Kind.SOMETIMES]
         self.recoverable = [p for p in self.properties if p.kind is Kind.RECOVERABLE]
-        self.graph = keep_graph or bool(self.recoverable)
+        self.liveness = [p for p in self.properties if p.liveness]
+        # Liveness reads the model's fairness; a malformed declaration fails here.
+        self.fairness = model_fairness(model) if self.liveness else []
+        #: Properties whose per-state marks the graph check reads (`_marks`).
+        self.tracked = bool(self.recoverable or self.liveness)
+        self.graph = keep_graph or self.tracked
         self.always_open = [p.predicate for p in self.always]
         self.sometimes_open = [p.predicate for p in self.sometimes]
         self.expanded = 0
@@ -133,12 +140,17 @@ class _Search:
         self.waiting: dict[tuple[int, Hashable], list[int]] = {}  # (prop, key) -> ids
         # Actions are kept with the graph, and for a recoverable property that does not
         # count some edges as a way out (it reads each edge's action).
-        filtered = any(p.without is not None for p in self.recoverable)
+        # Liveness reads them for fairness and for the lasso's steps.
+        filtered = any(p.without is not None for p in self.recoverable) or bool(self.liveness)
         self.edges_actions: list[list[Any]] | None = [] if keep_graph or filtered else None
         self.keep_graph = keep_graph
         # Findings, as store keys (traces are rebuilt after the search).
         self.violations: dict[str, tuple[Kind, Hashable]] = {}
         self.witnesses: dict[str, Hashable] = {}
+        self.lassos: dict[str, Trace] = {}
+        #: Seconds the graph checks (recoverable, liveness) took after the search.
+        self.graph_seconds = 0.0
+        self.liveness_unknown: dict[str, str] = {}
         # Counters.
         self.distinct = 0
         self.generated = 0
@@ -160,22 +172,31 @@ class _Search:
         # The store only grows during the search and states are acyclic values, so the
         # cyclic garbage collector has nothing to collect, yet it would rescan the
         # millions of stored containers again and again. Pause it for the search.
+        # The graph checks after it build lists by the million too: paused for them.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._bfs()
-        except _Stop as stop:
-            stop_reason = stop.reason
-        except KeyboardInterrupt:
-            stop_reason = "interrupted (Ctrl-C)"
+            try:
+                self._bfs()
+            except _Stop as stop:
+                stop_reason = stop.reason
+            except KeyboardInterrupt:
+                stop_reason = "interrupted (Ctrl-C)"
+            if stop_reason is None and (self.recoverable or self.liveness):
+                started = time.perf_counter()
+                try:
+                    if self.recoverable:
+                        self._check_recoverable()
+                    if self.liveness:
+                        self._check_liveness()
+                except KeyboardInterrupt:
+                    stop_reason = "interrupted (Ctrl-C) in the graph checks"
+                self.graph_seconds = time.perf_counter() - started
         finally:
             if collecting:
                 gc.enable()
         elapsed = time.perf_counter() - self.start
-        complete = stop_reason is None
-        if complete and self.recoverable:
-            self._check_recoverable()
-        return self._result(complete, stop_reason, elapsed)
+        return self._result(stop_reason is None, stop_reason, elapsed)
 
     def _initial_frontier(self) -> tuple[list[Any], _Stop | None]:
         """The stored initial states (representatives, without repeats), and the bound
@@ -265,10 +286,10 @@ class _Search:
                     self._violate(prop.name, Kind.ALWAYS, state)
             if self.sometimes_open:
                 self._check_sometimes(state)
-            if self.recoverable and track:
+            if self.tracked and track:
                 if ident is None:
                     ident = self.seen[self._key(state)]
-                self._track_recoverable(state, ident)
+                self._track(state, ident)
         except (_Stop, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -287,14 +308,43 @@ class _Search:
                 self._check_sometimes(state)
                 break
 
-    def _track_recoverable(self, state: Any, ident: int) -> None:
-        """Note which keys `state` waits on, per `always_recoverable` property, and
-        whether it lies outside the boundary: `_check_recoverable` reads both."""
-        for index, prop in enumerate(self.recoverable):
-            for k in waiting_keys(prop.predicate(state)):
-                self.waiting.setdefault((index, k), []).append(ident)
+    def _track(self, state: Any, ident: int) -> None:
+        """Note the marks of `state` (`_marks`) and whether it lies outside the
+        boundary: the graph checks read both."""
+        for mark in self._marks(state):
+            self.waiting.setdefault(mark, []).append(ident)
         if self.within is not None and not self.within(state):
             self.outside.add(ident)
+
+    def _marks(self, state: Any) -> list[tuple[int, Hashable]]:
+        """What the graph checks need to know of a state, as (index, key) pairs: the
+        keys it waits on, per `always_recoverable` property (index = its position);
+        for liveness property j (index = len(recoverable) + j), "trigger" and "goal"
+        where its `p` and `q` hold; and (-1, "terminal") for a terminal state. The
+        parallel workers send the same marks, so every strategy checks alike."""
+        marks = [
+            (index, k)
+            for index, prop in enumerate(self.recoverable)
+            for k in waiting_keys(prop.predicate(state))
+        ]
+        if self.liveness:
+            base = len(self.recoverable)
+            for j, prop in enumerate(self.liveness):
+                if prop.goal is None:
+                    if prop.predicate(state):
+                        marks.append((base + j, "goal"))
+                else:
+                    for k in waiting_keys(prop.predicate(state)):
+                        marks.append((base + j, ("trigger", k)))
+                    reached = prop.goal(state)
+                    if reached is True:
+                        marks.append((base + j, ("goal", _ALL)))
+                    else:
+                        for k in waiting_keys(reached):
+                            marks.append((base + j, ("goal", k)))
+            if self.terminal is not None and self.terminal(state):
+                marks.append((-1, "terminal"))
+        return marks
 
     def _violate(self, name: str, kind: Kind, state: Any) -> None:
         self.violations[name] = (kind, self._key(state))
@@ -365,7 +415,7 @@ class _Search:
         parent_ids = self.parent_ids
         succ_ids = self.succ_ids
         edges_actions = self.edges_actions
-        track = self._track_recoverable if self.recoverable else None
+        track = self._track if self.tracked else None
         check_new = self._check_new_state
         # Graph mode: the frontier is the last len(frontier) states given ids.
         base = len(keys) - len(frontier)
@@ -636,7 +686,7 @@ class _Search:
             found = self._diagnose_predicate(nxt, exc, parent=state, action=action)
             if found.cause is not exc:
                 return found
-            if self.within is not None and self.recoverable:  # asked of each new state
+            if self.within is not None and self.tracked:  # asked of each new state
                 try:
                     self.within(nxt)
                 except Exception as inner:
@@ -656,6 +706,8 @@ class _Search:
             what = "raised"
             try:
                 value = prop.predicate(state)
+                if prop.goal is not None:
+                    prop.goal(state)
                 if prop.kind is Kind.RECOVERABLE:
                     what = "returned keys that are not a bool or an iterable of hashable keys"
                     for k in waiting_keys(value):
@@ -819,6 +871,86 @@ class _Search:
             if stuck is not None:
                 self.violations[prop.name] = (Kind.RECOVERABLE, self.keys[stuck])
 
+    def _check_liveness(self) -> None:
+        """`eventually` and `leads_to` on the graph (`liveness.find_lasso`): a fair
+        lasso that keeps the goal false is a violation; none, when the goal-free part
+        reaches a state outside the boundary, leaves the verdict unknown."""
+        n = len(self.keys)
+        graph = Graph(
+            self.succ_ids,
+            self.edges_actions or [[] for _ in range(n)],
+            (i for i in range(n) if self.parent_ids[i] < 0),
+            self.outside,
+            self.waiting.get((-1, "terminal"), ()),
+        )
+        base = len(self.recoverable)
+        for j, prop in enumerate(self.liveness):
+            marks: dict[Any, list[int]] = {
+                key: ids for (index, key), ids in self.waiting.items() if index == base + j
+            }
+            # One check per key (eventually has one, the whole state), the shortest
+            # lasso of them all reported.
+            checks: list[tuple[Hashable, Any, Any]] = []
+            if prop.goal is None:
+                checks.append((None, _flags(n, marks.get("goal", ())), None))
+            else:
+                every = marks.get(("goal", _ALL), ())
+                for mark, ids in marks.items():
+                    if mark[0] == "trigger":
+                        goal = _flags(n, every)
+                        for i in marks.get(("goal", mark[1]), ()):
+                            goal[i] = 1
+                        checks.append((mark[1], goal, _flags(n, ids)))
+            best: tuple[Lasso, Hashable] | None = None
+            exact = True
+            for key, goal, trigger in checks:
+                lasso, known = find_lasso(
+                    graph,
+                    goal=goal.__getitem__,
+                    trigger=None if trigger is None else trigger.__getitem__,
+                    fairness=self.fairness,
+                )
+                exact = exact and known
+                if lasso is not None and (best is None or len(lasso.path) < len(best[0].path)):
+                    best = (lasso, key)
+            if best is not None:
+                self.lassos[prop.name] = self._lasso_trace(best[0], prop, best[1])
+            elif not exact:
+                self.liveness_unknown[prop.name] = (
+                    "the states where its goal is false reach the boundary "
+                    "(within_boundary), and what lies beyond was not explored"
+                )
+
+    def _lasso_trace(self, lasso: Lasso, prop: Property, key: Hashable = None) -> Trace:
+        """The lasso's states, replayed from an initial state along its recorded
+        actions (the store may hold fingerprints or representatives), and checked
+        once more on the states themselves."""
+        rep = self.rep if self.rep is not None else _same
+        keys = self.keys
+        start = next(
+            (s for s in self.model.init_states() if self._key(rep(s)) == keys[lasso.path[0]]),
+            None,
+        )
+        if start is None:
+            raise RuntimeError("cannot rebuild the lasso: the initial state is gone")
+        states = [start]
+        for i, target in enumerate(lasso.path[1:]):
+            wanted = lasso.actions[i]
+            for action, nxt in self._enabled(states[-1]):
+                if action == wanted and self._key(rep(nxt)) == keys[target]:
+                    states.append(nxt)
+                    break
+            else:
+                raise RuntimeError(
+                    "cannot rebuild the lasso: the model is not deterministic "
+                    "(next_state returned a different state on replay)"
+                )
+        if any(_reached(prop, key, s) for s in states[lasso.trigger :]):
+            raise LassoRecheckFailed(
+                f"internal error: the lasso of {prop.name!r}, replayed, reaches its goal"
+            )
+        return Trace(tuple(states), tuple(lasso.actions), lasso.cycle_start)
+
     # ----------------------------------------------------------------- result
     def _result(self, complete: bool, stop_reason: str | None, elapsed: float) -> CheckResult:
         violations = []
@@ -833,6 +965,9 @@ class _Search:
                     "property's symmetry is wrong"
                 )
             violations.append(Violation(name, kind, trace))
+        for prop in self.liveness:
+            if prop.name in self.lassos:
+                violations.append(Violation(prop.name, prop.kind, self.lassos[prop.name]))
         if complete:
             for prop in self.sometimes:
                 if prop.name not in self.witnesses:
@@ -845,6 +980,8 @@ class _Search:
                 status = Status.VIOLATED
             elif prop.kind is Kind.SOMETIMES and prop.name in self.witnesses:
                 status = Status.HOLDS  # a witness is final, complete or not
+            elif prop.name in self.liveness_unknown:
+                status = Status.UNKNOWN
             else:
                 status = Status.HOLDS if complete else Status.UNKNOWN
             results.append(PropertyResult(prop.name, prop.kind, status, prop.description))
@@ -867,12 +1004,20 @@ class _Search:
             n, g = self.distinct, self.generated
             probability = n * max(g - n, 0) / float(1 << 64)
         extra: dict[str, Any] = {}
+        if self.recoverable or self.liveness:
+            extra["graph_checks_s"] = round(self.graph_seconds, 3)
+        if self.liveness:
+            extra["fairness"] = [f.describe() for f in self.fairness] or [
+                "none declared: every behaviour may stutter for ever"
+            ]
+            if self.liveness_unknown:
+                extra["liveness_unknown"] = dict(self.liveness_unknown)
         graph = None
         if self.keep_graph and self.edges_actions is not None:
             graph = ReachableGraph(self.keys, self.succ_ids, self.edges_actions, self.parent_ids)
         witnesses = {name: self._trace_to(key) for name, key in self.witnesses.items()}
         return CheckResult(
-            ok=complete and not violations,
+            ok=complete and not violations and not self.liveness_unknown,
             complete=complete,
             distinct_states=self.distinct,
             generated_states=self.generated,
@@ -907,6 +1052,23 @@ class _Search:
 
 
 _HEAD = operator.itemgetter(0)
+#: The key of a `leads_to` goal that holds for every key (its `q` returned True).
+_ALL = ("all keys",)
+
+
+def _flags(n: int, ids: Iterable[int]) -> bytearray:
+    flags = bytearray(n)
+    for i in ids:
+        flags[i] = 1
+    return flags
+
+
+def _reached(prop: Property, key: Hashable, state: Any) -> bool:
+    """Whether the goal of `prop` (for `key`, a `leads_to`'s) holds in `state`."""
+    if prop.goal is None:
+        return bool(prop.predicate(state))
+    reached = prop.goal(state)
+    return reached is True or (reached is not False and key in set(waiting_keys(reached)))
 
 
 def _same(state: Any) -> Any:

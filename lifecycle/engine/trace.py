@@ -9,31 +9,77 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from lifecycle.engine.model import format_action
 
 
+class Stutter(Enum):
+    """The action of a lasso that ends by staying in its last state for ever (TLC
+    prints it "Stuttering")."""
+
+    STUTTER = "STUTTER"
+
+    def __repr__(self) -> str:
+        return "STUTTER"
+
+
+STUTTER = Stutter.STUTTER
+
+
+def _is_stutter(action: Any) -> bool:
+    return action is STUTTER
+
+
 @dataclass(frozen=True)
 class Trace:
     """A path through the state graph: `states[0]` is an initial state, and
-    `actions[i]` leads from `states[i]` to `states[i + 1]`."""
+    `actions[i]` leads from `states[i]` to `states[i + 1]`.
+
+    A lasso (a liveness counterexample) has `cycle_start` set and one action per arrow:
+    the last action leads from `states[-1]` back to `states[cycle_start]`. A behaviour
+    that stays in its last state for ever ends with the action `STUTTER` and
+    `cycle_start == len(states) - 1`."""
 
     states: tuple[Any, ...]
     actions: tuple[Any, ...]
+    cycle_start: int | None = None
 
     def __post_init__(self) -> None:
-        if self.states and len(self.actions) != len(self.states) - 1:
-            raise ValueError("a trace has one action fewer than it has states")
+        if self.cycle_start is None:
+            if self.states and len(self.actions) != len(self.states) - 1:
+                raise ValueError("a trace has one action fewer than it has states")
+            return
+        if not 0 <= self.cycle_start < len(self.states):
+            raise ValueError("a lasso's cycle_start must name one of its states")
+        if len(self.actions) != len(self.states):
+            raise ValueError("a lasso has one action per state: the last one closes the loop")
+        if self.stutters and self.cycle_start != len(self.states) - 1:
+            raise ValueError("a lasso that stutters loops on its last state")
 
     def __len__(self) -> int:
-        """The number of steps (actions)."""
+        """The number of steps (actions), the closing arrow of a lasso included."""
         return len(self.actions)
 
+    @property
+    def is_lasso(self) -> bool:
+        return self.cycle_start is not None
+
+    @property
+    def stutters(self) -> bool:
+        """A lasso whose loop is its last state staying put for ever."""
+        return self.cycle_start is not None and bool(self.actions) and _is_stutter(self.actions[-1])
+
     def steps(self) -> Iterator[tuple[Any, Any, Any]]:
-        """Yield `(before, action, after)` for each step."""
+        """Yield `(before, action, after)` for each step. A lasso's closing arrow is the
+        last step (after = `states[cycle_start]`); a stutter is not a step."""
         for i, action in enumerate(self.actions):
-            yield self.states[i], action, self.states[i + 1]
+            if i + 1 < len(self.states):
+                yield self.states[i], action, self.states[i + 1]
+            elif not self.stutters:
+                assert self.cycle_start is not None
+                yield self.states[i], action, self.states[self.cycle_start]
 
     def render(
         self,
@@ -119,7 +165,11 @@ def render_trace(
     for key, value in state_fields(trace.states[0]).items():
         lines.append(f"     {key} = {value!r}")
     for i, (before, action, after) in enumerate(trace.steps(), start=1):
-        lines.append(f"{i}. {format_action(action)}")
+        closing = trace.cycle_start is not None and i == len(trace.states)
+        back = f"   (back to state {trace.cycle_start})" if closing else ""
+        lines.append(f"{i}. {format_action(action)}{back}")
+        if closing:
+            continue
         if diff:
             changes = changed_fields(before, after)
             if not changes:
@@ -129,18 +179,31 @@ def render_trace(
         else:
             for key, value in state_fields(after).items():
                 lines.append(f"     {key} = {value!r}")
+    if trace.stutters:
+        last = len(trace.states) - 1
+        lines.append(f"{last + 1}. stutters for ever (stays in state {last})")
+    if trace.cycle_start is not None:
+        lines.insert(
+            0,
+            f"(a lasso: states {trace.cycle_start}..{len(trace.states) - 1} repeat for ever)",
+        )
     return "\n".join(lines)
 
 
 def trace_to_jsonable(
     trace: Trace, encode: Callable[[Any], Any] | None = None
 ) -> list[dict[str, Any]]:
-    """`[{action, state}, ...]`: the first entry has action None (the initial state)."""
+    """`[{action, state}, ...]`: the first entry has action None (the initial state).
+    A lasso ends with `{"action": ..., "back_to": cycle_start}` (the closing arrow, or
+    `"STUTTER"`)."""
     enc = encode or to_jsonable
     out: list[dict[str, Any]] = []
     for i, state in enumerate(trace.states):
         action = None if i == 0 else format_action(trace.actions[i - 1])
         out.append({"action": action, "state": enc(state)})
+    if trace.cycle_start is not None:
+        closing = "STUTTER" if trace.stutters else format_action(trace.actions[-1])
+        out.append({"action": closing, "back_to": trace.cycle_start})
     return out
 
 

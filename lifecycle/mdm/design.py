@@ -74,7 +74,14 @@ WITNESSES = (
     "admin_unenroll_completes",
     "wipe_completes",
 )
-PROPERTY_NAMES = (*SAFETY, *WITNESSES, "deadlock")
+#: Liveness properties, checked under the model's fairness (`LifecycleComposition.fairness`).
+LIVENESS = (
+    "server_eventually_learns",
+    "admin_unenroll_takes_effect",
+    "cleanup_eventually_completes",
+    "no_ghost_device",
+)
+PROPERTY_NAMES = (*SAFETY, *LIVENESS, *WITNESSES, "deadlock")
 
 
 class DesignError(ValueError):

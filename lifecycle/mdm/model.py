@@ -30,7 +30,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from lifecycle.engine import Model, Property
+from lifecycle.engine import Fairness, Model, Property
 from lifecycle.mdm import server as server_table
 from lifecycle.mdm.design import Design, Scope
 from lifecycle.mdm.device import UNMANAGED
@@ -72,6 +72,15 @@ CONTACT_PHASES = ("enrolling", "provisioning", "enrolled", "unenrolling")
 CONTACT_KINDS = frozenset(("enroll_request", "enroll_response", "pkg1", "pkg2", "pkg3", "pkg4"))
 _PROBE = ("1201",)
 
+
+#: Rows that are not fair (`LifecycleComposition.fairness`): a message loss (the
+#: strong fairness of delivery answers it) and the self-unenroll timer, which runs out
+#: only if the device stays offline long enough (F13, A17).
+UNFAIR_ROWS = frozenset(("LoseMessage", "SelfUnenroll"))
+#: Who acts only finitely often: the user and the admin; and what fails only finitely
+#: often: a device's outages and its provisioning.
+HUMAN_ACTORS = frozenset(("user", "admin"))
+FINITE_ROWS = frozenset(("GoOffline", "ProvisioningFails"))
 
 #: A successor with what the properties need: (action, next world, party, stimulus).
 Step = tuple[Any, World, int | None, bool]
@@ -410,14 +419,70 @@ class LifecycleComposition(Model):
             quiet[party] = False
         return tuple(quiet)
 
+    def fairness(self) -> list[Fairness]:
+        """The fairness the liveness properties assume, read from the rows. Each
+        action instance (each device, each message) is fair on its own.
+
+        - The user's and the admin's rows, a device going offline and a failed
+          provisioning are taken only finitely often (`HUMAN_ACTORS`, `FINITE_ROWS`):
+          a user or an admin may never act, and may act many times, but not for ever;
+          every offline period ends and the device is eventually reachable for good
+          (eventual connectivity); provisioning fails, but not every time. Without
+          this, an admin who toggles MDM for ever, or a connection that drops at every
+          check-in, starves every obligation, and the check reports only that.
+        - Every row that takes a message in flight is *strongly* fair: a message in
+          flight again and again (re-sent after a loss, which may happen for ever) is
+          eventually taken.
+        - Every other row is *weakly* fair: the device's own steps, its maintenance
+          timer and due sessions, its return from offline, the server's timers
+          (presumption, confirmation, session timeout) and its push, Azure AD.
+        - Not fair at all (`UNFAIR_ROWS`): a message loss, which may happen for ever
+          (delivery's strong fairness answers it), and the self-unenroll timer (F13,
+          A17).
+        """
+        rows = self.tables.rows()
+        humans = frozenset(
+            r.trigger for r in rows if r.actor in HUMAN_ACTORS or r.trigger in FINITE_ROWS
+        )
+        delivered = frozenset(r.trigger for r in rows if r.receives is not None)
+        progressing = frozenset(
+            r.trigger
+            for r in rows
+            if r.receives is None and r.trigger not in humans and r.trigger not in UNFAIR_ROWS
+        )
+
+        def human_or_outage(action: Any) -> bool:
+            return action[0] in humans
+
+        def message_taken(action: Any) -> bool:
+            return action[0] in delivered
+
+        def own_step(action: Any) -> bool:
+            return action[0] in progressing
+
+        return [
+            Fairness.finite(human_or_outage),
+            Fairness.strong(message_taken),
+            Fairness.weak(own_step),
+        ]
+
     def is_terminal(self, state: World) -> bool:
-        """Legitimate end: every device is out of management (dormant, wiped, never
-        enrolled) with nothing in flight, no session and nothing held. (Only states
-        without successors are asked.)"""
-        return all(
-            d.phase in UNMANAGED and d.session == "idle" and not n.in_flight
-            for d, n in zip(state.device, state.net, strict=True)
-        ) and not any(r.held for r in state.server.records)
+        """Legitimate end, where the world may rest for ever: every device is out of
+        management (dormant, wiped, never enrolled) with nothing in flight, no session
+        and nothing held, and the server has concluded every record (none still counts
+        its device as enrolled). The deadlock check asks it of states without
+        successors; the liveness check lets such a state stutter even where a fair
+        action is enabled, so a server still owing a conclusion is not at rest."""
+        return (
+            all(
+                d.phase in UNMANAGED and d.session == "idle" and not n.in_flight
+                for d, n in zip(state.device, state.net, strict=True)
+            )
+            and not any(r.held for r in state.server.records)
+            and not any(
+                server_table.believes_enrolled(r, self.design) for r in state.server.records
+            )
+        )
 
     def action_names(self) -> list[str]:
         return [r.trigger for r in self.tables.rows()]

@@ -100,6 +100,9 @@ TWO_SESSIONS = 1048576
 UNDOCUMENTED_ERROR = 2097152
 ADMITTED_OFF = 4194304
 CROSSED = 8388608
+UNLEARNT = 1 << 24
+GHOSTED = 1 << 25
+CLEANED = 1 << 26
 
 #: A device in these phases is mid-unenroll: it must still reach dormant (F7, F36).
 MID_UNENROLL_PHASES = frozenset(p for p in AFTER_UNENROLL_BEGAN if p != "dormant")
@@ -146,6 +149,31 @@ def agrees(d: Device, records: Sequence[Record], design: Design) -> bool:
     if d.phase in UNMANAGED:
         return not any(believes_enrolled(r, design) for r in records)
     return True
+
+
+def unlearnt(d: Device, records: Sequence[Record], design: Design) -> bool:
+    """The device has unenrolled (dormant, wiped) and a record of that enrollment still
+    counts it as enrolled: the server has not learnt the outcome yet (F55)."""
+    return d.phase in ("dormant", "wiped") and any(
+        r.gen == d.gen and believes_enrolled(r, design) for r in records
+    )
+
+
+def ghosted(d: Device, records: Sequence[Record], design: Design) -> bool:
+    """A record counts the device as enrolled in an enrollment it no longer holds: it
+    is out of management, or it has enrolled again since (real-world 3.2, 3.7)."""
+    return any(
+        believes_enrolled(r, design) and (d.phase in UNMANAGED or r.gen != d.gen) for r in records
+    )
+
+
+def unenroll_asked(r: Record) -> bool:
+    """The admin (or the agent) asked the server to unenroll this enrollment, and the
+    record does not show the outcome yet (the history clears `asked` once it does).
+    An Azure AD registered enrollment is left out: the doc gives it no remote unenroll
+    that works, the Exec silently fails there (F20), so no design can make it take
+    effect."""
+    return r.asked not in ("-", "wipe_queued") and r.kind != "aad_registered"
 
 
 def manual_ignored(d: Device) -> bool:
@@ -248,6 +276,12 @@ def device_verdicts(d: Device, dirc: Directory, records: Sequence[Record], desig
         bits |= ADMIN_DONE
     if d.phase == "wiped" and any(r.gen == d.gen and r.status == "unenrolled" for r in records):
         bits |= WIPE_DONE
+    if unlearnt(d, records, design):
+        bits |= UNLEARNT
+    if ghosted(d, records, design):
+        bits |= GHOSTED
+    if d.phase in ("dormant", "wiped") and d.artifacts == 0:
+        bits |= CLEANED
     return bits
 
 
@@ -313,6 +347,30 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
             return not verdicts(state) & bit
 
         return holds
+
+    def devices_where(bit: int, present: bool = True) -> Any:
+        """The devices (by number: liveness is checked without symmetry) whose verdict
+        has `bit` set (or clear): a keyed `leads_to`'s trigger or goal."""
+
+        def keys(state: World) -> list[int]:
+            return [i for i, b in enumerate(per_device(state)) if bool(b & bit) is present]
+
+        return keys
+
+    def asked_enrollments(state: World) -> list[tuple[int, int]]:
+        return [(r.device, r.gen) for r in state.server.records if unenroll_asked(r)]
+
+    def ended_or_failed(state: World) -> list[tuple[int, int]]:
+        # The requested enrollment is over on the device (it is out of management:
+        # unenrolled, wiped, or its enrollment never completed; or it holds a newer
+        # enrollment), or its record shows the failure (F21, F52).
+        devices = state.device
+        out = []
+        for r in state.server.records:
+            d = devices[r.device]
+            if r.status == "failed" or d.gen != r.gen or d.phase in UNMANAGED:
+                out.append((r.device, r.gen))
+        return out
 
     def agree(state: World) -> bool:
         if not verdicts(state) & DISAGREES:
@@ -438,6 +496,39 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
             "visibly pending; it is never silently dropped (real-world 3.1, 3.5, 3.17).",
         ),
     ]
+    props += [
+        Property.leads_to(
+            "server_eventually_learns",
+            devices_where(UNLEARNT),
+            devices_where(UNLEARNT, present=False),
+            "Once a device has unenrolled, the server's record of that enrollment "
+            "eventually stops counting it as enrolled, on every fair behaviour: the "
+            "alert is best effort, so the server must learn some other way (F3, F55).",
+        ),
+        Property.leads_to(
+            "admin_unenroll_takes_effect",
+            asked_enrollments,
+            ended_or_failed,
+            "An admin's (or the agent's) unenroll request leads to the device leaving "
+            "that enrollment, or to its record showing the failure: a mobile Azure AD "
+            "joined device refuses, and the console offers a wipe (F14, F21, F52).",
+        ),
+        Property.leads_to(
+            "cleanup_eventually_completes",
+            devices_where(MID_UNENROLL),
+            devices_where(CLEANED),
+            "A device that began unenrolling eventually reaches dormant (or wiped) with "
+            "every enterprise artifact removed (F33-F37).",
+        ),
+        Property.leads_to(
+            "no_ghost_device",
+            devices_where(GHOSTED),
+            devices_where(GHOSTED, present=False),
+            "A record that counts a device as enrolled in an enrollment the device no "
+            "longer holds (a ghost in the console) is eventually corrected "
+            "(real-world 3.2, 3.7).",
+        ),
+    ]
     scope = model.scope
     kinds = scope.kinds
     can_user = any(k in kinds for k in ("work_access", "bulk")) and True in scope.manual_unenroll
@@ -504,7 +595,7 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
     # devices together, quiet devices all alike, wait keys that name no device), so
     # renumbering the devices never changes an answer. The engine then stores one
     # world per class of device orders; tests/mdm run its symmetry="verify" gate.
-    return [dataclasses.replace(p, symmetric=True) for p in props]
+    return [dataclasses.replace(p, symmetric=not p.liveness) for p in props]
 
 
 class LifecycleModel(LifecycleComposition):
@@ -517,7 +608,15 @@ class LifecycleModel(LifecycleComposition):
 
     _properties: list[Property] | None = None
 
+    def __init__(self, *args: Any, liveness: bool = True, **kwargs: Any) -> None:
+        """``liveness=False`` leaves out the liveness properties (`LIVENESS`): they
+        name devices by number, so a search with them stores every device order, and
+        without them the symmetry reduction may run."""
+        super().__init__(*args, **kwargs)
+        self.liveness = liveness
+
     def properties(self) -> Sequence[Property]:
         if self._properties is None:
-            self._properties = build_properties(self)
+            props = build_properties(self)
+            self._properties = [p for p in props if self.liveness or not p.liveness]
         return self._properties

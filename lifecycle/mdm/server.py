@@ -74,7 +74,10 @@ ACCEPTED = frozenset(("awaiting_confirmation", "unenrolled"))
 #: accepted unenroll fulfils an unenroll or wipe request too: the device leaves
 #: management either way.
 RESOLVED = ACCEPTED | {"failed"}
-RESURRECTS = ("awaiting_confirmation", "presumed", "unenrolled")
+#: A record the server concluded on its own comes back when the device checks in; an
+#: unenrolled one shows the unenroll failed instead (`DetectFailedUnenroll`): the device
+#: is alive under an enrollment the server confirmed gone, so the admin must see it.
+RESURRECTS = ("awaiting_confirmation", "presumed")
 #: Commands that get a Status from the device (the Exec and the wipe never do, F15, F52).
 WITH_STATUS = ("policy",)
 
@@ -709,17 +712,19 @@ def presume_gone(v: ServerView) -> None:
 
 
 def _carries_request(r: Record) -> bool:
-    """The record holds an admin's unenroll or wipe: queued, or kept queued while the
-    device is presumed gone."""
-    return r.status in ("unenroll_queued", "wipe_queued") or any(
+    """The record holds an admin's unenroll or wipe: queued, kept queued while the
+    device is presumed gone, or sent and not yet confirmed."""
+    return r.status in ("unenroll_queued", "wipe_queued", "unenroll_sent", "wipe_sent") or any(
         c[0] in ("unenroll", "wipe") for c in r.queue
     )
 
 
 def turn_mdm_off(v: ServerView) -> None:
-    """The tenant turns MDM off. Queued commands are withdrawn, and a queued unenroll
-    or wipe is marked failed, visibly (real-world 3.14); or, with queue_on_mdm_off =
-    keep, they stay queued (PR #43719)."""
+    """The tenant turns MDM off. Queued commands are withdrawn, and an unenroll or
+    wipe that is queued, or sent and unconfirmed, is marked failed, visibly
+    (real-world 3.14): with MDM off the server confirms nothing, so the request would
+    otherwise stay under way for ever (admin_unenroll_takes_effect). Or, with
+    queue_on_mdm_off = keep, commands stay queued (PR #43719)."""
     records = v.server.records
     if v.design.queue_on_mdm_off == "withdraw":
         records = tuple(
@@ -1026,13 +1031,27 @@ ROWS = (
     Row(
         "RejectSessionWhileMDMOff",
         "server",
-        FOUND,
+        tuple(f for f in FOUND if f != "unenrolled"),
         None,
         "server",
         ("F68",),
         "MDM is turned off: the session is answered with an abort",
         receives=PKG1,
         guard=(*_SESSION_GUARD, not_serving),
+        sends=_reply(abort),
+    ),
+    Row(
+        "DetectFailedUnenrollWhileMDMOff",
+        "server",
+        ("unenrolled",),
+        "failed",
+        "server",
+        ("F55", "F68", "A10"),
+        "MDM is turned off, and a device the server confirmed unenrolled checks in: the "
+        "session is aborted, and the record shows the unenroll failed",
+        receives=PKG1,
+        guard=(*_SESSION_GUARD, not_serving),
+        effect=detect_failed,
         sends=_reply(abort),
     ),
     Row(
@@ -1064,11 +1083,12 @@ ROWS = (
     Row(
         "DetectFailedUnenroll",
         "server",
-        ("unenroll_sent", "wipe_sent"),
+        ("unenroll_sent", "wipe_sent", "unenrolled"),
         "failed",
         "server",
         ("F20", "F55", "A9", "A10"),
-        "the device still checks in after the Exec: the unenroll failed",
+        "the device still checks in after the Exec, or after the server confirmed the "
+        "unenroll by silence: the unenroll failed",
         receives=PKG1,
         guard=(*_SESSION_GUARD, serving),
         effect=detect_failed,

@@ -298,8 +298,9 @@ def properties_page() -> str:
         "witness (so a model that cannot unenroll fails loudly); `recoverable` means "
         "from every reachable state each waiting party can still reach a state where "
         "it no longer waits (CTL `AG EF`), which catches one party stuck forever while "
-        "others (a timer, a user) can still move; `deadlock` is the engine's global "
-        "check.\n\n",
+        "others (a timer, a user) can still move; `leads_to` is liveness: on every fair "
+        "behaviour, each obligation that arises is eventually met (see below); "
+        "`deadlock` is the engine's global check.\n\n",
         _table(
             ["property", "kind", "meaning and facts", "broken by presets"],
             (
@@ -316,8 +317,68 @@ def properties_page() -> str:
         "[counterexamples](counterexamples.md); the decisions behind each property "
         "(for instance whether it is checked in every state or only in quiescent "
         "states) are explained in [model.md](model.md).\n",
+        liveness_section(),
     ]
     return "".join(out)
+
+
+def fairness_rows() -> list[tuple[str, str, str]]:
+    """(row, actor, fairness) for every row of the reference tables, as the model's
+    `fairness()` classifies it: what the liveness verdicts assume."""
+    from lifecycle.mdm import LifecycleModel
+    from lifecycle.mdm.tables import REFERENCE
+
+    declared = LifecycleModel().fairness()
+    out = []
+    for row in REFERENCE.rows():
+        action = (row.trigger, 0)
+        kinds = [f.kind for f in declared if f.matches(action)]
+        label = {
+            "finite": "finitely often",
+            "strong": "strongly fair",
+            "weak": "weakly fair",
+        }
+        out.append((row.trigger, row.actor, ", ".join(label[k] for k in kinds) or "not fair"))
+    return out
+
+
+def liveness_section() -> str:
+    groups: dict[str, list[str]] = {}
+    for trigger, _actor, kind in fairness_rows():
+        groups.setdefault(kind, []).append(f"`{trigger}`")
+    return "".join(
+        [
+            "\n## Liveness, and the fairness it assumes\n\n",
+            "The `leads_to` properties hold when, on every *fair* behaviour, each "
+            "obligation (per device, or per requested enrollment) is eventually met. They "
+            "are checked on the whole reachable graph after a complete search (strongly "
+            "connected components, Emerson–Lei refinement for strong fairness); a "
+            "violation is a *lasso*: a path, then a loop that repeats for ever (or a "
+            "last state where nothing more happens), and the loop is fair. A behaviour "
+            "is fair when, in its loop, every strongly fair action enabled somewhere "
+            "is taken, every weakly fair action enabled everywhere is taken, and no "
+            "action taken only finitely often is taken at all. Each action instance is "
+            "fair on its own: one device's message, one record's timer.\n\n",
+            "What each row of the reference tables is assumed to do "
+            "(`LifecycleComposition.fairness`):\n\n",
+            _table(
+                ["fairness", "rows"],
+                ((kind, ", ".join(rows)) for kind, rows in sorted(groups.items())),
+            ),
+            "\nWhy: the user and the admin may never act, and may act many times, but "
+            "not for ever (an admin who toggles MDM for ever starves every obligation); "
+            "a device's outages and failed provisionings end; a message may be lost "
+            "again and again, but one that is sent again and again is eventually "
+            "delivered (strong fairness of each row that takes a message); the "
+            "device's own steps and timers and the server's timers are weakly fair.\n\n",
+            "`server_agrees_when_quiet` stays: the liveness properties catch a server "
+            "that keeps a record of a device that has left (`server_eventually_learns`, "
+            "`no_ghost_device`), but not the reverse, a server that counts an enrolled "
+            "device as unenrolled while the device is quiet: `exec_done_at_send` breaks "
+            "it and no liveness property. A quiet state is one that lasts, so that "
+            "check is the safety half of agreement.\n",
+        ]
+    )
 
 
 def designs_page() -> str:

@@ -58,7 +58,9 @@ class Step:
 @dataclass(frozen=True)
 class SequenceChart:
     """Steps between lifelines. `failing` is the index of the step after which the
-    property is violated (usually the last), or None."""
+    property is violated (usually the last), or None. `loop_start`: for a liveness
+    counterexample (a lasso), the index of the first step of the loop, which runs to
+    the last step and then repeats for ever."""
 
     title: str
     steps: tuple[Step, ...]
@@ -67,6 +69,7 @@ class SequenceChart:
     failing_note: str = ""
     subtitle: str = ""
     notes: tuple[str, ...] = field(default=())
+    loop_start: int | None = None
 
     def __post_init__(self) -> None:
         keys = {key for key, _ in self.lifelines}
@@ -78,6 +81,8 @@ class SequenceChart:
                     )
         if self.failing is not None and not 0 <= self.failing < len(self.steps):
             raise ValueError(f"failing step {self.failing} is out of range")
+        if self.loop_start is not None and not 0 <= self.loop_start < len(self.steps):
+            raise ValueError(f"loop start {self.loop_start} is out of range")
 
 
 # --------------------------------------------------------------------------- SVG
@@ -151,7 +156,7 @@ def to_svg(chart: SequenceChart) -> str:
     for h in heights:
         row_tops.append(y_acc)
         y_acc += h
-    note_h = 30 if chart.failing is not None else 0
+    note_h = 30 if chart.failing is not None or chart.loop_start is not None else 0
     bottom = y_acc + note_h + 8
     height = bottom + _HEAD_H + 12
     out: list[str] = [
@@ -195,6 +200,18 @@ def to_svg(chart: SequenceChart) -> str:
                 f'<rect x="2" y="{_num(y0)}" width="{_num(width - 4)}" height="{_num(h)}" '
                 f'fill="#f7f9fa"/>'
             )
+
+    if chart.loop_start is not None:
+        # the loop: a dashed frame around its rows, and the way back on the left
+        y0 = row_tops[chart.loop_start]
+        out.append(
+            f'<g class="loop"><rect x="3" y="{_num(y0)}" width="{_num(width - 6)}" '
+            f'height="{_num(y_acc - y0)}" fill="#fff8e1" stroke="#ef6c00" '
+            f'stroke-width="1.5" stroke-dasharray="6 3" rx="4"/>'
+            f'<path d="M{_num(_LEFT - 6)},{_num(y_acc - 6)} h-30 V{_num(y0 + 8)} h24" '
+            f'fill="none" stroke="#ef6c00" stroke-width="1.5" marker-end="url(#seq-arrow)"/>'
+            "</g>"
+        )
 
     # lifelines: a head box at the top and at the bottom, a dashed line between
     for key, label in chart.lifelines:
@@ -277,9 +294,15 @@ def to_svg(chart: SequenceChart) -> str:
             )
         out.append("</g>")
 
-    if chart.failing is not None:
+    if chart.failing is not None or chart.loop_start is not None:
         y = y_acc + 4
-        note = chart.failing_note or f"property violated after step {chart.failing + 1}"
+        if chart.failing is not None:
+            note = chart.failing_note or f"property violated after step {chart.failing + 1}"
+        else:
+            assert chart.loop_start is not None
+            note = chart.failing_note or (
+                f"steps {chart.loop_start + 1}-{len(chart.steps)} repeat for ever"
+            )
         out.append(
             f'<g class="failing-note"><rect x="4" y="{_num(y)}" '
             f'width="{_num(min(width - 8, len(note) * _CHAR_W * 1.1 + 30))}" height="20" '
@@ -305,7 +328,10 @@ def to_mermaid(chart: SequenceChart) -> str:
         lines.append(f"    participant {key} as {_mermaid_text(label)}")
     for i, step in enumerate(chart.steps):
         failing = chart.failing == i
-        indent = "        " if failing else "    "
+        looping = chart.loop_start is not None and i >= chart.loop_start
+        indent = "        " if failing or looping else "    "
+        if i == chart.loop_start:
+            lines.append(f"    loop {_mermaid_text(chart.failing_note or 'repeats for ever')}")
         if failing:
             lines.append("    rect rgb(255, 205, 210)")
         text = f"{i + 1}. {_mermaid_text(step.label)}"
@@ -323,4 +349,6 @@ def to_mermaid(chart: SequenceChart) -> str:
             first, last = chart.lifelines[0][0], chart.lifelines[-1][0]
             lines.append(f"{indent}Note over {first},{last}: ✗ {_mermaid_text(note)}")
             lines.append("    end")
+    if chart.loop_start is not None:
+        lines.append("    end")
     return "\n".join(lines) + "\n"

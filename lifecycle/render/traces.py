@@ -142,6 +142,10 @@ def trace_chart(
         if change:
             detail_parts.append(change)
         steps.append(step_of(model, action, "\n".join(detail_parts)))
+    if trace.stutters:
+        # The behaviour stays in its last state: drawn on the last step's lifeline.
+        where = steps[-1].source if steps else "system"
+        steps.append(Step(where, where, "nothing more happens, for ever", LOCAL))
     used = {s.source for s in steps} | {s.target for s in steps}
     if "system" in used:
         lifelines: tuple[tuple[str, str], ...] = (("system", "System"),)
@@ -153,9 +157,10 @@ def trace_chart(
         title=title,
         steps=tuple(steps),
         lifelines=lifelines,
-        failing=len(steps) - 1 if steps else None,
+        failing=None if trace.is_lasso else (len(steps) - 1 if steps else None),
         failing_note=failing_note,
         subtitle=subtitle,
+        loop_start=trace.cycle_start if trace.is_lasso and steps else None,
     )
 
 
@@ -173,5 +178,12 @@ def trace_rows(model: Any, trace: Trace) -> tuple[StepRow, ...]:
         changes = tuple(
             (k, _short(a), _short(b)) for k, (a, b) in changed_fields(before, after).items()
         )
-        rows.append(StepRow(i, who, describe(model, action), changes, i == n, facts(model, action)))
+        text = describe(model, action)
+        if trace.is_lasso and i == len(trace.states):
+            text += f" (back to the state after step {trace.cycle_start})"
+        rows.append(
+            StepRow(i, who, text, changes, i == n and not trace.is_lasso, facts(model, action))
+        )
+    if trace.stutters:
+        rows.append(StepRow(n, "system", "nothing more happens, for ever (stutters)", (), False))
     return tuple(rows)

@@ -278,9 +278,20 @@ def test_property_names_must_be_unique_and_not_deadlock() -> None:
     assert check(Reserved(), deadlock=False).ok
 
 
-def test_eventually_is_reserved() -> None:
-    with pytest.raises(NotImplementedError):
-        Property.eventually("later", bool)
+def test_a_raising_liveness_goal_is_named_with_its_trace() -> None:
+    def goal(state: Any) -> bool:
+        if state == BOOM:
+            raise ZeroDivisionError("boom")
+        return state == (5, 5)
+
+    class Broken(Grid):
+        def properties(self) -> list[Property]:
+            return [Property.leads_to("corner", lambda s: s == (0, 0), goal)]
+
+    with pytest.raises(ModelError, match="the predicate of property 'corner' raised") as info:
+        check(Broken())
+    assert info.value.state == BOOM
+    assert info.value.trace is not None and info.value.trace.states[-1] == BOOM
 
 
 def test_unhashable_action() -> None:
