@@ -319,7 +319,8 @@ def check_mutant(
     if {fingerprint(state) for state in graph.states} <= ref.digest[0]:
         reason = (
             "reaches only reference states: it behaves as if a message were lost or a step "
-            "never taken, which no safety property can tell; a liveness property can"
+            "never taken, which no safety property can tell, and it starves none of the "
+            "liveness obligations"
         )
     return _verdict(m, "survived", states=result.distinct_states, seconds=seconds, reason=reason)
 
@@ -427,8 +428,12 @@ def to_markdown(ref: Reference, results: Sequence[MutantResult]) -> str:
         "",
         "A survivor whose note says it reaches only reference states behaves as if a "
         "message were lost or a step never taken, which the lossy network already allows: "
-        "no safety property can tell it apart, and only a liveness property under "
-        "fairness (the liveness issue) can kill it.",
+        "no safety property can tell it apart; only a liveness property under fairness "
+        "can, and the four the model states (`server_eventually_learns`, "
+        "`admin_unenroll_takes_effect`, `cleanup_eventually_completes`, "
+        "`no_ghost_device`) kill those that starve one of them. The rest starve an "
+        "obligation no property states yet (an enrollment that completes, a policy that "
+        "is delivered), or none.",
         "",
         f"Design `{ref.design.name}` at scope {describe_scope(ref.scope)}: {s['mutants']} mutants, "
         f"{s['killed']} killed, {s['survived']} survived, {s['equivalent']} equivalent, "

@@ -9,6 +9,8 @@ timestamps), so that the committed files can be checked for staleness:
   drawn state by state, clustered by device state, violating states red; a bigger
   graph says so in its title and is drawn as its quotient by device state (one box
   per device state, red when it holds violating states), never as a hairball;
+- `counterexample-<preset>-liveness.svg`: the lasso of a preset that breaks a liveness
+  property, its loop framed;
 - `counterexample-<preset>.svg`: a sequence chart of the shortest counterexample of
   every known-bad preset (drawn directly as SVG, no Graphviz needed).
 
@@ -90,46 +92,95 @@ def counterexamples() -> tuple[Counterexample, ...]:
     `lifecycle diagrams` fast. When the preset expects an invariant to break, the
     search stops at the first (so shallowest) violation of its expected invariants;
     otherwise it runs to the end."""
+
+    out = []
+    for name, design in sorted(_bad_presets()):
+        found = _first_violation(design, _expected_check)
+        if found is None:
+            continue
+        prop, steps = found[0].property, len(found[0].trace)
+        title = f"{name}: {prop} violated in {steps} steps"
+        out.append(_drawn(name, design, found, title, f"{prop} violated after step {steps}"))
+    return tuple(out)
+
+
+def _drawn(name: str, design: Any, found: Any, title: str, note: str) -> Counterexample:
+    """A found (violation, scope, result) drawn as a `Counterexample`."""
     from lifecycle.mdm import LifecycleModel
     from lifecycle.render.mdmview import MdmSteps
     from lifecycle.render.report import describe_scope
     from lifecycle.render.traces import trace_chart
 
+    chosen, scope, result = found
+    chart = trace_chart(
+        MdmSteps(LifecycleModel(design, scope)),
+        chosen.trace,
+        title=title,
+        failing_note=note,
+        subtitle=_clip(design.description, 150),
+    )
+    return Counterexample(
+        preset=name,
+        property=chosen.property,
+        description=design.description,
+        steps=len(chosen.trace),
+        chart=chart,
+        scope_text=describe_scope(scope),
+        distinct_states=result.distinct_states,
+    )
+
+
+def _first_violation(design: Any, run: Any) -> tuple[Any, Any, Any] | None:
+    """(violation, scope, result) of the first expected property `run(design, scope)`
+    finds violated, at the smallest of `counterexample_scopes` that shows one."""
+    for base in counterexample_scopes():
+        scope = design.scope(base)
+        _model, result = run(design, scope)
+        for prop in design.expected_violations:
+            v = result.violation(prop)
+            if v is not None and v.trace.states:
+                return v, scope, result
+    return None
+
+
+@cache
+def lassos() -> tuple[Counterexample, ...]:
+    """The liveness counterexample of every preset that expects a liveness property to
+    fail (sorted by name): a shortest lasso for the first one, at the smallest scope
+    that shows it, drawn with its loop framed."""
+    from lifecycle.mdm.design import LIVENESS
+
     out = []
     for name, design in sorted(_bad_presets()):
-        chosen = None
-        for base in counterexample_scopes():
-            scope = design.scope(base)
-            _model, result = _expected_check(design, scope)
-            for prop in design.expected_violations:
-                v = result.violation(prop)
-                if v is not None and v.trace.states:
-                    chosen = v
-                    break
-            if chosen is not None:
-                break
-        if chosen is None:
+        if not set(design.expected_violations) & set(LIVENESS):
             continue
-        trace = chosen.trace
-        chart = trace_chart(
-            MdmSteps(LifecycleModel(design, scope)),
-            trace,
-            title=f"{name}: {chosen.property} violated in {len(trace)} steps",
-            failing_note=f"{chosen.property} violated after step {len(trace)}",
-            subtitle=_clip(design.description, 150),
+        found = _first_violation(design, _liveness_check)
+        if found is None:
+            continue
+        prop, trace = found[0].property, found[0].trace
+        assert trace.cycle_start is not None
+        loop = (
+            f"then stays in state {trace.cycle_start} for ever"
+            if trace.stutters
+            else f"then steps {trace.cycle_start + 1}-{len(trace)} repeat for ever"
         )
-        out.append(
-            Counterexample(
-                preset=name,
-                property=chosen.property,
-                description=design.description,
-                steps=len(trace),
-                chart=chart,
-                scope_text=describe_scope(scope),
-                distinct_states=result.distinct_states,
-            )
-        )
+        title = f"{name}: {prop} never met: {len(trace.states) - 1} steps, {loop}"
+        note = f"{prop}: the goal never comes ({loop.removeprefix('then ')})"
+        out.append(_drawn(name, design, found, title, note))
     return tuple(out)
+
+
+def _liveness_check(design: Any, scope: Any) -> tuple[Any, Any]:
+    """Check `design` at `scope` with its expected liveness properties only, to the
+    end (liveness is decided on the whole graph)."""
+    from lifecycle.engine import check
+    from lifecycle.mdm import LifecycleModel
+    from lifecycle.mdm.design import LIVENESS
+
+    model = LifecycleModel(design, scope)
+    expected = set(design.expected_violations) & set(LIVENESS)
+    model._properties = [p for p in model.properties() if p.name in expected]
+    return model, check(model)
 
 
 def _expected_check(design: Any, scope: Any) -> tuple[Any, Any]:
@@ -278,8 +329,9 @@ def write_diagrams(out: Path, fmt: str = "svg", *, render: bool = True) -> list[
             svg_path = path.with_suffix(".svg")
             svg_path.write_text(render_svg(path.read_text(encoding="utf-8")), encoding="utf-8")
             written.append(svg_path)
-    for cx in counterexamples():
-        stem = f"counterexample-{cx.preset}"
+    charts = [(f"counterexample-{cx.preset}", cx) for cx in counterexamples()]
+    charts += [(f"counterexample-{cx.preset}-liveness", cx) for cx in lassos()]
+    for stem, cx in charts:
         if fmt == "mermaid":
             path = out / f"{stem}.mmd"
             path.write_text(to_mermaid(cx.chart), encoding="utf-8")

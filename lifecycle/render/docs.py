@@ -527,6 +527,46 @@ def counterexamples_page() -> str:
             note = f": {_text(step.note)}" if step.note else ""
             out.append(f"{i}. *{where}*: `{step.label}`{note}{mark}\n")
         out.append("\n")
+    out.append(lassos_section())
+    return "".join(out)
+
+
+def lassos_section() -> str:
+    from lifecycle.render.diagrams import lassos
+
+    shown = lassos()
+    out = [
+        "## Liveness counterexamples\n\n",
+        "A preset that breaks a liveness property does so with a *lasso*: a path, then a "
+        "loop that repeats for ever (framed, with the arrow back), or a last state where "
+        "nothing more happens, on which the obligation is never met although the "
+        "behaviour is fair (see [properties](properties.md#liveness-and-the-fairness-it-"
+        "assumes)). The shortest, at the smallest scope that shows it:\n\n",
+        _table(
+            ["preset", "property", "steps before the loop", "loop"],
+            (
+                (
+                    f"[`{c.preset}`](#{c.preset}-liveness)",
+                    f"`{c.property}`",
+                    (c.chart.loop_start or 0),
+                    "stutters for ever"
+                    if c.chart.steps[-1].label.startswith("nothing more happens")
+                    else f"steps {(c.chart.loop_start or 0) + 1}-{len(c.chart.steps)}",
+                )
+                for c in shown
+            ),
+        ),
+        "\n",
+    ]
+    for cx in shown:
+        out.append(f'<a id="{cx.preset}-liveness"></a>\n\n### {cx.preset} (liveness)\n\n')
+        out.append(f"Never meets `{cx.property}` (scope: {cx.scope_text}).\n\n")
+        out.append(_img(f"counterexample-{cx.preset}-liveness.svg", f"lasso of {cx.preset}") + "\n")
+        for i, step in enumerate(cx.chart.steps, start=1):
+            where = step.source if step.source == step.target else f"{step.source} → {step.target}"
+            mark = " **↻ the loop starts**" if cx.chart.loop_start == i - 1 else ""
+            out.append(f"{i}. *{where}*: `{step.label}`{mark}\n")
+        out.append("\n")
     return "".join(out)
 
 

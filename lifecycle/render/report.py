@@ -294,12 +294,19 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
                 )
             )
             continue
+        if v.trace.is_lasso:
+            loop = (
+                f"then nothing more happens after step {len(v.trace.states) - 1}"
+                if v.trace.stutters
+                else f"steps {v.trace.cycle_start + 1}-{len(v.trace)} repeat for ever"
+            )
+            title = f"{v.property}: {design_name} (never met: {loop})"
+            note = f"{v.property}: the goal never comes ({loop})"
+        else:
+            title = f"{v.property}: {design_name} ({len(v.trace)} steps)"
+            note = f"{v.property} violated after step {len(v.trace)}"
         chart = trace_chart(
-            chart_model,
-            v.trace,
-            title=f"{v.property}: {design_name} ({len(v.trace)} steps)",
-            failing_note=f"{v.property} violated after step {len(v.trace)}",
-            subtitle=f"scope: {scope_text}",
+            chart_model, v.trace, title=title, failing_note=note, subtitle=f"scope: {scope_text}"
         )
         initial = tuple((k, _short(val)) for k, val in state_fields(v.trace.states[0]).items())
         views.append(

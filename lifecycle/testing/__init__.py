@@ -16,6 +16,7 @@ from lifecycle.testing.lifecycle import ACTORS, LiveLifecycleMachine, lifecycle_
 from lifecycle.testing.machine import (
     DeadlockFound,
     LifecycleFailure,
+    LivenessNotMet,
     ModelStateMachine,
     PropertyViolation,
     RunStats,
@@ -43,6 +44,7 @@ __all__ = [
     "DesignFailure",
     "LifecycleFailure",
     "LiveLifecycleMachine",
+    "LivenessNotMet",
     "ModelStateMachine",
     "PropertyViolation",
     "RunStats",

@@ -12,11 +12,14 @@ reads the same model protocol as `lifecycle.engine.check`:
   "a message is lost", and Hypothesis' swarm testing switches whole kinds of action
   off per example, which finds bugs that need one actor to stay quiet;
 - every `always` property is an `@invariant`;
-- a state inside the boundary, not terminal, with no enabled action fails as a deadlock.
+- a state inside the boundary, not terminal, with no enabled action fails as a deadlock;
+- `always_recoverable` properties are checked on the last state of each run, and
+  `eventually` and `leads_to` properties, in bounded form, on the run followed by a
+  round-robin fair continuation from its last state (`ModelStateMachine.teardown`).
 
-A failure raises `PropertyViolation` (or `DeadlockFound`), an `AssertionError` whose
-message lists the steps in the same format as `lifecycle check`, and which carries the
-`Trace` for programmatic use.
+A failure raises `PropertyViolation` (or `DeadlockFound`, `StuckForever`,
+`LivenessNotMet`), an `AssertionError` whose message lists the steps in the same
+format as `lifecycle check`, and which carries the `Trace` for programmatic use.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import operator
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -40,11 +43,13 @@ from hypothesis.stateful import (
 
 from lifecycle.engine import Kind, Model, ModelError, Property, Trace, action_name, check
 from lifecycle.engine import format_action as default_format_action
+from lifecycle.engine.liveness import Fairness, model_fairness
 from lifecycle.engine.properties import waiting_keys
 
 __all__ = [
     "DeadlockFound",
     "LifecycleFailure",
+    "LivenessNotMet",
     "ModelStateMachine",
     "PropertyViolation",
     "RunStats",
@@ -86,6 +91,33 @@ class StuckForever(LifecycleFailure):
     waits, and no state reachable from it (all explored) frees it."""
 
 
+class LivenessNotMet(LifecycleFailure):
+    """An `eventually` or `leads_to` property fails its bounded check: neither the run
+    nor the round-robin fair continuation from its last state meets the goal (see
+    `ModelStateMachine.teardown`). `trace` is the run followed by the continuation,
+    a plain trace (not a lasso); its first `run_steps` steps are the run's.
+
+    `bounded` tells the two endings apart. True: the continuation took
+    `liveness_budget` fair steps without the goal, which a longer one might still meet
+    (evidence, not proof). False: it ended where a fair behaviour may stay for ever (a
+    terminal state, or one where no fair action is enabled), so the goal never comes:
+    a genuine violation under the model's fairness, which `lifecycle.engine.check`
+    reports too."""
+
+    def __init__(
+        self,
+        prop: str,
+        kind: Kind,
+        trace: Trace,
+        text: str,
+        run_steps: int = 0,
+        bounded: bool = True,
+    ) -> None:
+        super().__init__(prop, kind, trace, text)
+        self.run_steps = run_steps
+        self.bounded = bounded
+
+
 def failure_text(
     prop: str,
     kind: Kind,
@@ -97,7 +129,7 @@ def failure_text(
     """The header and steps, as `lifecycle check` prints a violation."""
     if kind is Kind.DEADLOCK:
         head = f"deadlock ({kind.value}): a non-terminal state with no enabled action"
-    elif kind is Kind.RECOVERABLE:
+    elif kind is Kind.RECOVERABLE or detail:
         head = f"{prop} ({kind.value}) violated: {detail}"
     else:
         head = f"{prop} ({kind.value}) violated"
@@ -198,6 +230,27 @@ def stuck_keys(
     return sorted(open_keys, key=repr)
 
 
+class _Continuation:
+    """The round-robin fair continuation from one state (`states[0]`), built lazily one
+    step at a time (`ModelStateMachine._fair_step`) and shared by every property and
+    every run that ends in that state. `end` says why it stopped, once it has:
+    `"terminal"` (an `is_terminal` state), `"stutter"` (no fair action enabled) or
+    `"boundary"` (outside `within_boundary`: not expanded). `since` is the scheduler's
+    memory: per fair instance, the step it was last taken at (or first seen enabled)."""
+
+    __slots__ = ("actions", "end", "since", "states")
+
+    def __init__(self, start: Any) -> None:
+        self.states: list[Any] = [start]
+        self.actions: list[Any] = []
+        self.end: str | None = None
+        self.since: dict[Hashable, int] = {}
+
+
+#: Entries a machine class keeps in its liveness memos before it starts them afresh.
+LIVENESS_MEMO_LIMIT = 4096
+
+
 # --------------------------------------------------------------------------- stats
 @dataclass
 class RunStats:
@@ -253,6 +306,7 @@ class ModelStateMachine(RuleBasedStateMachine):
         self._steps: list[_Step] = []
         self._enabled = 0
         self._by_name: dict[str, list[_Step]] = {}
+        self._failed = False  # a check failed: the end-of-run checks are not run
         type(self).stats.examples += 1
 
     # -- bookkeeping
@@ -289,6 +343,7 @@ class ModelStateMachine(RuleBasedStateMachine):
         trace = self.trace()
         text = failure_text(prop, kind, trace, self.format_step, "Hypothesis", detail)
         failure = cls(prop, kind, trace, text)
+        self._failed = True
         type(self).stats.failed(failure)
         raise failure
 
@@ -362,24 +417,272 @@ class ModelStateMachine(RuleBasedStateMachine):
     _memo_stuck: dict[tuple[str, Any], list[Any] | None]
     recoverable_budget: int = 20_000
 
+    _liveness: Sequence[Property] = ()
+    _fairness: Sequence[Fairness] = ()
+    _memo_live: dict[Any, _Continuation]
+    _memo_marks: dict[tuple[str, Any], tuple[frozenset[Hashable], frozenset[Hashable] | bool]]
+    _memo_instances: dict[Any, tuple[Hashable, ...]]
+    #: Fair steps the bounded check of `eventually` and `leads_to` continues a run with
+    #: before it reports the goal as not met (see `teardown`).
+    liveness_budget: int = 200
+
     def teardown(self) -> None:
-        """Check the `always_recoverable` properties on the last state (see
-        `stuck_keys`: a stuck state stays stuck, so the last state is enough)."""
-        if self.state is None or not self._recoverable:
+        """The end-of-run checks, on a run whose steps passed every invariant.
+
+        `always_recoverable`: on the last state (see `stuck_keys`: a stuck state stays
+        stuck, so the last state is enough).
+
+        `eventually` and `leads_to`, bounded (`_check_liveness`): from the last state,
+        the run goes on with a round-robin *fair* scheduler (`fair_continuation`) for
+        at most `liveness_budget` steps. `eventually(p)` fails when `p` holds in no
+        state of the run nor of the continuation; `leads_to(p, q)` when a key that `p`
+        triggered in some state of the run, with no state from that one on where `q`
+        holds for it, still has no such state in the continuation. Obligations the
+        continuation itself triggers are not checked.
+        """
+        if self.state is None or self._failed:
             return
-        memo = type(self)._memo_stuck  # shortening replays the same last states
-        for prop in self._recoverable:
-            if (prop.name, self.state) not in memo:
-                memo[prop.name, self.state] = stuck_keys(
-                    self._next_states, prop.predicate, self.state, self.recoverable_budget
+        if self._recoverable:
+            memo = type(self)._memo_stuck  # shortening replays the same last states
+            for prop in self._recoverable:
+                if (prop.name, self.state) not in memo:
+                    memo[prop.name, self.state] = stuck_keys(
+                        self._next_states, prop.predicate, self.state, self.recoverable_budget
+                    )
+                keys = memo[prop.name, self.state]
+                if keys:
+                    detail = (
+                        f"{', '.join(map(repr, keys))} waits forever: no state reachable "
+                        "from the last one frees it"
+                    )
+                    self._fail(StuckForever, prop.name, Kind.RECOVERABLE, detail)
+        if self._liveness:
+            self._check_liveness()
+
+    # -- bounded liveness
+    @classmethod
+    def _fair_instances(cls, action: Any) -> tuple[Hashable, ...]:
+        """The fair instances `action` takes, as the engine numbers them: one per weak
+        or strong constraint that matches it, `(index, action)`, or `(index,)` when the
+        constraint is grouped. None, for an action a continuation leaves switched off
+        (only `finite` constraints match it, or none)."""
+        memo = cls._memo_instances
+        found = memo.get(action)
+        if found is None:
+            found = memo[action] = tuple(
+                (index,) if f.grouped else (index, action)
+                for index, f in enumerate(cls._fairness)
+                if f.kind != "finite" and f.matches(action)
+            )
+        return found
+
+    @classmethod
+    def _fair_step(cls, cont: _Continuation) -> None:
+        """Extend `cont` by one step of the round-robin fair scheduler, or set its
+        `end`. The scheduler takes, among the enabled steps whose action a weak or
+        strong constraint matches, the one whose least recently served instance has
+        waited longest (an instance is served when taken, and waits from when it is
+        first seen enabled); ties go to the first in the order of `enabled_steps`
+        (by `format_step` text). So each instance enabled at step t is taken within as
+        many steps as there are instances served no later than it: a continuously
+        enabled one is never starved, whatever else gets enabled meanwhile."""
+        state = cont.states[-1]
+        step = len(cont.actions)
+        if cls._within is not None and not cls._within(state):
+            cont.end = "boundary"
+            return
+        if cls._terminal is not None and cls._terminal(state):
+            cont.end = "terminal"
+            return
+        since = cont.since
+        best: tuple[int, Any, Any, tuple[Hashable, ...]] | None = None
+        for action, nxt in enabled_steps(cls.model, state, cls.format_step):
+            instances = cls._fair_instances(action)
+            if not instances:
+                continue
+            for inst in instances:
+                since.setdefault(inst, step)
+            rank = min(since[inst] for inst in instances)
+            if best is None or rank < best[0]:
+                best = (rank, action, nxt, instances)
+        if best is None:
+            cont.end = "stutter"
+            return
+        _rank, action, nxt, instances = best
+        for inst in instances:
+            since[inst] = step + 1
+        cont.actions.append(action)
+        cont.states.append(nxt)
+
+    @classmethod
+    def _continuation(cls, state: Any) -> _Continuation:
+        memo = cls._memo_live  # shortening replays the same last states
+        cont = memo.get(state)
+        if cont is None:
+            if len(memo) >= LIVENESS_MEMO_LIMIT:
+                memo.clear()
+            cont = memo[state] = _Continuation(state)
+        return cont
+
+    @classmethod
+    def fair_continuation(cls, state: Any, steps: int | None = None) -> tuple[Trace, str | None]:
+        """The round-robin fair continuation from `state` (see `_fair_step`), at most
+        `steps` steps (default `liveness_budget`), and why it stopped before: None (it
+        did not), `"terminal"`, `"stutter"` (no fair action enabled) or `"boundary"`."""
+        limit = cls.liveness_budget if steps is None else steps
+        cont = cls._continuation(state)
+        while len(cont.actions) < limit and cont.end is None:
+            cls._fair_step(cont)
+        taken = min(limit, len(cont.actions))
+        end = cont.end if taken == len(cont.actions) else None
+        return Trace(tuple(cont.states[: taken + 1]), tuple(cont.actions[:taken])), end
+
+    def _extend(self, cont: _Continuation, steps: int) -> bool:
+        """Make `cont` at least `steps` long; False when it ends shorter."""
+        while len(cont.actions) < steps:
+            if cont.end is not None:
+                return False
+            try:
+                self._fair_step(cont)
+            except Exception as exc:
+                raise ModelError(
+                    "the model raised in the fair continuation of the bounded liveness "
+                    "check, from the last state of the run",
+                    state=cont.states[-1],
+                    trace=self.trace(),
+                    cause=exc,
+                ) from exc
+        return True
+
+    def _marks(
+        self, prop: Property, state: Any
+    ) -> tuple[frozenset[Hashable], frozenset[Hashable] | bool]:
+        """What a liveness property says of `state`: the keys `p` triggers (none for
+        `eventually`, whose one obligation is the initial state's) and the goal, True
+        when met for every key, else the keys it is met for."""
+        memo = type(self)._memo_marks
+        found = memo.get((prop.name, state))
+        if found is not None:
+            return found
+        try:
+            if prop.goal is None:
+                found = (frozenset(), bool(prop.predicate(state)))
+            else:
+                reached = prop.goal(state)
+                goal: frozenset[Hashable] | bool = (
+                    True if reached is True else frozenset(waiting_keys(reached))
                 )
-            keys = memo[prop.name, self.state]
-            if keys:
-                detail = (
-                    f"{', '.join(map(repr, keys))} waits forever: no state reachable from "
-                    "the last one frees it"
-                )
-                self._fail(StuckForever, prop.name, Kind.RECOVERABLE, detail)
+                found = (frozenset(waiting_keys(prop.predicate(state))), goal)
+        except Exception as exc:
+            raise ModelError(
+                f"the predicate of property {prop.name!r} raised",
+                state=state,
+                trace=self.trace(),
+                cause=exc,
+            ) from exc
+        if len(memo) >= 64 * LIVENESS_MEMO_LIMIT:
+            memo.clear()
+        memo[prop.name, state] = found
+        return found
+
+    def _pending(self, prop: Property) -> dict[Hashable, int]:
+        """The obligations the run leaves open: key -> the state that triggered it, the
+        earliest with no state from it on where the goal holds for the key."""
+        pending: dict[Hashable, int] = {}
+        for i, state in enumerate(self._states):
+            triggered, goal = self._marks(prop, state)
+            if prop.goal is None:
+                triggered = frozenset((True,)) if i == 0 else frozenset()
+            for key in triggered:
+                pending.setdefault(key, i)
+            if goal is True:
+                pending.clear()
+            elif goal:
+                for key in goal:
+                    pending.pop(key, None)
+        return pending
+
+    def _check_liveness(self) -> None:
+        """The bounded check of `eventually` and `leads_to` (see `teardown`)."""
+        budget = self.liveness_budget
+        for prop in self._liveness:
+            pending = self._pending(prop)
+            if not pending:
+                continue
+            cont = self._continuation(self.state)
+            taken = 0
+            while pending and taken < budget and self._extend(cont, taken + 1):
+                taken += 1
+                _triggered, goal = self._marks(prop, cont.states[taken])
+                if goal is True:
+                    pending.clear()
+                elif goal:
+                    for key in goal:
+                        pending.pop(key, None)
+            if not pending:
+                continue
+            end = cont.end if taken == len(cont.actions) else None
+            if end == "boundary":
+                continue  # what lies beyond the boundary was not explored: unknown
+            self._fail_liveness(prop, pending, cont, taken, end)
+
+    def _fail_liveness(
+        self,
+        prop: Property,
+        pending: dict[Hashable, int],
+        cont: _Continuation,
+        taken: int,
+        end: str | None,
+    ) -> None:
+        run = len(self._actions)
+        budget = self.liveness_budget
+        trace = Trace(
+            (*self._states, *cont.states[1 : taken + 1]),
+            (*self._actions, *cont.actions[:taken]),
+        )
+        if prop.goal is None:
+            what = "the goal is not met in the run"
+        else:
+            keys = sorted(pending, key=repr)
+            states = ", ".join(str(pending[k]) for k in keys)
+            where = f"state{'s' if len(keys) > 1 else ''} {states}"
+            if len(keys) == 1 and keys[0] is True:  # a trigger without keys
+                what = f"the goal of the trigger in {where} is not met in the run"
+            else:
+                named = ", ".join(map(repr, keys))
+                what = f"the goal of {named} (triggered in {where}) is not met in the run"
+        if end is None:
+            verdict = (
+                f"{what} nor within {budget} fair steps after it (bounded: a longer "
+                "continuation may still meet it; `lifecycle check` decides)"
+            )
+        elif end == "terminal":
+            verdict = (
+                f"{what} nor in its fair continuation, which ends in a terminal state: "
+                "the behaviour ends without it"
+            )
+        else:
+            verdict = (
+                f"{what} nor in its fair continuation, which ends where no fair action is "
+                "enabled: a fair behaviour may stutter there for ever without it"
+            )
+        if run and taken:
+            span = f"steps 1-{run} are the run, {run + 1}-{run + taken} its fair continuation"
+        elif run:
+            span = f"steps 1-{run} are the run, which has no fair continuation"
+        elif taken:
+            span = f"the run has no step, steps 1-{taken} are its fair continuation"
+        else:
+            span = "the run has no step and no fair continuation"
+        detail = (
+            f"{verdict} [bounded liveness check, not a proof: round-robin over the fair "
+            f"actions for at most {budget} steps after the run; {span}]"
+        )
+        text = failure_text(prop.name, prop.kind, trace, self.format_step, "Hypothesis", detail)
+        failure = LivenessNotMet(prop.name, prop.kind, trace, text, run, end is None)
+        self._failed = True
+        type(self).stats.failed(failure)
+        raise failure
 
     def _next_states(self, state: Any) -> list[Any]:
         return [n for _, n in enabled_steps(self.model, state, self.format_step)]
@@ -468,6 +771,10 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
       fewer steps is replaced by the shortest path, which the engine's `check` finds
       from each state of the example (at most `SHORTCUT_BUDGET` states each).
 
+    A `LivenessNotMet` failure is shortened on its run only: each replay computes the
+    fair continuation afresh, and a candidate is kept when the run and continuation
+    together take fewer steps (as many: when the run is shorter).
+
     This repeats until no change keeps the failure. Every example returned is a real
     run of the machine, ending where the property fails. A candidate that fails
     otherwise (another property, a model error or a disagreement on a path Hypothesis
@@ -475,7 +782,20 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
     """
     best = failure
 
-    teardown = best.kind is Kind.RECOVERABLE  # the costly end-of-run exploration
+    # The costly end-of-run checks, where these failures are raised.
+    teardown = best.kind in (Kind.RECOVERABLE, Kind.EVENTUALLY, Kind.LEADS_TO)
+
+    def run_of(found: LifecycleFailure) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """The run's states and actions: a liveness failure's trace goes on with the
+        fair continuation, which a replay of the run recomputes."""
+        if isinstance(found, LivenessNotMet):
+            n = found.run_steps
+            return found.trace.states[: n + 1], found.trace.actions[:n]
+        return found.trace.states, found.trace.actions
+
+    def measure(found: LifecycleFailure) -> tuple[int, int]:
+        """Fewer steps first; as many, a shorter run (and a longer continuation)."""
+        return len(found.trace.actions), len(run_of(found)[1])
 
     def shorter(candidate: list[Any]) -> bool:
         nonlocal best
@@ -494,7 +814,7 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
             found is not None
             and type(found) is type(best)
             and found.property == best.property
-            and len(found.trace.actions) < len(best.trace.actions)
+            and measure(found) < measure(best)
         ):
             best = found
             return True
@@ -502,10 +822,10 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
 
     def delete_runs() -> bool:
         improved = False
-        for size in range(len(best.trace.actions) - 1, 0, -1):
+        for size in range(len(run_of(best)[1]) - 1, 0, -1):
             i = 0
-            while i + size <= len(best.trace.actions):
-                actions = list(best.trace.actions)
+            while i + size <= len(run_of(best)[1]):
+                actions = list(run_of(best)[1])
                 if shorter(actions[:i] + actions[i + size :]):
                     improved = True
                 else:
@@ -515,9 +835,9 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
     def delete_pairs() -> bool:
         # Two steps apart: a session's start and its delivery, with a step of
         # another actor between them that the failure needs.
-        for i in range(len(best.trace.actions)):
-            for j in range(i + 2, len(best.trace.actions)):
-                actions = list(best.trace.actions)
+        for i in range(len(run_of(best)[1])):
+            for j in range(i + 2, len(run_of(best)[1])):
+                actions = list(run_of(best)[1])
                 if shorter(actions[:i] + actions[i + 1 : j] + actions[j + 1 :]):
                     return True
         return False
@@ -525,7 +845,7 @@ def minimize(machine: type[ModelStateMachine], failure: LifecycleFailure) -> Lif
     def shortcut() -> bool:
         # A stretch the model can walk in fewer steps: from each state of the example,
         # a bounded breadth-first search for a later state of the example.
-        states, actions = best.trace.states, best.trace.actions
+        states, actions = run_of(best)
         last = {state: j for j, state in enumerate(states)}  # the latest visit
         for i in range(len(actions) - 1):
             for j, path in _shorter_paths(machine._moves, states[i], last, i, SHORTCUT_BUDGET):
@@ -672,6 +992,21 @@ def state_machine(
     `always` properties are invariants; `always_recoverable` properties are checked
     on the last state of each run by exploring what is reachable from it (budget
     `recoverable_budget` states, a class attribute; past it, nothing is reported).
+
+    `eventually` and `leads_to` properties are checked in bounded form at the end of
+    each run (`ModelStateMachine.teardown`): from the last state, a deterministic
+    round-robin scheduler takes the enabled *fair* actions (those a `Fairness.weak` or
+    `Fairness.strong` constraint of the model's `fairness()` matches; the others are
+    switched off, and a model without `fairness()` has no continuation at all) for at
+    most `liveness_budget` steps (a class attribute, 200 by default). The goal must
+    come in the run or in that continuation, else `LivenessNotMet` is raised, its
+    trace the run followed by the continuation. When the continuation ends in a
+    terminal state or one where no fair action is enabled, the failure is genuine (a
+    fair behaviour stays there for ever without the goal); when the budget runs out,
+    it says so, and a larger budget may pass. A continuation that leaves the boundary
+    reports nothing. Passing is evidence, never a proof: the exhaustive `check()`
+    decides liveness on every fair behaviour.
+
     `sometimes` properties are statements about the whole reachable graph, which a
     random walk cannot decide; the exhaustive `check()` decides them.
     """
@@ -700,8 +1035,11 @@ def state_machine(
     if by_name and not callable(names_fn):
         raise TypeError(f"by_name=True needs {type(model).__name__}.action_names()")
     names: list[str] = sorted(set(names_fn())) if by_name and names_fn is not None else []
+    props = list(model.properties())
+    liveness = tuple(p for p in props if p.liveness)
 
     taken = {"start", "idle", "other_action", "no_deadlock", "step", "trace", "state"}
+    taken |= {"teardown", "fair_continuation"}  # the machine's own methods
     namespace: dict[str, Any] = {
         "model": model,
         "check_deadlock": deadlock,
@@ -711,8 +1049,14 @@ def state_machine(
         "_known_names": frozenset(names),
         "_within": _optional(model, "within_boundary"),
         "_terminal": _optional(model, "is_terminal"),
-        "_recoverable": tuple(p for p in model.properties() if p.kind is Kind.RECOVERABLE),
+        "_recoverable": tuple(p for p in props if p.kind is Kind.RECOVERABLE),
         "_memo_stuck": {},
+        "_liveness": liveness,
+        # As the engine: the fairness is read (and validated) only for liveness.
+        "_fairness": tuple(model_fairness(model)) if liveness else (),
+        "_memo_live": {},
+        "_memo_marks": {},
+        "_memo_instances": {},
         "__doc__": f"Hypothesis walks of {model!r}.",
     }
     if by_name:
@@ -722,7 +1066,7 @@ def state_machine(
     else:
         namespace["step"] = _any_rule()
         namespace["_known_names"] = _AllNames()  # `step` takes every enabled action
-    for prop in model.properties():
+    for prop in props:
         if prop.kind is Kind.ALWAYS:
             ident = _identifier(f"always_{prop.name}", taken)
             namespace[ident] = _invariant(prop, ident)
