@@ -426,8 +426,8 @@ def run_length(design: Design | str, scope: Scope | None = None, *, floor: int =
     slack around the steps the bug takes (a timer session here, a lost message
     there), but every step beyond it makes each run, and each shrink, dearer."""
     d = load_design(design) if isinstance(design, str) else design
-    result = check(
-        LifecycleModel(d, scope if scope is not None else Scope()), stop_on_violation=True
-    )
+    # The first violation ends the search, before any liveness check could run.
+    model = LifecycleModel(d, scope if scope is not None else Scope(), liveness=False)
+    result = check(model, stop_on_violation=True)
     shortest = min((len(v.trace) for v in result.violations if v.trace.states), default=0)
     return max(floor, 2 * shortest)
