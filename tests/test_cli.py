@@ -310,3 +310,23 @@ def test_simulate_finds_a_violation_proves_nothing_and_repeats() -> None:
     reference = run("check", "--devices", "1", "--simulate", "50", "--no-progress")
     assert reference.returncode == 3, reference.stderr  # nothing found, nothing proven
     assert_one_line_error(run("check", "--simulate", "5", "--max-states", "9"), "--simulate")
+
+
+def test_a_liveness_violation_is_a_lasso_in_text_and_json() -> None:
+    args = ["check", "--design", "never_learns", *SMALL]
+    text = run(*args)
+    assert text.returncode == 1, text.stderr
+    assert (
+        "server_eventually_learns (leads_to) violated; a fair behaviour that never" in text.stdout
+    )
+    assert "liveness under fairness:" in text.stdout
+    data = json.loads(run(*args, "--format", "json").stdout)
+    (lasso,) = [v for v in data["violations"] if v["property"] == "server_eventually_learns"]
+    assert lasso["kind"] == "leads_to"
+    start = lasso["cycle_start"]
+    assert isinstance(start, int) and 0 <= start < len(lasso["trace"])
+    assert lasso["closing"]  # the action back to cycle_start, or STUTTER
+    assert lasso["trace"][0]["action"] is None
+    safety = [v for v in data["violations"] if v["kind"] == "always"]
+    assert all(v["cycle_start"] is None for v in safety)
+    assert data["fairness"] and any("finitely often" in f for f in data["fairness"])

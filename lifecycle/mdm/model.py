@@ -460,6 +460,10 @@ class LifecycleComposition(Model):
         def own_step(action: Any) -> bool:
             return action[0] in progressing
 
+        # Named for the result's fairness line ("... taken only finitely often").
+        human_or_outage.__name__ = "the user's and the admin's rows, outages, failed provisioning"
+        message_taken.__name__ = "every row that takes a message in flight"
+        own_step.__name__ = "every other row but LoseMessage and SelfUnenroll"
         return [
             Fairness.finite(human_or_outage),
             Fairness.strong(message_taken),
