@@ -271,14 +271,10 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
             )
             continue
         if v.trace.is_lasso:
-            loop = (
-                f"stutters for ever in state {v.trace.cycle_start}"
-                if v.trace.stutters
-                else f"loops back to state {v.trace.cycle_start}"
-            )
             console.print(
                 f"[bold red]{v.property}[/] ({v.kind.value}) violated; a fair behaviour "
-                f"that never reaches the goal: {len(v.trace.states) - 1} steps, then it {loop}:"
+                f"that never reaches the goal: {len(v.trace.states) - 1} steps, then "
+                f"{v.trace.loop_text()}:"
             )
         else:
             console.print(

@@ -147,7 +147,7 @@ class Graph:
         self._loops: dict[tuple[Fairness, ...], Graph] = {}
         self._instances: dict[tuple[Fairness, ...], _Instances] = {}
         self._resting: dict[tuple[Fairness, ...], bytearray] = {}
-        self._reachable: bytearray | None = None
+        self._tree: tuple[dict[int, int], dict[int, tuple[int, Any] | None]] | None = None
 
     def loops(self, finite: Sequence[Fairness]) -> Graph:
         """The graph a behaviour's loop may use: without the edges of actions taken
@@ -213,25 +213,27 @@ class Graph:
         self._resting[key] = flags
         return flags
 
-    def reachable(self) -> bytearray:
-        """Flags of the states reachable from an initial state (a search's graph
-        holds only those; a hand-made one may hold more). Computed once."""
-        if self._reachable is not None:
-            return self._reachable
-        seen = bytearray(self.n)
+    def tree(self) -> tuple[dict[int, int], dict[int, tuple[int, Any] | None]]:
+        """The breadth-first tree from the initial states, computed once: each
+        reachable state's depth, and the (state, action) that first reached it (None
+        for an initial state). A search's graph holds only reachable states; a
+        hand-made one may hold more, which are absent here."""
+        if self._tree is not None:
+            return self._tree
+        depth = dict.fromkeys(self.initial, 0)
+        before: dict[int, tuple[int, Any] | None] = dict.fromkeys(self.initial)
         queue = deque(self.initial)
-        for u in self.initial:
-            seen[u] = 1
         while queue:
             u = queue.popleft()
             if u in self.unexpanded:
                 continue
-            for v in self.succ[u]:
-                if not seen[v]:
-                    seen[v] = 1
+            for v, action in zip(self.succ[u], self.acts[u], strict=True):
+                if v not in depth:
+                    depth[v] = depth[u] + 1
+                    before[v] = (u, action)
                     queue.append(v)
-        self._reachable = seen
-        return seen
+        self._tree = (depth, before)
+        return self._tree
 
     #: The graph this one was cut from (`loops`); what is enabled is read there.
     full: Graph | None = None
@@ -300,8 +302,8 @@ def find_lasso(
             region[u] = 1
     starts = [u for u in (graph.initial if trigger is None else range(n)) if region[u]]
     if trigger is not None:
-        reachable = graph.reachable()
-        starts = [u for u in starts if trigger(u) and reachable[u]]
+        depth, _before = graph.tree()
+        starts = [u for u in starts if trigger(u) and u in depth]
     # The part of the region reachable from the starts, staying in the region.
     live = bytearray(n)
     queue = deque(starts)
@@ -449,21 +451,11 @@ def _shortest_prefix(
     region's search when its levels reach that depth. Returns [(id, action that
     reached it)] and the position of the start."""
     succ, acts = graph.succ, graph.acts
-    before: dict[int, tuple[int, Any] | None] = {u: None for u in graph.initial}
     if phased:
-        depth = dict.fromkeys(graph.initial, 0)
-        queue = deque(graph.initial)
-        while queue:
-            u = queue.popleft()
-            if u in graph.unexpanded:
-                continue
-            for v, action in zip(succ[u], acts[u], strict=True):
-                if v not in depth:
-                    depth[v] = depth[u] + 1
-                    before[v] = (u, action)
-                    queue.append(v)
+        depth, before = graph.tree()
         pending = sorted((depth[u], u) for u in starts if u in depth)
     else:
+        before = dict.fromkeys(graph.initial)
         pending = [(0, u) for u in starts]
     after: dict[int, tuple[int, Any] | None] = {}
     level: list[int] = []

@@ -757,19 +757,27 @@ class _Search:
 
     def _trace_to(self, key: Hashable) -> Trace:
         """Rebuild a shortest trace by replaying the model along the stored chain."""
-        chain = self._chain(key)
-        # With symmetry the store holds representatives; the trace is rebuilt from the
-        # states themselves, each step matched by its representative, so it is a real
-        # trace of the unreduced model.
+        states, actions = self._replay(self._chain(key))
+        return Trace(tuple(states), tuple(actions))
+
+    def _replay(
+        self, chain: list[Hashable], wanted: tuple[Any, ...] | None = None
+    ) -> tuple[list[Any], list[Any]]:
+        """The states and actions of a path through the store, given as store keys,
+        replayed on the model from an initial state; `wanted`, when given, is the
+        action each step must take (a lasso's recorded ones). With symmetry the store
+        holds representatives; the path is rebuilt from the states themselves, each
+        step matched by its representative, so it is a real path of the unreduced
+        model."""
         rep = self.rep if self.rep is not None else _same
         start = next((s for s in self.model.init_states() if self._key(rep(s)) == chain[0]), None)
         if start is None:
             raise RuntimeError("cannot rebuild the trace: the initial state is gone")
         states = [start]
         actions: list[Any] = []
-        for target in chain[1:]:
+        for i, target in enumerate(chain[1:]):
             for action, nxt in self._enabled(states[-1]):
-                if self._key(rep(nxt)) == target:
+                if (wanted is None or action == wanted[i]) and self._key(rep(nxt)) == target:
                     states.append(nxt)
                     actions.append(action)
                     break
@@ -778,7 +786,7 @@ class _Search:
                     "cannot rebuild the trace: the model is not deterministic "
                     "(next_state returned a different state on replay)"
                 )
-        return Trace(tuple(states), tuple(actions))
+        return states, actions
 
     def _enabled(self, state: Any) -> Iterable[tuple[Any, Any]]:
         if self.successors is not None:
@@ -925,26 +933,7 @@ class _Search:
         """The lasso's states, replayed from an initial state along its recorded
         actions (the store may hold fingerprints or representatives), and checked
         once more on the states themselves."""
-        rep = self.rep if self.rep is not None else _same
-        keys = self.keys
-        start = next(
-            (s for s in self.model.init_states() if self._key(rep(s)) == keys[lasso.path[0]]),
-            None,
-        )
-        if start is None:
-            raise RuntimeError("cannot rebuild the lasso: the initial state is gone")
-        states = [start]
-        for i, target in enumerate(lasso.path[1:]):
-            wanted = lasso.actions[i]
-            for action, nxt in self._enabled(states[-1]):
-                if action == wanted and self._key(rep(nxt)) == keys[target]:
-                    states.append(nxt)
-                    break
-            else:
-                raise RuntimeError(
-                    "cannot rebuild the lasso: the model is not deterministic "
-                    "(next_state returned a different state on replay)"
-                )
+        states, _ = self._replay([self.keys[i] for i in lasso.path], lasso.actions)
         if any(_reached(prop, key, s) for s in states[lasso.trigger :]):
             raise LassoRecheckFailed(
                 f"internal error: the lasso of {prop.name!r}, replayed, reaches its goal"

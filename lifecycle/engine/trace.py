@@ -28,10 +28,6 @@ class Stutter(Enum):
 STUTTER = Stutter.STUTTER
 
 
-def _is_stutter(action: Any) -> bool:
-    return action is STUTTER
-
-
 @dataclass(frozen=True)
 class Trace:
     """A path through the state graph: `states[0]` is an initial state, and
@@ -69,7 +65,16 @@ class Trace:
     @property
     def stutters(self) -> bool:
         """A lasso whose loop is its last state staying put for ever."""
-        return self.cycle_start is not None and bool(self.actions) and _is_stutter(self.actions[-1])
+        return self.cycle_start is not None and bool(self.actions) and self.actions[-1] is STUTTER
+
+    def loop_text(self) -> str:
+        """How a lasso's loop reads, after its path: "stays in state 13 for ever" or
+        "steps 16-21 repeat for ever" (steps numbered from 1, the closing arrow last)."""
+        if self.cycle_start is None:
+            raise ValueError("not a lasso: the trace has no loop")
+        if self.stutters:
+            return f"stays in state {self.cycle_start} for ever"
+        return f"steps {self.cycle_start + 1}-{len(self)} repeat for ever"
 
     def steps(self) -> Iterator[tuple[Any, Any, Any]]:
         """Yield `(before, action, after)` for each step. A lasso's closing arrow is the

@@ -21,7 +21,7 @@ instead (Mermaid state and sequence diagrams, for code hosts that render Mermaid
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -148,54 +148,42 @@ def lassos() -> tuple[Counterexample, ...]:
     """The liveness counterexample of every preset that expects a liveness property to
     fail (sorted by name): a shortest lasso for the first one, at the smallest scope
     that shows it, drawn with its loop framed."""
+    from lifecycle.engine import Kind
     from lifecycle.mdm.design import LIVENESS
 
     out = []
     for name, design in sorted(_bad_presets()):
         if not set(design.expected_violations) & set(LIVENESS):
             continue
-        found = _first_violation(design, _liveness_check)
+        found = _first_violation(
+            design, partial(_expected_check, kinds=(Kind.EVENTUALLY, Kind.LEADS_TO))
+        )
         if found is None:
             continue
         prop, trace = found[0].property, found[0].trace
-        assert trace.cycle_start is not None
-        loop = (
-            f"then stays in state {trace.cycle_start} for ever"
-            if trace.stutters
-            else f"then steps {trace.cycle_start + 1}-{len(trace)} repeat for ever"
-        )
-        title = f"{name}: {prop} never met: {len(trace.states) - 1} steps, {loop}"
-        note = f"{prop}: the goal never comes ({loop.removeprefix('then ')})"
+        loop = trace.loop_text()
+        title = f"{name}: {prop} never met: {len(trace.states) - 1} steps, then {loop}"
+        note = f"{prop}: the goal never comes ({loop})"
         out.append(_drawn(name, design, found, title, note))
     return tuple(out)
 
 
-def _liveness_check(design: Any, scope: Any) -> tuple[Any, Any]:
-    """Check `design` at `scope` with its expected liveness properties only, to the
-    end (liveness is decided on the whole graph)."""
-    from lifecycle.engine import check
-    from lifecycle.mdm import LifecycleModel
-    from lifecycle.mdm.design import LIVENESS
-
-    model = LifecycleModel(design, scope)
-    expected = set(design.expected_violations) & set(LIVENESS)
-    model._properties = [p for p in model.properties() if p.name in expected]
-    return model, check(model)
-
-
-def _expected_check(design: Any, scope: Any) -> tuple[Any, Any]:
-    """Check `design` at `scope` for its counterexample: with its expected invariants
-    only, stopping at the first (shallowest) violation, when it expects any; else with
-    every property, to the end. Returns (model, result)."""
+def _expected_check(design: Any, scope: Any, kinds: tuple[Any, ...] = ()) -> tuple[Any, Any]:
+    """Check `design` at `scope` for its counterexample: with only its expected
+    properties of `kinds` (default: invariants) when it expects any, else with every
+    property. Invariants alone stop at the first (shallowest) violation; anything else
+    runs to the end (liveness is decided on the whole graph). Returns (model, result)."""
     from lifecycle.engine import Kind, check
     from lifecycle.mdm import LifecycleModel
 
     model = LifecycleModel(design, scope)
     expected = set(design.expected_violations)
-    invariants = [p for p in model.properties() if p.name in expected and p.kind is Kind.ALWAYS]
-    if invariants:
-        model._properties = invariants
-    return model, check(model, stop_on_violation=bool(invariants))
+    wanted = kinds or (Kind.ALWAYS,)
+    chosen = [p for p in model.properties() if p.name in expected and p.kind in wanted]
+    if chosen:
+        model._properties = chosen
+    invariants = bool(chosen) and all(p.kind is Kind.ALWAYS for p in chosen)
+    return model, check(model, stop_on_violation=invariants)
 
 
 def _clip(text: str, limit: int) -> str:

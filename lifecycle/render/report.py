@@ -295,11 +295,7 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
             )
             continue
         if v.trace.is_lasso:
-            loop = (
-                f"then nothing more happens after step {len(v.trace.states) - 1}"
-                if v.trace.stutters
-                else f"steps {v.trace.cycle_start + 1}-{len(v.trace)} repeat for ever"
-            )
+            loop = v.trace.loop_text()
             title = f"{v.property}: {design_name} (never met: {loop})"
             note = f"{v.property}: the goal never comes ({loop})"
         else:
