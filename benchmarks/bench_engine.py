@@ -171,7 +171,9 @@ def store_bytes(search: _Search) -> int:
     total += _deep_size(seen.values(), counted)
     if search.graph:
         total += sys.getsizeof(search.keys) + sys.getsizeof(search.parent_ids)
-        total += sys.getsizeof(search.succ_ids) + sum(sys.getsizeof(a) for a in search.succ_ids)
+        adjacency = search.adjacency
+        total += sys.getsizeof(adjacency.starts) + sys.getsizeof(adjacency.targets)
+        total += sys.getsizeof(adjacency.actions)
     return total
 
 

@@ -58,6 +58,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from multiprocessing.connection import wait
 from typing import Any
 
+from lifecycle.engine.adjacency import Adjacency
 from lifecycle.engine.fingerprint import fingerprint as digest
 
 try:  # the shared fingerprint table, compiled at install time (setup.py)
@@ -333,7 +334,7 @@ class ParallelSearch(_Search):
             # Stopped: the graph-based checks do not run on a partial graph, so it is
             # gathered only when the caller asked to keep it.
             self._gather_counts()
-            if self.keep_graph and self.edges_actions is not None:
+            if self.keep_graph:
                 self._assemble_graph()
             raise
         self._gather_counts()
@@ -412,11 +413,13 @@ class ParallelSearch(_Search):
         seen = self.seen
         self.parent_ids = array("q", (-1 if e[2] is None else seen[e[2]] for e in entries))
         # A bound can cut the last level: its edges to states never stored are dropped.
-        self.succ_ids = [array("q", (seen[k] for k in e[3] if k in seen)) for e in entries]
-        if self.edges_actions is not None:
-            self.edges_actions = [
-                [a for k, a in zip(e[3], e[4], strict=True) if k in seen] for e in entries
-            ]
+        adjacency = self.adjacency = Adjacency()
+        for e in entries:
+            acts = e[4] if self.keep_actions else (None,) * len(e[3])
+            kept = [(seen[k], a) for k, a in zip(e[3], acts, strict=True) if k in seen]
+            adjacency.add_row(
+                [t for t, _a in kept], [a for _t, a in kept] if self.keep_actions else None
+            )
         self.waiting = {}
         self.outside = set()
         for ident, entry in enumerate(entries):
@@ -605,7 +608,7 @@ class _Worker:
         terminal = s.terminal
         deadlock = s.deadlock and DEADLOCK not in self.closed
         graph = s.graph
-        keep_actions = s.edges_actions is not None
+        keep_actions = s.keep_actions
         dead: tuple[int, Hashable] | None = None
         state: Any = None
         try:

@@ -6,7 +6,7 @@ search stopped by a bound, the time limit or Ctrl-C reports it as unknown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -85,8 +85,8 @@ class ReachableGraph:
     their actions, index for index."""
 
     states: list[Any]
-    successors: list[Any]
-    actions: list[list[Any]]
+    successors: Sequence[list[int]]
+    actions: Sequence[list[Any]]
     parents: Any
 
     def __len__(self) -> int:

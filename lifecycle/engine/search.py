@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lifecycle.engine.adjacency import Adjacency, Rows
 from lifecycle.engine.fingerprint import CannotFingerprint
 from lifecycle.engine.fingerprint import fingerprint as digest
 from lifecycle.engine.liveness import Graph, Lasso, LassoRecheckFailed, find_lasso, model_fairness
@@ -134,7 +135,8 @@ class _Search:
         # never deeper, and parent/successor lists are indexed by id.
         self.seen: dict[Hashable, Any] = {}
         self.parent_ids = array("q")
-        self.succ_ids: list[array[int]] = []
+        #: Graph mode: every expanded state's edges, in id order (`Adjacency`).
+        self.adjacency = Adjacency()
         self.keys: list[Hashable] = []
         self.outside: set[int] = set()  # ids outside the boundary (graph mode)
         self.waiting: dict[tuple[int, Hashable], list[int]] = {}  # (prop, key) -> ids
@@ -142,7 +144,7 @@ class _Search:
         # count some edges as a way out (it reads each edge's action).
         # Liveness reads them for fairness and for the lasso's steps.
         filtered = any(p.without is not None for p in self.recoverable) or bool(self.liveness)
-        self.edges_actions: list[list[Any]] | None = [] if keep_graph or filtered else None
+        self.keep_actions = keep_graph or filtered
         self.keep_graph = keep_graph
         # Findings, as store keys (traces are rebuilt after the search).
         self.violations: dict[str, tuple[Kind, Hashable]] = {}
@@ -272,9 +274,6 @@ class _Search:
             self.seen[key] = len(self.keys)
             self.keys.append(key)
             self.parent_ids.append(-1)
-            self.succ_ids.append(array("q"))
-            if self.edges_actions is not None:
-                self.edges_actions.append([])
         else:
             self.seen[key] = None
         return True
@@ -413,8 +412,12 @@ class _Search:
         last_acts: Any = None  # the last candidate list seen, when models reuse one
         keys = self.keys
         parent_ids = self.parent_ids
-        succ_ids = self.succ_ids
-        edges_actions = self.edges_actions
+        adjacency = self.adjacency
+        add_target = adjacency.targets.append
+        add_action = adjacency.actions.append
+        canonical = adjacency.index.setdefault
+        close_row = adjacency.starts.append
+        keep_actions = self.keep_actions
         track = self._track if self.tracked else None
         check_new = self._check_new_state
         # Graph mode: the frontier is the last len(frontier) states given ids.
@@ -442,6 +445,8 @@ class _Search:
                         next_tick = now + 0.5
                         self._report()
                 if within is not None and not within(state):
+                    if graph:  # stored, not expanded: an empty row
+                        close_row(len(adjacency.targets))
                     continue
                 if graph:
                     if successors is not None:
@@ -460,8 +465,6 @@ class _Search:
                         pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
                     dead = not pairs
                     pid = base + position
-                    my_succ = succ_ids[pid]
-                    my_actions = edges_actions[pid] if edges_actions is not None else None
                     for action, nxt in pairs:
                         log_action(action)
                         if rep is not None:
@@ -475,9 +478,6 @@ class _Search:
                             seen[key] = ident
                             keys.append(key)
                             parent_ids.append(pid)
-                            succ_ids.append(array("q"))
-                            if edges_actions is not None:
-                                edges_actions.append([])
                             distinct += 1
                             append(nxt)
                             log_new(action)
@@ -486,10 +486,14 @@ class _Search:
                             if track is not None:
                                 track(nxt, ident)
                         # Edge and action together, so a bound that stops the search
-                        # here leaves the two lists the same length.
-                        my_succ.append(ident)
-                        if my_actions is not None:
-                            my_actions.append(action)
+                        # here leaves the two arrays the same length.
+                        if keep_actions:
+                            try:  # one object per distinct action (Adjacency.intern)
+                                add_action(canonical(action, action))
+                            except TypeError:  # unhashable: kept as it is
+                                add_action(action)
+                        add_target(ident)
+                    close_row(len(adjacency.targets))
                 # The two model styles below share their body on purpose: a helper
                 # call per successor would cost more than the rest of the loop.
                 elif successors is not None:
@@ -798,11 +802,10 @@ class _Search:
         """State id -> the successor ids that count as a way out: every edge, or the
         edges whose action `without` does not accept (a predicate, or a set of action
         names). Computed per state on demand: the search below visits few states."""
-        succ_ids = self.succ_ids
+        adjacency = self.adjacency
         if without is None:
-            return succ_ids.__getitem__
-        actions = self.edges_actions
-        assert actions is not None, "a filtered recoverable property keeps actions"
+            return adjacency.successors
+        assert self.keep_actions, "a filtered recoverable property keeps actions"
         excluded: Callable[[Any], bool]
         if isinstance(without, frozenset):
             names = without
@@ -814,7 +817,11 @@ class _Search:
             excluded = without
 
         def allowed(i: int) -> list[int]:
-            return [t for t, a in zip(succ_ids[i], actions[i], strict=True) if not excluded(a)]
+            return [
+                t
+                for t, a in zip(adjacency.successors(i), adjacency.actions_of(i), strict=True)
+                if not excluded(a)
+            ]
 
         return allowed
 
@@ -885,8 +892,8 @@ class _Search:
         reaches a state outside the boundary, leaves the verdict unknown."""
         n = len(self.keys)
         graph = Graph(
-            self.succ_ids,
-            self.edges_actions or [[] for _ in range(n)],
+            Rows(self.adjacency, n, "successors"),
+            Rows(self.adjacency, n, "actions"),
             (i for i in range(n) if self.parent_ids[i] < 0),
             self.outside,
             self.waiting.get((-1, "terminal"), ()),
@@ -1002,8 +1009,14 @@ class _Search:
             if self.liveness_unknown:
                 extra["liveness_unknown"] = dict(self.liveness_unknown)
         graph = None
-        if self.keep_graph and self.edges_actions is not None:
-            graph = ReachableGraph(self.keys, self.succ_ids, self.edges_actions, self.parent_ids)
+        if self.keep_graph:
+            n = len(self.keys)
+            graph = ReachableGraph(
+                self.keys,
+                Rows(self.adjacency, n, "successors"),
+                Rows(self.adjacency, n, "actions"),
+                self.parent_ids,
+            )
         witnesses = {name: self._trace_to(key) for name, key in self.witnesses.items()}
         return CheckResult(
             ok=complete and not violations and not self.liveness_unknown,
