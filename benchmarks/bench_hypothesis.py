@@ -1,12 +1,19 @@
 """How fast does Hypothesis catch each known-bad preset?
 
     .venv/bin/python -m benchmarks.bench_hypothesis [--seeds 20] [--max-examples 2000] [--steps N]
+    .venv/bin/python -m benchmarks.bench_hypothesis --generic [--max-examples 100]
 
 For each preset with expected violations: over N seeds, the median number of examples
 and the median seconds until the live-machine state machine first fails (generation
 only: shrinking is not timed), the most examples any seed needed, and how many seeds
 found nothing within the budget.
 A preset that many seeds miss is hard for Hypothesis: it is a finding.
+
+With ``--generic``: the generic adapter (`state_machine(LifecycleModel(...))`, which
+knows nothing of MDM) on every known-bad preset, derandomized, with generation only,
+once with the "uniform" schedule alone and once with every schedule
+(`ModelStateMachine.schedules`), in the same run: which presets each finds (an
+expected property broken) and after how many examples.
 """
 
 from __future__ import annotations
@@ -18,8 +25,15 @@ from collections.abc import Sequence
 
 from hypothesis import Phase, settings
 
-from lifecycle.mdm import Scope, presets
-from lifecycle.testing import find_failure, lifecycle_machine, load_profile, run_length
+from lifecycle.mdm import LifecycleModel, Scope, presets
+from lifecycle.testing import (
+    find_failure,
+    lifecycle_machine,
+    load_profile,
+    run_length,
+    state_machine,
+)
+from lifecycle.testing.machine import ModelStateMachine
 
 
 def measure(
@@ -52,6 +66,37 @@ def measure(
     return examples, seconds, misses
 
 
+def generic(names: list[str], max_examples: int) -> None:
+    """The generic adapter on each preset, with the uniform schedule and with all."""
+    every = ModelStateMachine.schedules
+    print(f"{'preset':34} {'uniform':>10} {'schedules':>10}   (examples to the first failure)")
+    found = {"uniform": 0, "all": 0}
+    for name in names:
+        design = presets()[name]
+        row = []
+        for label, schedules in (("uniform", ("uniform",)), ("all", every)):
+            machine = state_machine(LifecycleModel(design, design.scope(Scope())))
+            machine.schedules = schedules
+            run = settings(
+                max_examples=max_examples,
+                stateful_step_count=run_length(design),
+                derandomize=True,
+                database=None,
+                phases=(Phase.generate,),
+                deadline=None,
+            )
+            failure = find_failure(machine, settings=run, shorten=False)
+            hit = failure is not None and failure.property in design.expected_violations
+            found[label] += hit
+            row.append(f"{machine.stats.first_failure_examples}" if hit else "-")
+        print(f"{name:34} {row[0]:>10} {row[1]:>10}")
+        sys.stdout.flush()
+    print(
+        f"found {found['uniform']} of {len(names)} with the uniform schedule, "
+        f"{found['all']} of {len(names)} with {', '.join(every)}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -62,10 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="stateful_step_count (default: run_length(design), as the ci test uses)",
     )
+    parser.add_argument("--generic", action="store_true", help="the generic adapter's schedules")
     parser.add_argument("presets", nargs="*", help="presets to measure (default: all bad ones)")
     args = parser.parse_args(argv)
     load_profile("ci")
     names = args.presets or sorted(n for n, d in presets().items() if d.expected_violations)
+    if args.generic:
+        generic(names, args.max_examples if args.max_examples != 2000 else 100)
+        return 0
     print(
         f"{'preset':34} {'expected':28} {'median examples':>15} {'median s':>9} "
         f"{'most':>6} {'missed':>8}   (seeds={args.seeds}, max_examples={args.max_examples}, "

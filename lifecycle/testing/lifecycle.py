@@ -310,6 +310,8 @@ class LiveLifecycleMachine(ModelStateMachine):
 
     # `other_action` of the generic machine has no place here: every step has an actor.
     other_action = None  # type: ignore[assignment]
+    # Nor `any_step` and the generic schedules: `any_actor` and the focuses do their work.
+    any_step = None  # type: ignore[assignment]
 
     @precondition(lambda self: bool(self._live_steps))
     @rule(data=st.data())

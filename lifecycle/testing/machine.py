@@ -11,6 +11,10 @@ reads the same model protocol as `lifecycle.engine.check`:
   its meaning: deleting an earlier step never turns a later "user disconnects" into
   "a message is lost", and Hypothesis' swarm testing switches whole kinds of action
   off per example, which finds bugs that need one actor to stay quiet;
+- each run draws a schedule (`ModelStateMachine.schedules`) that decides which of the
+  enabled steps the rules may draw: all of them, or, so that actions enabled almost
+  everywhere do not take most of the run, the steps to unvisited states by the names
+  taken least, or newly enabled, or with a drawn set of names kept quiet;
 - every `always` property is an `@invariant`;
 - a state inside the boundary, not terminal, with no enabled action fails as a deadlock;
 - `always_recoverable` properties are checked on the last state of each run, and
@@ -27,6 +31,7 @@ from __future__ import annotations
 import operator
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -295,6 +300,8 @@ class ModelStateMachine(RuleBasedStateMachine):
     stats: RunStats
     _init_states: Sequence[Any] = ()
     _known_names: frozenset[str] = frozenset()
+    #: The model's `action_names()`, sorted (empty when it lists none).
+    _listed_names: tuple[str, ...] = ()
     _within: Callable[[Any], Any] | None = None
     _terminal: Callable[[Any], Any] | None = None
 
@@ -306,6 +313,15 @@ class ModelStateMachine(RuleBasedStateMachine):
         self._steps: list[_Step] = []
         self._enabled = 0
         self._by_name: dict[str, list[_Step]] = {}
+        self._before: frozenset[str] = frozenset()  # the names enabled one state back
+        # What the rules may draw from (`_offer`): the enabled steps the run's schedule
+        # leaves, by name and in all.
+        self._offered: dict[str, list[_Step]] = {}
+        self._offered_steps: list[_Step] = []
+        self._schedule = "uniform"
+        self._quiet_names: frozenset[str] = frozenset()
+        self._taken: Counter[str] = Counter()
+        self._visited: set[Any] = set()
         self._failed = False  # a check failed: the end-of-run checks are not run
         type(self).stats.examples += 1
 
@@ -332,11 +348,42 @@ class ModelStateMachine(RuleBasedStateMachine):
         by_name: dict[str, list[_Step]] = {}
         for step in self._steps:
             by_name.setdefault(action_name(step.action), []).append(step)
+        self._before = frozenset(self._by_name)
         self._by_name = by_name
+        self._offer()
+
+    def _offer(self) -> None:
+        """The steps the rules may draw from, by the run's schedule (see `SCHEDULES`).
+        Every schedule offers some step whenever one is enabled, and replays
+        (`_take_action`) may take any enabled step."""
+        steps = self._steps
+        schedule = self._schedule
+        if schedule != "uniform" and steps:
+            self._visited.add(self.state)
+            visited = self._visited
+            steps = [s for s in steps if s.next_state not in visited] or steps
+            if schedule == "fresh":
+                taken = self._taken
+                least = min(taken[action_name(s.action)] for s in steps)
+                steps = [s for s in steps if taken[action_name(s.action)] == least]
+            elif schedule == "recent":
+                before = self._before
+                steps = [s for s in steps if action_name(s.action) not in before] or steps
+            else:
+                quiet = self._quiet_names
+                steps = [s for s in steps if action_name(s.action) not in quiet] or steps
+        if steps is self._steps:
+            self._offered, self._offered_steps = self._by_name, steps
+            return
+        offered: dict[str, list[_Step]] = {}
+        for step in steps:
+            offered.setdefault(action_name(step.action), []).append(step)
+        self._offered, self._offered_steps = offered, steps
 
     def _take(self, step: _Step) -> None:
         type(self).stats.steps += 1
         self._actions.append(step.action)
+        self._taken[action_name(step.action)] += 1
         self._enter(step.next_state)
 
     def _fail(self, cls: type[LifecycleFailure], prop: str, kind: Kind, detail: str = "") -> None:
@@ -386,7 +433,17 @@ class ModelStateMachine(RuleBasedStateMachine):
     # -- rules shared by every generated machine
     @initialize(data=st.data())
     def start(self, data: Any) -> None:
-        """Choose an initial state (no draw when there is only one)."""
+        """Choose an initial state (no draw when there is only one), and the run's
+        schedule (see `SCHEDULES`)."""
+        if self.schedules != ("uniform",):
+            self._schedule = data.draw(st.sampled_from(self.schedules), label="schedule")
+            names = self._listed_names
+            if self._schedule == "quiet" and names:
+                flags = data.draw(
+                    st.lists(st.booleans(), min_size=len(names), max_size=len(names)),
+                    label="quiet names",
+                )
+                self._quiet_names = frozenset(n for n, q in zip(names, flags, strict=True) if q)
         inits = self._init_states
         if len(inits) == 1:
             self._enter(inits[0])
@@ -402,16 +459,40 @@ class ModelStateMachine(RuleBasedStateMachine):
         Hypothesis needs some valid rule in every state; shrinking removes these.
         """
 
+    @precondition(lambda self: bool(self._offered_steps))
+    @rule(data=st.data())
+    def any_step(self, data: Any) -> None:
+        """A step the schedule offers, whatever its name. Hypothesis' swarm testing
+        switches some rules off for a whole run; when every offered step belongs to a
+        rule switched off, this one keeps the run going (else Hypothesis would end
+        the example as invalid), so a switched-off action is slowed down, not
+        silenced."""
+        self._take(self._draw(data, self._offered_steps, "any step"))
+
     @precondition(
         lambda self: (
-            self.state is not None and any(name not in self._known_names for name in self._by_name)
+            self.state is not None and any(name not in self._known_names for name in self._offered)
         )
     )
     @rule(data=st.data())
     def other_action(self, data: Any) -> None:
         """Enabled actions whose name `action_names()` did not list."""
-        steps = [s for s in self._steps if action_name(s.action) not in self._known_names]
-        self._take(self._draw(data, steps, "action"))
+        steps = [s for s in self._offered_steps if action_name(s.action) not in self._known_names]
+        self._take(self._draw(data, steps or self._steps, "action"))
+
+    #: The schedules a run draws from in `start`, each a way to choose among the
+    #: enabled steps that knows nothing of the model:
+    #: - "uniform": every enabled step is offered (the rules draw among them);
+    #: - "fresh": steps to a state this run has not visited yet come first, and among
+    #:   them those whose action name the run has taken least often. Environment
+    #:   actions that are enabled almost everywhere (a toggle, a timer) then take
+    #:   turns with the protocol's steps instead of most of the run;
+    #: - "quiet": the run draws a set of action names that stay quiet, offered only
+    #:   when nothing else is (swarm testing with a fallback): runs where one actor
+    #:   keeps still.
+    #: A subclass (or the class `state_machine` returns) may narrow it; ("uniform",)
+    #: draws nothing.
+    schedules: tuple[str, ...] = ("uniform", "fresh", "recent", "quiet")
 
     _recoverable: Sequence[Property] = ()
     _memo_stuck: dict[tuple[str, Any], list[Any] | None]
@@ -925,20 +1006,20 @@ def _identifier(name: str, taken: set[str]) -> str:
 
 def _name_rule(name: str, ident: str) -> Any:
     def take(self: ModelStateMachine, data: Any) -> None:
-        self._take(self._draw(data, self._by_name[name], name))
+        self._take(self._draw(data, self._offered[name], name))
 
     take.__name__ = ident
     take.__qualname__ = ident
     take.__doc__ = f"Take one enabled {name!r} action."
-    return precondition(lambda self: name in self._by_name)(rule(data=st.data())(take))
+    return precondition(lambda self: name in self._offered)(rule(data=st.data())(take))
 
 
 def _any_rule() -> Any:
     def step(self: ModelStateMachine, data: Any) -> None:
-        self._take(self._draw(data, self._steps, "action"))
+        self._take(self._draw(data, self._offered_steps, "action"))
 
     step.__doc__ = "Take one enabled action."
-    return precondition(lambda self: bool(self._steps))(rule(data=st.data())(step))
+    return precondition(lambda self: bool(self._offered_steps))(rule(data=st.data())(step))
 
 
 def _invariant(prop: Property, ident: str) -> Any:
@@ -1038,7 +1119,7 @@ def state_machine(
     props = list(model.properties())
     liveness = tuple(p for p in props if p.liveness)
 
-    taken = {"start", "idle", "other_action", "no_deadlock", "step", "trace", "state"}
+    taken = {"start", "idle", "other_action", "any_step", "no_deadlock", "step", "trace", "state"}
     taken |= {"teardown", "fair_continuation"}  # the machine's own methods
     namespace: dict[str, Any] = {
         "model": model,
@@ -1047,6 +1128,7 @@ def state_machine(
         "stats": RunStats(),
         "_init_states": tuple(inits),
         "_known_names": frozenset(names),
+        "_listed_names": tuple(sorted(set(names_fn()))) if callable(names_fn) else (),
         "_within": _optional(model, "within_boundary"),
         "_terminal": _optional(model, "is_terminal"),
         "_recoverable": tuple(p for p in props if p.kind is Kind.RECOVERABLE),
