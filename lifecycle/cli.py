@@ -154,11 +154,55 @@ def _facts_of(description: str) -> str:
     return ", ".join(dict.fromkeys(ids)) or "-"
 
 
-def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str, Any]:
-    """The `--format json` object (keys fixed by issue 3)."""
+#: The version of the `--format json` object; docs/check-output.schema.json documents
+#: it. Raised when a key changes meaning or goes; a new key does not raise it.
+SCHEMA_VERSION = 1
+
+
+def _tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mdm-lifecycle")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def expectation(design: Any, result: Any) -> dict[str, Any]:
+    """How the violations compare with the design's `expected_violations`, among the
+    properties this check decided: `as_expected` is True when exactly the expected
+    ones are violated and every other one holds; None when the search left a
+    property unknown and nothing contradicts the expectation yet."""
+    checked = {p.name for p in result.properties}
+    expected = [n for n in design.expected_violations if n in checked]
+    broken = [v.property for v in result.violations]
+    unexpected = [n for n in broken if n not in expected]
+    missing = [n for n in expected if n not in broken]
+    unknown = [p.name for p in result.properties if p.status.value == "unknown"]
+    as_expected: bool | None
+    if unexpected or any(n not in unknown for n in missing):
+        as_expected = False
+    else:
+        as_expected = None if unknown else True
+    return {
+        "expected_violations": expected,
+        "not_checked": [n for n in design.expected_violations if n not in checked],
+        "unexpected": unexpected,
+        "missing": missing,
+        "as_expected": as_expected,
+    }
+
+
+def result_to_json(
+    design: Any, scope: Any, model: Any, result: Any, argv: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The `--format json` object, documented by docs/check-output.schema.json."""
     from lifecycle.engine import to_jsonable
 
     return {
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": _tool_version(),
+        "command_line": list(argv) if argv is not None else sys.argv[1:],
         "design": design.name,
         "scope": to_jsonable(scope),
         "ok": result.ok,
@@ -179,26 +223,42 @@ def result_to_json(design: Any, scope: Any, model: Any, result: Any) -> dict[str
         ],
         "violations": [_violation_json(model, v) for v in result.violations],
         "fairness": result.extra.get("fairness", []),
+        "coverage": {
+            "actions": {
+                name: {"enabled": c.enabled, "new_states": c.new_states}
+                for name, c in sorted(result.coverage.actions.items())
+            },
+            "never_enabled": list(result.coverage.never_enabled),
+        },
+        "witnesses": {
+            name: _trace_json(model, trace) for name, trace in sorted(result.witnesses.items())
+        },
+        "expected": expectation(design, result),
     }
 
 
-def _violation_json(model: Any, v: Any) -> dict[str, Any]:
-    """One violation: its trace as [{action, state}], the first action null. A lasso
-    (a liveness counterexample) adds `cycle_start`, the state its loop returns to, and
-    `closing`, the action that returns there ("STUTTER": the last state stays)."""
+def _trace_json(model: Any, trace: Any) -> list[dict[str, Any]]:
+    """A trace as [{action, state}], the first action null."""
     from lifecycle.engine.trace import trace_to_jsonable
 
-    steps = [step for step in trace_to_jsonable(v.trace) if "state" in step]
+    steps = [step for step in trace_to_jsonable(trace) if "state" in step]
+    return [
+        {
+            "action": None if i == 0 else model.describe_action(trace.actions[i - 1]),
+            "state": step["state"],
+        }
+        for i, step in enumerate(steps)
+    ]
+
+
+def _violation_json(model: Any, v: Any) -> dict[str, Any]:
+    """One violation: its trace (`_trace_json`). A lasso (a liveness counterexample)
+    adds `cycle_start`, the state its loop returns to, and `closing`, the action that
+    returns there ("STUTTER": the last state stays)."""
     out: dict[str, Any] = {
         "property": v.property,
         "kind": v.kind.value,
-        "trace": [
-            {
-                "action": None if i == 0 else model.describe_action(v.trace.actions[i - 1]),
-                "state": step["state"],
-            }
-            for i, step in enumerate(steps)
-        ],
+        "trace": _trace_json(model, v.trace),
         "cycle_start": v.trace.cycle_start,
     }
     if v.trace.is_lasso:
@@ -208,8 +268,11 @@ def _violation_json(model: Any, v: Any) -> dict[str, Any]:
     return out
 
 
-def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) -> None:
-    """Property table, search figures, then each violation as readable steps."""
+def render_text(
+    design: Any, scope: Any, model: Any, result: Any, console: Any, *, coverage: bool = False
+) -> None:
+    """Property table, search figures, the actions never enabled (and with `coverage`,
+    every action's counts), then each violation as readable steps."""
     from rich.table import Table
 
     verdict = (
@@ -257,6 +320,18 @@ def render_text(design: Any, scope: Any, model: Any, result: Any, console: Any) 
         )
     for name, why in result.extra.get("liveness_unknown", {}).items():
         console.print(f"[yellow]{name} unknown: {why}[/]")
+    never = result.coverage.never_enabled
+    if never:
+        shown = ", ".join(never[:6]) + (f" and {len(never) - 6} more" if len(never) > 6 else "")
+        console.print(
+            f"warning: {len(never)} action(s) never enabled at this scope: {shown} "
+            "(--coverage lists every action)",
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
+    if coverage:
+        console.print(result.coverage.table(), markup=False, highlight=False)
     if result.collision_probability is not None:
         console.print(
             "fingerprint collision probability (TLC's optimistic estimate, "
@@ -538,6 +613,18 @@ def _workers_option(value: str) -> int | str:
     "--report", type=click.Path(file_okay=False), default=None, help="write an HTML report"
 )
 @click.option("--progress/--no-progress", default=True, help="progress on runs over a second")
+@click.option(
+    "--expected",
+    is_flag=True,
+    help="exit 0 when exactly the design's expected_violations break (for CI)",
+)
+@click.option("--coverage", is_flag=True, help="print each action's enabled and new-state counts")
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="write JUnit XML: one testcase per property",
+)
 def check(
     design: str,
     scope_flags: dict[str, Any],
@@ -557,6 +644,9 @@ def check(
     fmt: str,
     report: str | None,
     progress: bool,
+    expected: bool,
+    coverage: bool,
+    junit: str | None,
 ) -> int:
     """Check a design at a bounded scope and print the verdict per property."""
     from lifecycle.engine import SymmetryMismatch, SymmetryUnverified
@@ -618,8 +708,23 @@ def check(
     if fmt == "json":
         click.echo(json.dumps(result_to_json(loaded, scope, model, result), indent=2))
     else:
-        render_text(loaded, scope, model, result, _console())
+        render_text(loaded, scope, model, result, _console(), coverage=coverage)
     verdict = EXIT_VIOLATED if result.violations else EXIT_OK if result.ok else EXIT_INCOMPLETE
+    if expected:
+        verdict = _expected_verdict(loaded, result)
+    written = True
+    if junit is not None:
+        from lifecycle.render.junit import write_junit
+
+        try:
+            write_junit(Path(junit), loaded, scope, model, result)
+        except OSError as exc:
+            click.echo(
+                f"lifecycle: error: --junit {_one_line(junit)}: cannot write the JUnit file: "
+                f"{exc.strerror or exc}",
+                err=True,
+            )
+            written = False
     if report is not None:
         from lifecycle.render.report import write_report
 
@@ -634,7 +739,32 @@ def check(
             return EXIT_WRITE
         click.echo(f"report written to {_one_line(str(path))}", err=True)
     restore()
-    return verdict
+    return verdict if written else EXIT_WRITE
+
+
+def _expected_verdict(design: Any, result: Any) -> int:
+    """`--expected`: 0 when exactly the design's expected properties are violated
+    (`expectation`), 3 when the search left that open, 1 otherwise; said on stderr,
+    so that JSON on stdout stays one object."""
+    e = expectation(design, result)
+    names = ", ".join(e["expected_violations"]) or "none"
+    if e["as_expected"]:
+        click.echo(f"as expected: exactly the expected violations ({names})", err=True)
+        return EXIT_OK
+    if e["as_expected"] is None:
+        click.echo(
+            "expectation undecided: the search was incomplete, and nothing found so far "
+            f"contradicts the expected violations ({names})",
+            err=True,
+        )
+        return EXIT_INCOMPLETE
+    parts = []
+    if e["unexpected"]:
+        parts.append("violated but not expected: " + ", ".join(e["unexpected"]))
+    if e["missing"]:
+        parts.append("expected but holding: " + ", ".join(e["missing"]))
+    click.echo("NOT as expected: " + "; ".join(parts), err=True)
+    return EXIT_VIOLATED
 
 
 @cli.command()

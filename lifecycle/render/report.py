@@ -8,9 +8,6 @@ attachment as it is.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -19,6 +16,7 @@ from typing import Any
 
 from lifecycle.mdm import catalog
 from lifecycle.render.facts import anchor, link_ids
+from lifecycle.render.files import write_atomic
 from lifecycle.render.sequence import SequenceChart, to_svg
 from lifecycle.render.traces import StepRow, trace_chart, trace_rows
 
@@ -346,23 +344,9 @@ def write_report(out_dir: Path, design: Any, scope: Any, model: Any, result: Any
 
 
 def write_html(path: Path, data: ReportData) -> Path:
-    """Write the report atomically: a temporary file beside it, then a rename, so a full
-    disk or an interruption leaves the old report or none, never a truncated one."""
-    html = build_html(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(handle, 0o666 & ~umask)  # as a plain write would leave it
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(html)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    return path
+    """Write the report atomically (`write_atomic`): a full disk or an interruption
+    leaves the old report or none, never a truncated one."""
+    return write_atomic(path, build_html(data))
 
 
 __all__: Sequence[str] = (

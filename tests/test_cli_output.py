@@ -1,0 +1,158 @@
+"""What `lifecycle check` tells a CI system: the JSON object against its published
+schema (docs/check-output.schema.json), coverage and witnesses as the engine computed
+them, `--expected` for designs that are meant to break, and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import jsonschema
+import pytest
+
+from lifecycle.cli import expectation
+from lifecycle.engine import check
+from lifecycle.mdm import LifecycleModel, Scope, presets
+from tests.test_cli import SMALL, assert_one_line, run
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[1] / "docs" / "check-output.schema.json").read_text("utf-8")
+)
+SMALL_SCOPE = Scope(
+    reenrollments=0,
+    kinds=("work_access",),
+    platforms=("desktop",),
+    max_offline=0,
+    mdm_toggle=False,
+)
+
+
+def _json(*args: str) -> tuple[int, dict]:
+    proc = run("check", *args, *SMALL, "--format", "json")
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def never_learns() -> dict:
+    code, data = _json("--design", "never_learns")
+    assert code == 1
+    return data
+
+
+def test_the_json_output_follows_its_schema_holding_violated_and_incomplete(
+    never_learns: dict,
+) -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    code, holding = _json()
+    assert code == 0
+    code, cut = _json("--max-states", "50")
+    assert code == 3
+    for data in (holding, never_learns, cut):
+        jsonschema.validate(data, SCHEMA)
+        assert data["schema_version"] == 1 and data["command_line"][0] == "check"
+    assert any(v["cycle_start"] is not None for v in never_learns["violations"])
+    # The schema is strict enough to fail: a property status it does not know.
+    broken = json.loads(json.dumps(holding))
+    broken["properties"][0]["status"] = "fine"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, SCHEMA)
+
+
+def test_coverage_and_witnesses_are_the_engine_s(never_learns: dict) -> None:
+    result = check(LifecycleModel(presets()["never_learns"], SMALL_SCOPE))
+    coverage = never_learns["coverage"]
+    assert coverage["never_enabled"] == list(result.coverage.never_enabled)
+    assert coverage["actions"] == {
+        name: {"enabled": c.enabled, "new_states": c.new_states}
+        for name, c in result.coverage.actions.items()
+    }
+    assert set(never_learns["witnesses"]) == set(result.witnesses)
+    for name, trace in result.witnesses.items():
+        steps = never_learns["witnesses"][name]
+        assert len(steps) == len(trace.states) and steps[0]["action"] is None
+
+
+def test_the_text_output_warns_of_actions_never_enabled_and_lists_them_on_demand() -> None:
+    plain = run("check", "--design", "never_learns", *SMALL)
+    assert "action(s) never enabled at this scope" in plain.stdout
+    assert "new states" not in plain.stdout
+    listed = run("check", "--design", "never_learns", *SMALL, "--coverage")
+    assert "new states" in listed.stdout and "<- never enabled" in listed.stdout
+
+
+def _design_file(tmp_path: Path, expected: list[str]) -> Path:
+    source = (Path(__file__).parents[1] / "lifecycle/mdm/designs/never_learns.toml").read_text()
+    lines = [
+        f"expected_violations = {json.dumps(expected)}"
+        if line.startswith("expected_violations")
+        else line
+        for line in source.splitlines()
+    ]
+    path = tmp_path / "mine.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_expected_exits_0_only_for_exactly_the_expected_violations(
+    tmp_path: Path, never_learns: dict
+) -> None:
+    broken = [v["property"] for v in never_learns["violations"]]
+    exact = _design_file(tmp_path, broken)
+    proc = run("check", "--design", str(exact), *SMALL, "--expected")
+    assert proc.returncode == 0, proc.stderr
+    assert "as expected" in proc.stderr
+    # Without the flag the exit code is the plain verdict.
+    assert run("check", "--design", str(exact), *SMALL).returncode == 1
+    # One expected violation too many (a property that holds), or one too few.
+    for wrong, needle in (
+        ([*broken, "no_orphaned_aad_device"], "expected but holding: no_orphaned_aad_device"),
+        (broken[1:], f"violated but not expected: {broken[0]}"),
+    ):
+        proc = run("check", "--design", str(_design_file(tmp_path, wrong)), *SMALL, "--expected")
+        assert_one_line(proc, 1, "NOT as expected", needle)
+    # A cut search that found nothing unexpected leaves the expectation open.
+    proc = run("check", "--design", str(exact), *SMALL, "--expected", "--max-states", "30")
+    assert_one_line(proc, 3, "expectation undecided")
+    # The reference expects nothing and breaks nothing.
+    assert run("check", *SMALL, "--expected").returncode == 0
+
+
+def test_expectation_is_undecided_only_while_nothing_contradicts_it() -> None:
+    design = presets()["never_learns"]
+    result = check(LifecycleModel(design, SMALL_SCOPE), max_states=30)
+    e = expectation(design, result)
+    assert result.complete is False
+    assert e["as_expected"] is (False if e["unexpected"] else None)
+
+
+def test_junit_has_one_testcase_per_property_and_fails_the_violated(
+    tmp_path: Path, never_learns: dict
+) -> None:
+    out = tmp_path / "junit.xml"
+    proc = run("check", "--design", "never_learns", *SMALL, "--junit", str(out))
+    assert proc.returncode == 1, proc.stderr
+    suite = ET.parse(out).getroot()
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {p["name"] for p in never_learns["properties"]}
+    failed = {n for n, c in cases.items() if c.find("failure") is not None}
+    assert failed == {v["property"] for v in never_learns["violations"]}
+    assert suite.get("failures") == str(len(failed))
+    lasso = next(v["property"] for v in never_learns["violations"] if v["cycle_start"] is not None)
+    failure = cases[lasso].find("failure")
+    assert failure is not None and "repeat for ever" in (failure.text or "")
+    # A cut search: nothing passes that was not decided, the unknown are skipped.
+    cut = tmp_path / "cut.xml"
+    run("check", *SMALL, "--max-states", "50", "--junit", str(cut))
+    skipped = [c for c in ET.parse(cut).getroot().iter("testcase") if c.find("skipped") is not None]
+    assert skipped and all("unknown" in (c.find("skipped").get("message") or "") for c in skipped)
+
+
+def test_an_unwritable_junit_file_is_one_line_after_the_verdict_with_exit_5(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("check", *SMALL, "--junit", str(blocker / "junit.xml"))
+    assert_one_line(proc, 5, "--junit", "cannot write the JUnit file")
+    assert "all properties hold" in proc.stdout
