@@ -40,7 +40,8 @@ from lifecycle.engine.trace import Trace
 
 STORES = ("exact", "fingerprint")
 DEADLOCK = "deadlock"
-_CHUNK = 512  # states expanded between clock/progress checks
+_CHUNK = 512  # states expanded between clock/progress checks (at most)
+_DRAIN = 1024  # items of a model's generator between clock reads
 #: Freeze the store for the cyclic collector every `_CHUNK` states, rather than pause
 #: the collector for the whole search (`_Search.run`); benchmarks/bench_gc.py flips it.
 _FREEZE = True
@@ -170,10 +171,12 @@ class _Search:
         self.collect_candidates = not callable(getattr(model, "action_names", None))
         self.start = 0.0
         self.freezing = False
+        self.clock_mask = 0  # see `_expand_level`
+        self.last_read = 0.0
 
     # ------------------------------------------------------------------ search
     def run(self) -> CheckResult:
-        self.start = time.perf_counter()
+        self.start = self.last_read = time.perf_counter()
         stop_reason: str | None = None
         # The store only grows, and the cyclic garbage collector would rescan its
         # millions of containers again and again. Pausing the collector for the whole
@@ -223,14 +226,30 @@ class _Search:
         that cut them short, if one did. Every strategy starts from these."""
         frontier: list[Any] = []
         try:
-            inits = list(self.model.init_states())
+            source = iter(self.model.init_states())
         except Exception as exc:
             raise ModelError("init_states() raised", cause=exc) from exc
         self.depth = 1
         cut: _Stop | None = None
         rep = self.rep
-        for state in inits:
+        deadline = self.start + self.time_limit if self.time_limit is not None else None
+        # Taken one by one, so that a generator that never ends stops at the time
+        # limit or at max_states.
+        while True:
+            try:
+                state = next(source)
+            except StopIteration:
+                break
+            except Exception as exc:
+                raise ModelError("init_states() raised", cause=exc) from exc
             self.generated += 1
+            if (
+                deadline is not None
+                and not self.generated % _DRAIN
+                and time.perf_counter() >= deadline
+            ):
+                cut = _Stop(f"time_limit={self.time_limit}s reached in init_states()")
+                break
             if rep is not None:
                 state = rep(state)
             try:
@@ -240,8 +259,26 @@ class _Search:
                 cut = stop
                 break
         if not frontier:
+            if cut is not None:
+                raise cut
             raise ModelError("the model has no initial state")
         return frontier, cut
+
+    def _drain(self, items: Any) -> list[Any]:
+        """`list(items)` for what a model returned, reading the clock every
+        `_DRAIN` items: a generator that never ends stops at the time limit."""
+        if type(items) is list or type(items) is tuple:
+            return list(items)
+        if self.time_limit is None:
+            return list(items)
+        deadline = self.start + self.time_limit
+        out: list[Any] = []
+        append = out.append
+        for i, item in enumerate(items, 1):
+            append(item)
+            if not i % _DRAIN and time.perf_counter() >= deadline:
+                raise _Stop(f"time_limit={self.time_limit}s reached")
+        return out
 
     def _bfs(self) -> None:
         frontier, cut = self._initial_frontier()
@@ -443,7 +480,12 @@ class _Search:
         distinct = self.distinct
         expanded = self.expanded
         clock = time.perf_counter
-        freeze, collect = gc.freeze, gc.collect
+        freeze, collect_young = gc.freeze, gc.collect
+        drain = self._drain
+        # The clock is read every `mask + 1` states: from every state at the start, up
+        # to every 512 on a fast model, and back down where states take long, so the
+        # time limit holds within about 0.05 s plus one state's expansion.
+        mask, last_read = self.clock_mask, self.last_read
         freezing = self.freezing
         next_tick = self.start + 0.5
         deadline = self.start + self.time_limit if self.time_limit is not None else None
@@ -454,11 +496,17 @@ class _Search:
         try:
             for position, state in enumerate(frontier):  # position is read on errors
                 expanded += 1
-                if not expanded & (_CHUNK - 1):
+                if not expanded & mask:
                     if freezing:  # the young garbage first, then the rest is kept
-                        collect(1)
+                        collect_young(1)
                         freeze()
                     now = clock()
+                    if now - last_read > 0.05:
+                        mask = 0 if now - last_read > 0.5 else mask >> 1
+                    elif now - last_read < 0.005 and mask < _CHUNK - 1:
+                        mask = mask << 1 | 1
+                    last_read = self.last_read = now
+                    self.clock_mask = mask
                     self.distinct = distinct
                     self.queue = len(frontier) - position + len(new_frontier)
                     self._flush_coverage(enabled_actions, new_log)
@@ -475,14 +523,14 @@ class _Search:
                     if successors is not None:
                         pairs = successors(state)
                         if type(pairs) is not list:
-                            pairs = list(pairs)
+                            pairs = drain(pairs)
                     else:
                         acts = actions(state)
                         if acts is not last_acts:
                             if type(acts) is list or type(acts) is tuple:
                                 last_acts = acts
                             else:
-                                acts = list(acts)
+                                acts = drain(acts)
                             if collect:
                                 candidates.update(acts)
                         pairs = [(a, n) for a in acts if (n := next_state(state, a)) is not None]
@@ -522,7 +570,7 @@ class _Search:
                 elif successors is not None:
                     pairs = successors(state)
                     if type(pairs) is not list:
-                        pairs = list(pairs)
+                        pairs = drain(pairs)
                     dead = not pairs
                     parent_key = frontier_keys[position]
                     for action, nxt in pairs:
@@ -549,7 +597,7 @@ class _Search:
                         if type(acts) is list or type(acts) is tuple:
                             last_acts = acts
                         else:
-                            acts = list(acts)
+                            acts = drain(acts)
                         if collect:
                             candidates.update(acts)
                     parent_key = frontier_keys[position]
