@@ -502,6 +502,22 @@ def _finite(value: float | None, flag: str) -> float | None:
     return value
 
 
+_UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def _memory_size(value: str | None) -> int | None:
+    """`--max-memory`: bytes, or a number with K, M, G or T (KiB, MiB, ...)."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", value.upper())
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not a size (give e.g. 512M, 4G or bytes)")
+    size = int(float(match.group(1)) * _UNITS[match.group(2)])
+    if size < 1:
+        raise click.BadParameter(f"{value!r} is not a positive size")
+    return size
+
+
 def _stop_on_signals() -> Callable[[], None]:
     """SIGTERM and SIGHUP stop a check as Ctrl-C does: the search returns its partial
     result, which is printed, with exit code 3. Returns the function that restores the
@@ -608,6 +624,12 @@ def _workers_option(value: str) -> int | str:
     callback=lambda ctx, param, value: _finite(value, "--time-limit"),
     help="seconds (a finite number)",
 )
+@click.option(
+    "--max-memory",
+    default=None,
+    callback=lambda ctx, param, value: _memory_size(value),
+    help="stop, incomplete, at this resident memory (512M, 4G); one worker",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
     "--report", type=click.Path(file_okay=False), default=None, help="write an HTML report"
@@ -641,6 +663,7 @@ def check(
     max_states: int | None,
     max_depth: int | None,
     time_limit: float | None,
+    max_memory: int | None,
     fmt: str,
     report: str | None,
     progress: bool,
@@ -665,6 +688,8 @@ def check(
             f"--symmetry {symmetry}: the liveness properties name devices by number, so "
             "no reduction is sound for them; add --no-liveness, or use --symmetry auto"
         )
+    if max_memory is not None and (workers != 1 or backend != "local"):
+        fail("--max-memory bounds this process only: use it with --workers 1 and --backend local")
     display = ProgressDisplay(progress)
     restore = _stop_on_signals()
     try:
@@ -673,6 +698,8 @@ def check(
 
             if max_states is not None or max_depth is not None:
                 fail("--simulate: bound each behaviour with --depth, not --max-states/--max-depth")
+            if max_memory is not None:
+                fail("--simulate keeps no store: --max-memory is for the exhaustive search")
             result = simulate(
                 model,
                 runs=runs,
@@ -689,6 +716,7 @@ def check(
                 max_states=max_states,
                 max_depth=max_depth,
                 time_limit=time_limit,
+                max_memory=max_memory,
                 store=store,
                 progress=display,
                 symmetry=symmetry,

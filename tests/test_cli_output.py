@@ -156,3 +156,16 @@ def test_an_unwritable_junit_file_is_one_line_after_the_verdict_with_exit_5(
     proc = run("check", *SMALL, "--junit", str(blocker / "junit.xml"))
     assert_one_line(proc, 5, "--junit", "cannot write the JUnit file")
     assert "all properties hold" in proc.stdout
+
+
+def test_max_memory_stops_the_check_incomplete_and_refuses_bad_sizes() -> None:
+    proc = run("check", *SMALL, "--max-memory", "1K", "--format", "json")
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "max_memory" in data["stop_reason"] and not data["complete"]
+    assert "holds" not in {p["status"] for p in data["properties"]}
+    for bad in ("4X", "0", "nan", "-1G"):
+        assert_one_line(run("check", "--max-memory", bad), 2, "--max-memory", bad)
+    assert_one_line(
+        run("check", "--max-memory", "1G", "--workers", "2"), 2, "--max-memory", "--workers 1"
+    )

@@ -22,6 +22,7 @@ def check(
     max_states: int | None = None,
     max_depth: int | None = None,
     time_limit: float | None = None,
+    max_memory: int | None = None,
     store: str = "exact",
     progress: Callable[[Progress], None] | None = None,
     stop_on_violation: bool = False,
@@ -37,6 +38,10 @@ def check(
       action (kind `deadlock`).
     - `max_states`, `max_depth`, `time_limit` (seconds): bounds. A search they stop is
       marked incomplete, and no property is then reported as holding.
+    - `max_memory` (bytes): stop the search, marked incomplete, once the process's
+      resident memory reaches it (read with the clock, at most every 512 states),
+      before the machine runs out. One worker only: the parallel and Ray
+      searches refuse it. The graph checks after a complete search are not bounded.
     - `store`: `"exact"` keeps every state; `"fingerprint"` keeps 64-bit hashes only
       (much less memory, with a small, reported probability that a collision hid a
       state, as TLC prints it).
@@ -72,6 +77,8 @@ def check(
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
     if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
         raise ValueError(f"time_limit must be a positive, finite number, not {time_limit!r}")
+    if max_memory is not None and (not isinstance(max_memory, int) or max_memory < 1):
+        raise ValueError(f"max_memory must be a positive number of bytes, not {max_memory!r}")
     if symmetry not in SYMMETRY:
         raise ValueError(f"symmetry must be one of {', '.join(SYMMETRY)}, not {symmetry!r}")
     if symmetry == "verify" and stop_on_violation:
@@ -80,6 +87,10 @@ def check(
             "drop stop_on_violation"
         )
     count = resolve_workers(workers)
+    if max_memory is not None and (count > 1 or backend != "local"):
+        raise ValueError(
+            "max_memory bounds this process only: use it with workers=1 and the local backend"
+        )
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if address is not None and backend != "ray":
@@ -88,6 +99,8 @@ def check(
 
     def run(rep: Callable[[Any], Any] | None) -> CheckResult:
         options: dict[str, Any] = {"workers": count} if count > 1 else {}
+        if max_memory is not None:
+            options["max_memory"] = max_memory
         strategy: Any = ParallelSearch if count > 1 else _Search
         if backend == "ray":
             from lifecycle.engine.distributed import RaySearch

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import gc
 import operator
+import resource
+import sys
 import time
 from array import array
 from collections import Counter
@@ -95,7 +97,9 @@ class _Search:
         stop_on_violation: bool,
         keep_graph: bool,
         representative: Callable[[Any], Any] | None = None,
+        max_memory: int | None = None,
     ) -> None:
+        self.max_memory = max_memory
         for required in ("init_states", "actions", "next_state", "properties"):
             if not callable(getattr(model, required, None)):
                 raise TypeError(
@@ -482,6 +486,7 @@ class _Search:
         clock = time.perf_counter
         freeze, collect_young = gc.freeze, gc.collect
         drain = self._drain
+        max_rss = self.max_memory
         # The clock is read every `mask + 1` states: from every state at the start, up
         # to every 512 on a fast model, and back down where states take long, so the
         # time limit holds within about 0.05 s plus one state's expansion.
@@ -512,6 +517,10 @@ class _Search:
                     self._flush_coverage(enabled_actions, new_log)
                     if deadline is not None and now >= deadline:
                         raise _Stop(f"time_limit={self.time_limit}s reached")
+                    if max_rss is not None and (rss := resident_memory()) >= max_rss:
+                        raise _Stop(
+                            f"max_memory={_size(max_rss)} reached (resident memory {_size(rss)})"
+                        )
                     if now >= next_tick:
                         next_tick = now + 0.5
                         self._report()
@@ -1127,6 +1136,29 @@ class _Search:
 _HEAD = operator.itemgetter(0)
 #: The key of a `leads_to` goal that holds for every key (its `q` returned True).
 _ALL = ("all keys",)
+
+
+_PAGE = resource.getpagesize()
+
+
+def resident_memory() -> int:
+    """The process's resident memory now, in bytes: /proc/self/statm where there is
+    one (Linux), else the peak so far (`getrusage`, KiB on Linux, bytes on macOS).
+    The current figure, not the peak, so that a long-lived process (a test run, a
+    notebook) that once peaked higher is still bounded by what this search adds."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:.1f} {unit}"
+    return f"{n} B"
 
 
 def _flags(n: int, ids: Iterable[int]) -> bytearray:

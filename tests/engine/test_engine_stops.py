@@ -176,3 +176,19 @@ def test_a_bound_counts_every_successor_computed(
     assert (result.distinct_states, result.generated_states) == (5, 7)
     assert sum(a.enabled for a in result.coverage.actions.values()) == 6
     assert sum(a.new_states for a in result.coverage.actions.values()) == 4
+
+
+def test_max_memory_stops_the_search_incomplete_before_it_grows_further() -> None:
+    from lifecycle.engine.search import resident_memory
+
+    model = FastCounterGrid(3000, 2)  # 9 million states: far more than 40 MiB more
+    limit = resident_memory() + 40 * 2**20
+    result = check(model, max_memory=limit)
+    assert_partial(result, "max_memory")
+    assert result.distinct_states < model.expected_states
+    # Read at least every 512 states: it stopped within a chunk of the limit.
+    assert resident_memory() < limit + 40 * 2**20
+    with pytest.raises(ValueError, match="workers=1"):
+        check(model, max_memory=limit, workers=2)
+    with pytest.raises(ValueError, match="positive number of bytes"):
+        check(model, max_memory=0)
