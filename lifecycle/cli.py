@@ -832,17 +832,39 @@ def designs(fmt: str) -> int:
 @cli.command()
 @scope_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def matrix(scope_flags: dict[str, Any], fmt: str) -> int:
-    """Check every preset: the reference must hold, each bad one must be caught."""
+@click.option("--progress/--no-progress", default=True, help="a line per design on stderr")
+@click.argument("files", nargs=-1)
+def matrix(scope_flags: dict[str, Any], fmt: str, progress: bool, files: tuple[str, ...]) -> int:
+    """Check every preset, or the design FILES given (preset names work too): a design
+    with no expected violations must hold, each other one must break exactly what it
+    expects."""
     from lifecycle.mdm import DesignError
     from lifecycle.mdm.matrix import run_matrix
 
+    designs = None
+    if files:
+        designs = {}
+        for name in files:
+            loaded = _load(name)
+            designs[f"{name}\0{loaded.name}"] = loaded  # the same design twice is two rows
     try:
         scope = _scope_from_options(None, **scope_flags)
     except DesignError as exc:
         fail(str(exc))
     started = time.perf_counter()
-    rows = run_matrix(scope)
+
+    def on_row(i: int, n: int, row: Any) -> None:
+        if progress:
+            verdict = "caught" if row.caught else "NOT CAUGHT"
+            if not row.expected:
+                verdict = "holds" if row.caught else "DOES NOT HOLD"
+            click.echo(
+                f"[{i}/{n}] {_one_line(row.design)}: {verdict} ({row.states:,} states, "
+                f"{row.seconds:.1f}s)",
+                err=True,
+            )
+
+    rows = run_matrix(scope, designs=designs, on_row=on_row)
     if fmt == "json":
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
     else:
@@ -851,9 +873,11 @@ def matrix(scope_flags: dict[str, Any], fmt: str) -> int:
         table = Table(show_header=True, header_style="bold")
         for column in ("design", "expected", "found", "caught", "states", "seconds"):
             table.add_column(column)
+        from rich.markup import escape
+
         for row in rows:
             table.add_row(
-                row.design,
+                escape(_one_line(row.design)),
                 ", ".join(row.expected) or "-",
                 ", ".join(f"{n} ({k} steps)" for n, k in row.found.items()) or "-",
                 "yes" if row.caught else "[bold red]NO[/]",

@@ -169,3 +169,20 @@ def test_max_memory_stops_the_check_incomplete_and_refuses_bad_sizes() -> None:
     assert_one_line(
         run("check", "--max-memory", "1G", "--workers", "2"), 2, "--max-memory", "--workers 1"
     )
+
+
+def test_matrix_checks_the_design_files_given_with_a_line_per_design(tmp_path: Path) -> None:
+    mine = _design_file(tmp_path, ["server_eventually_learns"])
+    scope = [a for a in SMALL if a != "--no-progress"]
+    proc = run("matrix", str(mine), "reference", *scope, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert [r["design"] for r in rows] == ["never_learns", "reference"]
+    assert rows[0]["caught"] and "server_eventually_learns" in rows[0]["found"]
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("[1/2] never_learns: caught") and lines[1].startswith(
+        "[2/2] reference: holds"
+    )
+    quiet = run("matrix", "reference", *SMALL, "--format", "json")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert_one_line(run("matrix", str(tmp_path / "missing.toml")), 2, "missing.toml")

@@ -21,6 +21,7 @@ stores one. Its row says so (``liveness`` False).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,11 +119,18 @@ def run_matrix(
     *,
     designs: dict[str, Design] | None = None,
     time_limit: float | None = None,
+    on_row: Callable[[int, int, MatrixRow], None] | None = None,
 ) -> list[MatrixRow]:
-    """Check every preset (or `designs`) at `scope` (default: `Scope()`)."""
-    chosen = designs if designs is not None else presets()
+    """Check every preset (or `designs`) at `scope` (default: `Scope()`); `on_row(i,
+    n, row)` is called as each row is done, for a progress display."""
+    chosen = list((designs if designs is not None else presets()).values())
     sc = scope if scope is not None else Scope()
-    return [check_preset(d, sc, time_limit=time_limit) for d in chosen.values()]
+    rows = []
+    for i, design in enumerate(chosen, 1):
+        rows.append(check_preset(design, sc, time_limit=time_limit))
+        if on_row is not None:
+            on_row(i, len(chosen), rows[-1])
+    return rows
 
 
 def matrix_table(rows: list[MatrixRow]) -> str:
