@@ -260,6 +260,7 @@ def _violation_json(model: Any, v: Any) -> dict[str, Any]:
         "kind": v.kind.value,
         "trace": _trace_json(model, v.trace),
         "cycle_start": v.trace.cycle_start,
+        "explanation": v.explanation,
     }
     if v.trace.is_lasso:
         out["closing"] = (
@@ -356,6 +357,8 @@ def render_text(
                 f"[bold red]{v.property}[/] ({v.kind.value}) violated; shortest "
                 f"counterexample, {len(v.trace)} steps:"
             )
+        if v.explanation:
+            console.print(f"why: {_one_line(v.explanation)}", highlight=False, markup=False)
         console.print(
             v.trace.render(format_action=model.describe_action), highlight=False, markup=False
         )

@@ -52,6 +52,14 @@ def test_the_json_output_follows_its_schema_holding_violated_and_incomplete(
         jsonschema.validate(data, SCHEMA)
         assert data["schema_version"] == 1 and data["command_line"][0] == "check"
     assert any(v["cycle_start"] is not None for v in never_learns["violations"])
+    # Every violation explains itself, naming the device that breaks it (F55).
+    for v in never_learns["violations"]:
+        if not v["trace"]:
+            assert v["explanation"] == "no reachable state satisfies it", v
+        elif v["property"] != "deadlock":
+            assert "device 0" in v["explanation"], v
+    why = {v["property"]: v["explanation"] for v in never_learns["violations"]}
+    assert "F55" in why["server_eventually_learns"]
     # The schema is strict enough to fail: a property status it does not know.
     broken = json.loads(json.dumps(holding))
     broken["properties"][0]["status"] = "fine"
@@ -76,6 +84,7 @@ def test_coverage_and_witnesses_are_the_engine_s(never_learns: dict) -> None:
 def test_the_text_output_warns_of_actions_never_enabled_and_lists_them_on_demand() -> None:
     plain = run("check", "--design", "never_learns", *SMALL)
     assert "action(s) never enabled at this scope" in plain.stdout
+    assert "why: device 0 (work_access, desktop, enrollment 1, phase 'dormant')" in plain.stdout
     assert "new states" not in plain.stdout
     listed = run("check", "--design", "never_learns", *SMALL, "--coverage")
     assert "new states" in listed.stdout and "<- never enabled" in listed.stdout
@@ -141,6 +150,7 @@ def test_junit_has_one_testcase_per_property_and_fails_the_violated(
     lasso = next(v["property"] for v in never_learns["violations"] if v["cycle_start"] is not None)
     failure = cases[lasso].find("failure")
     assert failure is not None and "repeat for ever" in (failure.text or "")
+    assert "device 0" in (failure.get("message") or "")
     # A cut search: nothing passes that was not decided, the unknown are skipped.
     cut = tmp_path / "cut.xml"
     run("check", *SMALL, "--max-states", "50", "--junit", str(cut))

@@ -77,6 +77,11 @@ class Property:
     without: Callable[[Any], bool] | frozenset[str] | None = None
     #: For `leads_to`: the goal `q` (`predicate` is the trigger `p`).
     goal: Callable[[Any], Any] | None = None
+    #: Why a counterexample breaks the property, in the model's words and with the
+    #: values of its states: called with the counterexample `Trace` (its last state
+    #: for an invariant or a stuck wait, its loop for a lasso). None: the engine's
+    #: own wording (`lifecycle.engine.result.default_explanation`).
+    explain: Callable[[Any], str] | None = None
 
     @property
     def liveness(self) -> bool:
@@ -89,8 +94,9 @@ class Property:
         description: str = "",
         *,
         symmetric: bool = False,
+        explain: Callable[[Any], str] | None = None,
     ) -> Property:
-        return Property(name, Kind.ALWAYS, predicate, description, symmetric)
+        return Property(name, Kind.ALWAYS, predicate, description, symmetric, explain=explain)
 
     @staticmethod
     def sometimes(
@@ -99,8 +105,9 @@ class Property:
         description: str = "",
         *,
         symmetric: bool = False,
+        explain: Callable[[Any], str] | None = None,
     ) -> Property:
-        return Property(name, Kind.SOMETIMES, predicate, description, symmetric)
+        return Property(name, Kind.SOMETIMES, predicate, description, symmetric, explain=explain)
 
     @staticmethod
     def always_recoverable(
@@ -110,10 +117,13 @@ class Property:
         *,
         symmetric: bool = False,
         without: Callable[[Any], bool] | Iterable[str] | None = None,
+        explain: Callable[[Any], str] | None = None,
     ) -> Property:
         if without is not None and not callable(without):
             without = frozenset(without)
-        return Property(name, Kind.RECOVERABLE, waiting, description, symmetric, without)
+        return Property(
+            name, Kind.RECOVERABLE, waiting, description, symmetric, without, explain=explain
+        )
 
     @staticmethod
     def eventually(
@@ -122,8 +132,9 @@ class Property:
         description: str = "",
         *,
         symmetric: bool = False,
+        explain: Callable[[Any], str] | None = None,
     ) -> Property:
-        return Property(name, Kind.EVENTUALLY, predicate, description, symmetric)
+        return Property(name, Kind.EVENTUALLY, predicate, description, symmetric, explain=explain)
 
     @staticmethod
     def leads_to(
@@ -133,8 +144,11 @@ class Property:
         description: str = "",
         *,
         symmetric: bool = False,
+        explain: Callable[[Any], str] | None = None,
     ) -> Property:
-        return Property(name, Kind.LEADS_TO, trigger, description, symmetric, goal=goal)
+        return Property(
+            name, Kind.LEADS_TO, trigger, description, symmetric, goal=goal, explain=explain
+        )
 
 
 def waiting_keys(value: Iterable[Hashable] | bool | None) -> Iterable[Hashable]:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from lifecycle.engine.model import format_action
-from lifecycle.engine.properties import Kind
+from lifecycle.engine.properties import Kind, waiting_keys
 from lifecycle.engine.trace import Trace
 
 
@@ -36,9 +36,41 @@ class Violation:
     property: str
     kind: Kind
     trace: Trace
+    #: Why the trace breaks the property (`Property.explain`, or the engine's wording).
+    explanation: str | None = None
 
     def __str__(self) -> str:
         return f"{self.kind} property {self.property!r} violated in {len(self.trace)} steps"
+
+
+def explain_violation(prop: Any, kind: Kind, trace: Trace) -> str | None:
+    """The explanation of a counterexample: the property's own `explain(trace)` when it
+    has one, else the engine's wording for the kind. A failing `explain` is reported in
+    the text, never in place of the verdict."""
+    explain = getattr(prop, "explain", None)
+    if explain is not None and trace.states:
+        try:
+            return str(explain(trace))
+        except Exception as exc:
+            return f"(the property's explanation raised {type(exc).__name__}: {exc})"
+    return default_explanation(prop, kind, trace)
+
+
+def default_explanation(prop: Any, kind: Kind, trace: Trace) -> str | None:
+    """What the engine can say of a counterexample without the model's words."""
+    if kind is Kind.DEADLOCK:
+        return "no action is enabled in the last state, and the model does not call it terminal"
+    if kind is Kind.SOMETIMES:
+        return "no reachable state satisfies it"
+    if kind is Kind.RECOVERABLE and prop is not None and trace.states:
+        keys = list(waiting_keys(prop.predicate(trace.states[-1])))
+        return (
+            f"waiting on {', '.join(map(repr, keys))} in the last state, and no state "
+            "reachable from it stops the wait"
+        )
+    if trace.is_lasso:
+        return f"the goal never holds on a fair behaviour that {trace.loop_text()}"
+    return None
 
 
 @dataclass(frozen=True)

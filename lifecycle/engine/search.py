@@ -37,6 +37,7 @@ from lifecycle.engine.result import (
     ReachableGraph,
     Status,
     Violation,
+    explain_violation,
 )
 from lifecycle.engine.trace import Trace
 
@@ -1031,6 +1032,7 @@ class _Search:
     def _result(self, complete: bool, stop_reason: str | None, elapsed: float) -> CheckResult:
         violations = []
         predicates = {p.name: p.predicate for p in self.properties}
+        by_name = {p.name: p for p in self.properties}
         for name, (kind, key) in self.violations.items():
             trace = self._trace_to(key)
             if self.rep is not None and kind is Kind.ALWAYS and predicates[name](trace.states[-1]):
@@ -1040,14 +1042,19 @@ class _Search:
                     "representative, does not violate it: the representative or the "
                     "property's symmetry is wrong"
                 )
-            violations.append(Violation(name, kind, trace))
+            why = explain_violation(by_name.get(name), kind, trace)
+            violations.append(Violation(name, kind, trace, why))
         for prop in self.liveness:
             if prop.name in self.lassos:
-                violations.append(Violation(prop.name, prop.kind, self.lassos[prop.name]))
+                lasso = self.lassos[prop.name]
+                why = explain_violation(prop, prop.kind, lasso)
+                violations.append(Violation(prop.name, prop.kind, lasso, why))
         if complete:
             for prop in self.sometimes:
                 if prop.name not in self.witnesses:
-                    violations.append(Violation(prop.name, Kind.SOMETIMES, Trace((), ())))
+                    empty = Trace((), ())
+                    why = explain_violation(prop, Kind.SOMETIMES, empty)
+                    violations.append(Violation(prop.name, Kind.SOMETIMES, empty, why))
         violated = {v.property for v in violations}
         results = []
         listed = list(self.properties)

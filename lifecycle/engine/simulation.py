@@ -38,6 +38,7 @@ from lifecycle.engine.result import (
     PropertyResult,
     Status,
     Violation,
+    explain_violation,
 )
 from lifecycle.engine.search import DEADLOCK, Progress, _optional, _pairs
 from lifecycle.engine.trace import Trace
@@ -314,6 +315,7 @@ def _merge(
             )
         )
     kinds = {p.name: p.kind for p in results}
+    by_name = {p.name: p for p in properties}
     order = {p.name: i for i, p in enumerate(results)}
     found = sorted(violations.items(), key=lambda kv: order[kv[0]])
     names_fn = getattr(model, "action_names", None)
@@ -330,7 +332,12 @@ def _merge(
         generated_states=tally.generated,
         depth=tally.longest,
         elapsed=time.perf_counter() - start,
-        violations=[Violation(name, kinds[name], trace) for name, (_, _, trace) in found],
+        violations=[
+            Violation(
+                name, kinds[name], trace, explain_violation(by_name.get(name), kinds[name], trace)
+            )
+            for name, (_, _, trace) in found
+        ],
         properties=results,
         coverage=Coverage(table, never),
         store="simulation",

@@ -54,9 +54,10 @@ def junit_xml(design: Any, scope: Any, model: Any, result: Any) -> str:
         status = p.status.value
         if p.name in violations:
             v = violations[p.name]
-            failure = ET.SubElement(
-                case, "failure", {"message": f"{p.name} ({p.kind.value}) violated"}
-            )
+            message = f"{p.name} ({p.kind.value}) violated"
+            if v.explanation:
+                message += f": {v.explanation}"
+            failure = ET.SubElement(case, "failure", {"message": _text(message)})
             if v.trace.states:
                 failure.text = _text(v.trace.render(format_action=model.describe_action))
             else:

@@ -34,6 +34,8 @@ class CounterexampleView:
     rows: tuple[StepRow, ...]
     initial: tuple[tuple[str, str], ...] = ()
     message: str = ""
+    #: Why the trace breaks the property (`Violation.explanation`).
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ def build_html(data: ReportData) -> str:
             out.append(f"<p>{escape(cx.description)}</p>")
         if cx.message:
             out.append(f"<p>{escape(cx.message)}</p>")
+        if cx.explanation:
+            out.append(f'<p class="why"><b>Why:</b> {linked(cx.explanation)}</p>')
         if cx.chart is not None:
             out.append(f'<div class="chart">{to_svg(cx.chart)}</div>')
         if cx.initial:
@@ -311,6 +315,7 @@ def report_data(design: Any, scope: Any, model: Any, result: Any) -> ReportData:
                 chart,
                 trace_rows(model, v.trace),
                 initial=initial,
+                explanation=v.explanation or "",
             )
         )
     return ReportData(

@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 from mdm_routing import OneTaker
 
-from lifecycle.engine import check
+from lifecycle.engine import Kind, check
 from lifecycle.mdm import LifecycleModel, Scope, presets
 from lifecycle.mdm.design import LIVENESS
+from lifecycle.mdm.explain import NOBODY, covered
 from lifecycle.mdm.matrix import matrix_table, run_matrix
 
 
@@ -34,6 +35,18 @@ def test_every_preset_at_the_default_scope(name: str) -> None:
         # lasso (liveness) has one more action, the one that closes its loop.
         trace = violation.trace
         assert len(trace.states) in (0, len(trace) + (0 if trace.is_lasso else 1))
+        # Every counterexample explains itself: the clause that failed, for a device
+        # or a record of the state that breaks it (lifecycle.mdm.explain).
+        why = violation.explanation or ""
+        if trace.states and violation.property != "deadlock":
+            assert NOBODY not in why and ("device " in why or "record" in why), (
+                name,
+                violation.property,
+                why,
+            )
+    # Every property that can break on a state or a loop has an explainer.
+    breakable = {p.name for p in model.properties() if p.kind is not Kind.SOMETIMES}
+    assert breakable <= covered(), breakable - covered()
     if name == "reference":
         assert result.ok
     elif not design.scope_overrides:

@@ -11,8 +11,8 @@ from lifecycle.engine import Kind, check, state_fields
 from lifecycle.mdm import Design, LifecycleModel, Scope, load_design, presets
 from lifecycle.mdm import server as server_table
 from lifecycle.mdm.model import CONTACT_PHASES, describe_message
-from lifecycle.mdm.properties import agrees
 from lifecycle.mdm.state import Msg, World
+from lifecycle.mdm.verdicts import agrees
 
 WORK = Scope(
     kinds=("work_access",),

@@ -140,7 +140,14 @@ class _Toy(Model):
         return None
 
     def properties(self) -> list[Property]:
-        return [Property.always("agrees", lambda s: s.server != "gone", "toy property")]
+        return [
+            Property.always(
+                "agrees",
+                lambda s: s.server != "gone",
+                "toy property",
+                explain=lambda trace: f"the server is {trace.states[-1].server!r} <F55>",
+            )
+        ]
 
     def actor_of(self, action: str) -> str:
         return {"admin_unenroll": "admin", "server_forget": "server"}[action]
@@ -158,6 +165,9 @@ def test_report_html_for_a_toy_violation() -> None:
     assert html.count('class="sequence-chart"') == 1
     assert "<del>&#x27;queued&#x27;</del> → <ins>&#x27;gone&#x27;</ins>" in html
     assert '<tr class="failing">' in html
+    # The property's explanation, escaped and with its fact linked.
+    assert result.violations[0].explanation == "the server is 'gone' <F55>"
+    assert "<b>Why:</b> the server is &#x27;gone&#x27; &lt;" in html
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # self-contained
     chart = trace_chart(model, result.violations[0].trace, title="t")
     assert [(s.source, s.target, s.kind) for s in chart.steps] == [
