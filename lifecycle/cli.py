@@ -91,6 +91,9 @@ def _scope_from_options(
     max_offline: str | None = None,
     mdm_toggle: bool | None = None,
     shared_hardware_id: bool | None = None,
+    max_in_flight: int | None = None,
+    local_admin: str | None = None,
+    manual_unenroll: str | None = None,
 ) -> Any:
     """The scope: the default, then the design file's ``[scope]``, then the flags."""
     from lifecycle.mdm import Scope
@@ -110,6 +113,13 @@ def _scope_from_options(
         fields["mdm_toggle"] = mdm_toggle
     if shared_hardware_id is not None:
         fields["shared_hardware_id"] = shared_hardware_id
+    if max_in_flight is not None:
+        fields["max_in_flight"] = max_in_flight
+    both = {"yes": (True,), "no": (False,), "both": (True, False)}
+    if local_admin is not None:
+        fields["local_admin"] = both[local_admin]
+    if manual_unenroll is not None:
+        fields["manual_unenroll"] = both[manual_unenroll]
     base = design.scope(Scope()) if design is not None else Scope()
     import dataclasses
 
@@ -473,6 +483,24 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="every device has the same hardware id, as cloned images do (default: no)",
         ),
+        click.option(
+            "--max-in-flight",
+            type=click.IntRange(1, 4),
+            default=None,
+            help="messages in flight per device channel (1-4, default 2)",
+        ),
+        click.option(
+            "--local-admin",
+            type=click.Choice(["yes", "no", "both"]),
+            default=None,
+            help="devices with a local admin user, without, or both (default: both)",
+        ),
+        click.option(
+            "--manual-unenroll",
+            type=click.Choice(["yes", "no", "both"]),
+            default=None,
+            help="AllowManualMDMUnenrollment 1, 0, or both (default: both)",
+        ),
     ]
 
     @functools.wraps(func)
@@ -493,6 +521,9 @@ SCOPE_FLAGS = (
     "max_offline",
     "mdm_toggle",
     "shared_hardware_id",
+    "max_in_flight",
+    "local_admin",
+    "manual_unenroll",
 )
 
 

@@ -196,3 +196,23 @@ def test_matrix_checks_the_design_files_given_with_a_line_per_design(tmp_path: P
     quiet = run("matrix", "reference", *SMALL, "--format", "json")
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert_one_line(run("matrix", str(tmp_path / "missing.toml")), 2, "missing.toml")
+
+
+def test_every_scope_field_has_a_flag_that_reaches_the_model() -> None:
+    import dataclasses
+
+    from lifecycle.cli import SCOPE_FLAGS
+
+    fields = {f.name for f in dataclasses.fields(Scope)}
+    assert fields == set(SCOPE_FLAGS)
+    code, both = _json()
+    assert both["scope"]["local_admin"] == [True, False]
+    code, narrowed = _json(
+        "--local-admin", "yes", "--manual-unenroll", "no", "--max-in-flight", "1"
+    )
+    assert code == 0
+    assert narrowed["scope"]["local_admin"] == [True]
+    assert narrowed["scope"]["manual_unenroll"] == [False]
+    assert narrowed["scope"]["max_in_flight"] == 1
+    assert narrowed["distinct_states"] < both["distinct_states"]
+    assert_one_line(run("check", "--max-in-flight", "9"), 2, "--max-in-flight")

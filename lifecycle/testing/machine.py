@@ -50,6 +50,7 @@ from lifecycle.engine import Kind, Model, ModelError, Property, Trace, action_na
 from lifecycle.engine import format_action as default_format_action
 from lifecycle.engine.liveness import Fairness, model_fairness
 from lifecycle.engine.properties import waiting_keys
+from lifecycle.engine.result import explain_violation
 
 __all__ = [
     "DeadlockFound",
@@ -130,17 +131,20 @@ def failure_text(
     format_action: Callable[[Any], str],
     found_by: str,
     detail: str = "",
+    why: str | None = None,
 ) -> str:
-    """The header and steps, as `lifecycle check` prints a violation."""
+    """The header, the explanation (`why`) and the steps, as `lifecycle check` prints a
+    violation."""
     if kind is Kind.DEADLOCK:
         head = f"deadlock ({kind.value}): a non-terminal state with no enabled action"
     elif kind is Kind.RECOVERABLE or detail:
         head = f"{prop} ({kind.value}) violated: {detail}"
     else:
         head = f"{prop} ({kind.value}) violated"
+    because = f"why: {why}\n" if why else ""
     return (
         f"{head}; counterexample found by {found_by}, {len(trace)} steps:\n"
-        f"{trace.render(format_action=format_action)}"
+        f"{because}{trace.render(format_action=format_action)}"
     )
 
 
@@ -386,9 +390,16 @@ class ModelStateMachine(RuleBasedStateMachine):
         self._taken[action_name(step.action)] += 1
         self._enter(step.next_state)
 
+    def _why(self, prop: str, kind: Kind, trace: Trace) -> str | None:
+        """The property's explanation of `trace` (`Property.explain`), as the exhaustive
+        check gives it."""
+        found = next((p for p in self.model.properties() if p.name == prop), None)
+        return explain_violation(found, kind, trace) if found is not None else None
+
     def _fail(self, cls: type[LifecycleFailure], prop: str, kind: Kind, detail: str = "") -> None:
         trace = self.trace()
-        text = failure_text(prop, kind, trace, self.format_step, "Hypothesis", detail)
+        why = self._why(prop, kind, trace)
+        text = failure_text(prop, kind, trace, self.format_step, "Hypothesis", detail, why)
         failure = cls(prop, kind, trace, text)
         self._failed = True
         type(self).stats.failed(failure)
@@ -759,7 +770,10 @@ class ModelStateMachine(RuleBasedStateMachine):
             f"{verdict} [bounded liveness check, not a proof: round-robin over the fair "
             f"actions for at most {budget} steps after the run; {span}]"
         )
-        text = failure_text(prop.name, prop.kind, trace, self.format_step, "Hypothesis", detail)
+        why = self._why(prop.name, prop.kind, trace)
+        text = failure_text(
+            prop.name, prop.kind, trace, self.format_step, "Hypothesis", detail, why
+        )
         failure = LivenessNotMet(prop.name, prop.kind, trace, text, run, end is None)
         self._failed = True
         type(self).stats.failed(failure)

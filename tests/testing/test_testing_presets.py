@@ -12,6 +12,7 @@ from hypothesis import Phase, settings
 
 from lifecycle.engine import Kind, Trace, check
 from lifecycle.mdm import LifecycleModel, Scope, presets
+from lifecycle.mdm.explain import NOBODY
 from lifecycle.testing import active_profile, find_failure, lifecycle_machine, run_length
 from lifecycle.testing.lifecycle import ACTORS, QUIETABLE, category
 
@@ -128,6 +129,8 @@ def test_hypothesis_finds_the_bug_of_every_known_bad_preset(name: str) -> None:
     actors = {"user", "device", "network", "server", "aad", "admin", "timer"}
     assert {who for _, who in lines} <= actors
     assert "device[0].phase: " in text
+    # It explains itself as the exhaustive check does, naming who breaks it.
+    assert "\nwhy: " in text and NOBODY not in text, text
 
 
 @pytest.mark.parametrize("name", WITNESS_ONLY)
