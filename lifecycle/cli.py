@@ -681,6 +681,13 @@ def _workers_option(value: str) -> int | str:
     default=None,
     help="write JUnit XML: one testcase per property",
 )
+@click.option(
+    "--diagrams",
+    "diagrams_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="draw each counterexample as a sequence chart (SVG and Mermaid) in this directory",
+)
 def check(
     design: str,
     scope_flags: dict[str, Any],
@@ -704,6 +711,7 @@ def check(
     expected: bool,
     coverage: bool,
     junit: str | None,
+    diagrams_dir: str | None,
 ) -> int:
     """Check a design at a bounded scope and print the verdict per property."""
     from lifecycle.engine import SymmetryMismatch, SymmetryUnverified
@@ -787,6 +795,8 @@ def check(
                 err=True,
             )
             written = False
+    if diagrams_dir is not None and not _write_charts(diagrams_dir, loaded, model, result):
+        written = False
     if report is not None:
         from lifecycle.render.report import write_report
 
@@ -802,6 +812,23 @@ def check(
         click.echo(f"report written to {_one_line(str(path))}", err=True)
     restore()
     return verdict if written else EXIT_WRITE
+
+
+def _write_charts(out: str, design: Any, model: Any, result: Any) -> bool:
+    """The counterexample charts of one check into `out`; False (said in one line)
+    when they cannot be written."""
+    from lifecycle.render.diagrams import result_charts, write_charts
+
+    try:
+        written = write_charts(Path(out), result_charts(design, model, result))
+    except OSError as exc:
+        click.echo(
+            f"lifecycle: error: {_one_line(out)}: cannot write the diagrams: {exc.strerror or exc}",
+            err=True,
+        )
+        return False
+    click.echo(f"wrote {len(written)} diagram files to {_one_line(out)}", err=True)
+    return True
 
 
 def _expected_verdict(design: Any, result: Any) -> int:
@@ -1079,10 +1106,35 @@ def mutate(
     show_default=True,
     help="svg: DOT and SVG (needs Graphviz); mermaid: Mermaid text",
 )
-def diagrams(out: str, fmt: str) -> int:
-    """Draw the machines, the reachable graph and every preset's counterexample."""
+@click.option(
+    "--design",
+    default=None,
+    help="draw this design's counterexamples (preset name or TOML file) instead",
+)
+@scope_options
+def diagrams(out: str, fmt: str, design: str | None, scope_flags: dict[str, Any]) -> int:
+    """Draw the machines, the reachable graph and every preset's counterexample; or,
+    with --design, the counterexamples of one design at its scope (and the flags)."""
     from lifecycle.render.diagrams import write_diagrams
     from lifecycle.render.dot import GraphvizMissing
+
+    if design is not None:
+        from lifecycle.engine import check as run_check
+        from lifecycle.mdm import DesignError, LifecycleModel
+
+        loaded = _load(design)
+        try:
+            scope = _scope_from_options(loaded, **scope_flags)
+            model = LifecycleModel(loaded, scope)
+        except (DesignError, ValueError) as exc:
+            fail(str(exc))
+        result = run_check(model)
+        if not result.violations:
+            click.echo(f"design {_one_line(loaded.name)}: no counterexample to draw", err=True)
+            return EXIT_OK if result.ok else EXIT_INCOMPLETE
+        return EXIT_OK if _write_charts(out, loaded, model, result) else EXIT_WRITE
+    if any(v not in (None, ()) for v in scope_flags.values()):
+        fail("the scope flags go with --design (the preset diagrams use their own scopes)")
 
     try:
         written = write_diagrams(Path(out), fmt)

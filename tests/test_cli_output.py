@@ -216,3 +216,33 @@ def test_every_scope_field_has_a_flag_that_reaches_the_model() -> None:
     assert narrowed["scope"]["max_in_flight"] == 1
     assert narrowed["distinct_states"] < both["distinct_states"]
     assert_one_line(run("check", "--max-in-flight", "9"), 2, "--max-in-flight")
+
+
+def test_a_design_s_own_counterexamples_are_drawn_as_svg_and_mermaid(
+    tmp_path: Path, never_learns: dict
+) -> None:
+    out = tmp_path / "charts"
+    proc = run("check", "--design", "never_learns", *SMALL, "--diagrams", str(out))
+    assert proc.returncode == 1, proc.stderr
+    drawn = [v["property"] for v in never_learns["violations"] if v["trace"]]
+    for prop in drawn:
+        svg = out / f"counterexample-never_learns-{prop}.svg"
+        ET.parse(svg)  # well-formed
+        mermaid = (out / f"counterexample-never_learns-{prop}.mmd").read_text()
+        assert mermaid.startswith("sequenceDiagram")
+    lasso = next(v["property"] for v in never_learns["violations"] if v["cycle_start"] is not None)
+    assert "loop" in (out / f"counterexample-never_learns-{lasso}.mmd").read_text()
+    assert len(list(out.iterdir())) == 2 * len(drawn)
+    # The same from `lifecycle diagrams --design`, for a design file.
+    mine = _design_file(tmp_path, [])
+    again = tmp_path / "again"
+    scope = [a for a in SMALL if a != "--no-progress"]
+    proc = run("diagrams", "--design", str(mine), *scope, "--out", str(again))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in again.iterdir()) == sorted(p.name for p in out.iterdir())
+    # Unwritable: one line after the verdict, exit 5.
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("check", "--design", "never_learns", *SMALL, "--diagrams", str(blocker / "d"))
+    assert_one_line(proc, 5, "cannot write the diagrams")
+    assert "violated" in proc.stdout

@@ -346,3 +346,51 @@ def _remove_stale(out: Path, fmt: str, written: list[Path]) -> None:
             and path.name not in keep
         ):
             path.unlink()
+
+
+# ------------------------------------------------------------ the user's own design
+def result_charts(design: Any, model: Any, result: Any) -> list[tuple[str, SequenceChart]]:
+    """A sequence chart of every counterexample of one check (`lifecycle check
+    --diagrams`, `lifecycle diagrams --design`), named
+    ``counterexample-<design>-<property>``; a lasso's loop is framed."""
+    import re
+
+    from lifecycle.render.mdmview import MdmSteps
+    from lifecycle.render.traces import trace_chart
+
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", design.name).strip("-.") or "design"
+    steps = MdmSteps(model)
+    charts = []
+    for v in result.violations:
+        if not v.trace.states:
+            continue
+        if v.trace.is_lasso:
+            loop = v.trace.loop_text()
+            title = (
+                f"{design.name}: {v.property} never met: {len(v.trace.states) - 1} steps, "
+                f"then {loop}"
+            )
+            note = f"{v.property}: the goal never comes ({loop})"
+        else:
+            title = f"{design.name}: {v.property} violated in {len(v.trace)} steps"
+            note = f"{v.property} violated after step {len(v.trace)}"
+        chart = trace_chart(
+            steps,
+            v.trace,
+            title=_clip(title, 150),
+            failing_note=note,
+            subtitle=_clip(v.explanation or design.description, 150),
+        )
+        charts.append((f"counterexample-{stem}-{v.property}", chart))
+    return charts
+
+
+def write_charts(out: Path, charts: list[tuple[str, SequenceChart]]) -> list[Path]:
+    """Each chart as SVG and as Mermaid text, written atomically (`write_atomic`)."""
+    from lifecycle.render.files import write_atomic
+
+    written = []
+    for stem, chart in charts:
+        written.append(write_atomic(out / f"{stem}.svg", to_svg(chart)))
+        written.append(write_atomic(out / f"{stem}.mmd", to_mermaid(chart)))
+    return written
