@@ -145,7 +145,7 @@ def _load(design: str) -> Any:
 
 
 def _status_style(status: str) -> str:
-    return {"holds": "green", "violated": "bold red", "unknown": "yellow"}.get(status, "")
+    return {"holds": "green", "violated": "bold red", "unknown": "yellow"}.get(status, "dim")
 
 
 def _console() -> Any:
@@ -229,6 +229,7 @@ def result_to_json(
         "collision_probability": result.collision_probability,
         "properties": [
             {"name": p.name, "kind": p.kind.value, "status": p.status.value}
+            | ({"reason": p.reason} if p.reason else {})
             for p in result.properties
         ],
         "violations": [_violation_json(model, v) for v in result.violations],
@@ -286,8 +287,13 @@ def render_text(
     every action's counts), then each violation as readable steps."""
     from rich.table import Table
 
+    skipped = sum(p.status.value == "not applicable" for p in result.properties)
     verdict = (
-        "[green]all properties hold[/]"
+        (
+            f"[green]all checked properties hold[/] ({skipped} not applicable)"
+            if skipped
+            else "[green]all properties hold[/]"
+        )
         if result.ok
         else "[bold red]violated[/]"
         if result.violations
@@ -312,6 +318,11 @@ def render_text(
             _facts_of(p.description),
         )
     console.print(table)
+    for p in result.properties:
+        if p.reason:
+            console.print(
+                f"{p.name}: not applicable: {_one_line(p.reason)}", markup=False, highlight=False
+            )
     figures = (
         f"{result.distinct_states:,} distinct states, {result.generated_states:,} generated, "
         f"depth {result.depth}, {result.elapsed:.2f}s, "

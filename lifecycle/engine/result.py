@@ -20,6 +20,9 @@ class Status(StrEnum):
     HOLDS = "holds"
     VIOLATED = "violated"
     UNKNOWN = "unknown"
+    #: The model says the property means nothing at this scope (`not_applicable()`):
+    #: it is not checked, and never reported as holding.
+    NOT_APPLICABLE = "not applicable"
 
     def __str__(self) -> str:
         return self.value
@@ -103,6 +106,21 @@ class PropertyResult:
     kind: Kind
     status: Status
     description: str = ""
+    #: Why the property is not applicable (`Status.NOT_APPLICABLE`), else "".
+    reason: str = ""
+
+
+def not_applicable(model: Any) -> list[PropertyResult]:
+    """The results of the properties the model's optional `not_applicable()` leaves
+    out, as (property, reason) pairs: properties that mean nothing at its scope (an
+    Azure AD property with no Azure AD device). `properties()` must not list them."""
+    method = getattr(model, "not_applicable", None)
+    if not callable(method):
+        return []
+    return [
+        PropertyResult(p.name, p.kind, Status.NOT_APPLICABLE, p.description, str(reason))
+        for p, reason in method()
+    ]
 
 
 @dataclass(frozen=True)

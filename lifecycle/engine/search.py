@@ -38,6 +38,7 @@ from lifecycle.engine.result import (
     Status,
     Violation,
     explain_violation,
+    not_applicable,
 )
 from lifecycle.engine.trace import Trace
 
@@ -1079,6 +1080,7 @@ class _Search:
                     DEADLOCK, Kind.DEADLOCK, status, "every non-terminal state has a successor"
                 )
             )
+        results += not_applicable(self.model)
         order = {p.name: i for i, p in enumerate(results)}
         violations.sort(key=lambda v: order.get(v.property, 0))
         probability = None

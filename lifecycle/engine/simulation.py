@@ -39,6 +39,7 @@ from lifecycle.engine.result import (
     Status,
     Violation,
     explain_violation,
+    not_applicable,
 )
 from lifecycle.engine.search import DEADLOCK, Progress, _optional, _pairs
 from lifecycle.engine.trace import Trace
@@ -314,6 +315,7 @@ def _merge(
                 DEADLOCK, Kind.DEADLOCK, status, "every non-terminal state has a successor"
             )
         )
+    results += not_applicable(model)
     kinds = {p.name: p.kind for p in results}
     by_name = {p.name: p for p in properties}
     order = {p.name: i for i, p in enumerate(results)}

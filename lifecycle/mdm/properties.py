@@ -427,6 +427,22 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
     ]
 
 
+def inapplicable(scope: Any) -> dict[str, str]:
+    """The properties that mean nothing at `scope`, and why: checking them could only
+    say "holds", and a verdict that cannot fail is not one, so they are reported as
+    not applicable (never as holding)."""
+    out = {}
+    if not set(scope.kinds) & {"aad_join", "aad_registered"}:
+        out["no_orphaned_aad_device"] = "no Azure AD kind in the scope (--kind aad_join)"
+    if not scope.mdm_toggle:
+        out["mdm_off_admits_nothing"] = "the scope never turns MDM off (--mdm-toggle)"
+    if scope.reenrollments == 0 and scope.devices == 1:
+        why = "one enrollment per device and one device: no other enrollment exists"
+        out["no_stale_unenroll"] = why + " (--reenrollments 1)"
+        out["sessions_stay_in_their_enrollment"] = why + " (--reenrollments 1)"
+    return out
+
+
 class LifecycleModel(LifecycleComposition):
     """The Windows MDM lifecycle for one design at one scope, with the properties a
     design must satisfy: the engine model `lifecycle check` explores.
@@ -447,5 +463,13 @@ class LifecycleModel(LifecycleComposition):
     def properties(self) -> Sequence[Property]:
         if self._properties is None:
             props = build_properties(self)
-            self._properties = [p for p in props if self.liveness or not p.liveness]
+            skipped = inapplicable(self.scope)
+            self._properties = [
+                p for p in props if (self.liveness or not p.liveness) and p.name not in skipped
+            ]
         return self._properties
+
+    def not_applicable(self) -> list[tuple[Property, str]]:
+        """The properties this scope leaves without meaning (`inapplicable`), with why."""
+        skipped = inapplicable(self.scope)
+        return [(p, skipped[p.name]) for p in build_properties(self) if p.name in skipped]

@@ -32,7 +32,9 @@ def junit_xml(design: Any, scope: Any, model: Any, result: Any) -> str:
             "tests": str(len(result.properties)),
             "failures": str(len(violations)),
             "errors": "0",
-            "skipped": str(sum(p.status.value == "unknown" for p in result.properties)),
+            "skipped": str(
+                sum(p.status.value not in ("holds", "violated") for p in result.properties)
+            ),
             "time": f"{result.elapsed:.3f}",
         },
     )
@@ -68,7 +70,8 @@ def junit_xml(design: Any, scope: Any, model: Any, result: Any) -> str:
             )
             ET.SubElement(case, "skipped", {"message": _text(f"unknown: {reason}")})
         elif status != "holds":
-            ET.SubElement(case, "skipped", {"message": _text(status)})
+            why = f"{status}: {p.reason}" if p.reason else status
+            ET.SubElement(case, "skipped", {"message": _text(why)})
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode")
 

@@ -71,3 +71,23 @@ def test_an_explainer_that_raises_leaves_the_verdict_and_says_so() -> None:
     v = result.violation("below_two")
     assert v is not None and v.kind is Kind.ALWAYS and len(v.trace) == 2
     assert "explanation raised KeyError" in str(v.explanation)
+
+
+def test_a_property_the_model_calls_not_applicable_is_never_checked_nor_holds() -> None:
+    calls: list[int] = []
+
+    def watched(s: int) -> bool:
+        calls.append(s)
+        return True
+
+    class Scoped(Line):
+        def not_applicable(self) -> list[tuple[Property, str]]:
+            return [(Property.always("about_azure", watched, "F50"), "no Azure AD here")]
+
+    result = check(Scoped([Property.always("small", lambda s: s < 9)]), deadlock=False)
+    assert result.ok and not calls
+    status = {p.name: (p.status.value, p.reason) for p in result.properties}
+    assert status["about_azure"] == ("not applicable", "no Azure AD here")
+    assert status["small"] == ("holds", "")
+    sim = simulate(Scoped([]), runs=2, depth=3, seed=0, deadlock=False)
+    assert {p.name: p.status.value for p in sim.properties}["about_azure"] == "not applicable"
