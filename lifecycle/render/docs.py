@@ -129,6 +129,7 @@ def index_page() -> str:
         ".venv/bin/lifecycle check --design my-design.toml --devices 2 --report out/\n",
         ".venv/bin/lifecycle designs                        # presets and knobs\n",
         ".venv/bin/lifecycle matrix                         # every preset, caught or not\n",
+        ".venv/bin/lifecycle matrix designs/*.toml          # your own design files\n",
         ".venv/bin/lifecycle mutate                         # every mutant of the tables\n",
         ".venv/bin/lifecycle diagrams --out diagrams/       # regenerate the diagrams\n",
         ".venv/bin/lifecycle diagrams --format mermaid      # Mermaid instead of SVG\n",
@@ -277,9 +278,11 @@ def reference_page() -> str:
 
 def _properties() -> list[Any]:
     from lifecycle.mdm import LifecycleModel, load_design
+    from lifecycle.mdm.properties import build_properties
     from lifecycle.render.diagrams import smallest_scope
 
-    return list(LifecycleModel(load_design("reference"), smallest_scope()).properties())
+    # Every property, those the small scope leaves not applicable too.
+    return build_properties(LifecycleModel(load_design("reference"), smallest_scope()))
 
 
 def properties_page() -> str:

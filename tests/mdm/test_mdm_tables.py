@@ -101,6 +101,8 @@ ORDER = (
     "tables",
     "mutants",
     "model",
+    "verdicts",
+    "explain",
     "properties",
     "interleavings",
     "reference",
