@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
 
 import lifecycle.engine.search as search
+from benchmarks.child import run_child
 from lifecycle.engine import Model, Property, check
 from lifecycle.mdm import Design, LifecycleModel
 
@@ -63,14 +63,7 @@ def _child(freeze: bool) -> dict[str, Any]:
 
 
 def _run_child(freeze: bool) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_gc", "--child", "freeze" if freeze else "off"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return figures
+    return run_child("bench_gc", "freeze" if freeze else "off")
 
 
 def main(argv: list[str]) -> int:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
 from typing import Any
 
 from benchmarks.bench_engine import _search
+from benchmarks.child import run_child
 from lifecycle.engine import Fairness, Model, Property, check
 from lifecycle.mdm import Design, LifecycleModel
 
@@ -104,14 +104,7 @@ def _child(mode: str) -> dict[str, Any]:
 
 
 def _run_child(mode: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_liveness", "--child", mode],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return figures
+    return run_child("bench_liveness", mode)
 
 
 def main(argv: list[str]) -> int:

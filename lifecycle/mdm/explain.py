@@ -55,6 +55,35 @@ def _join(found: Sequence[str], fallback: str) -> str:
 
 
 # ------------------------------------------------------------------- invariants
+def _records_where(flag: str, says: str) -> Callable[[World, Design], list[str]]:
+    """The records whose history flag `flag` is set, each said as `says` (with
+    ``{record}`` for the record)."""
+
+    def explain(world: World, design: Design) -> list[str]:
+        return [says.format(record=_record(r)) for r in world.server.records if getattr(r, flag)]
+
+    return explain
+
+
+_late_command = _records_where(
+    "late_cmd",
+    "the server sent a command to {record} after accepting it as unenrolled, or while MDM "
+    "was turned off (real-world 3.1, 3.14)",
+)
+_admitted_off = _records_where(
+    "admitted_off",
+    "{record} was created, or had a command queued, while the tenant's MDM was turned off "
+    "(real-world 3.14)",
+)
+_crossed = _records_where(
+    "crossed",
+    "{record} was changed by a package of another enrollment of the device (real-world 3.11)",
+)
+_stale_records = _records_where(
+    "stale", "{record} was retired by a message of an earlier enrollment (real-world 3.11)"
+)
+
+
 def _orphaned(world: World, design: Design) -> list[str]:
     out = []
     for i, (d, dirc) in enumerate(zip(world.device, world.directory, strict=True)):
@@ -100,21 +129,7 @@ def _stale(world: World, design: Design) -> list[str]:
         for i, d in enumerate(world.device)
         if d.stale
     ]
-    out += [
-        f"{_record(r)} was retired by a message of an earlier enrollment (real-world 3.11)"
-        for r in world.server.records
-        if r.stale
-    ]
-    return out
-
-
-def _late_command(world: World, design: Design) -> list[str]:
-    return [
-        f"the server sent a command to {_record(r)} after accepting it as unenrolled, or "
-        "while MDM was turned off (real-world 3.1, 3.14)"
-        for r in world.server.records
-        if r.late_cmd
-    ]
+    return out + _stale_records(world, design)
 
 
 def _disagrees(world: World, design: Design) -> list[str]:
@@ -209,24 +224,6 @@ def _network(world: World, design: Design, what: str) -> list[str]:
                 if n > 1
             ]
     return out
-
-
-def _admitted_off(world: World, design: Design) -> list[str]:
-    return [
-        f"{_record(r)} was created, or had a command queued, while the tenant's MDM was "
-        "turned off (real-world 3.14)"
-        for r in world.server.records
-        if r.admitted_off
-    ]
-
-
-def _crossed(world: World, design: Design) -> list[str]:
-    return [
-        f"{_record(r)} was changed by a package of another enrollment of the device "
-        "(real-world 3.11)"
-        for r in world.server.records
-        if r.crossed
-    ]
 
 
 def _request_lost(world: World, design: Design) -> list[str]:
