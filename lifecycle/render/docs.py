@@ -45,7 +45,7 @@ PAGES = (
     "matrix.md",
     "facts.md",
 )
-HAND_WRITTEN = ("model.md", "testing.md", "engine.md")
+HAND_WRITTEN = ("model.md", "testing.md", "engine.md", "syncml.md")
 
 
 def _text(value: Any) -> str:
@@ -154,6 +154,8 @@ def index_page() -> str:
         "interleaving, with the rows, knobs and properties that cite it.\n",
         "- [Testing recipe for architects](testing.md): test your own design or "
         "server against the model.\n",
+        "- [SyncML](syncml.md): the SyncML DM 1.2 subset the model's messages map to, "
+        "the doc's sample defects, and `lifecycle syncml check`.\n",
         "- [The checker engine](engine.md): the generic explicit-state model checker "
         "underneath, usable on its own.\n\n",
         "## The machines\n\n",
