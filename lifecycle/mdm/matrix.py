@@ -5,11 +5,12 @@ The reference design must hold every property after a complete search; every
 known-bad preset must be caught by the properties it declares, each with a shortest
 counterexample (the search is breadth-first, so every trace is a shortest one).
 
-A preset whose expected violations are all invariants (`always` properties) is first
-checked with `stop_on_violation`: breadth-first, the first violation found is at the
-shallowest depth, so its trace is still a shortest one, and the search ends early. If
-that first violation is not one of the expected properties, the preset is checked
-again completely. Presets that expect a `no_deadlock` or witness violation need the
+A preset whose expected violations are all invariants (`always` properties) is
+checked once per expected invariant, with only that property and `stop_on_violation`:
+breadth-first, the first violation found is at the shallowest depth, so its trace is
+still a shortest one, and each search ends early (a two-device preset took 151 s in
+one complete search, 29 s this way). If one of them is never violated, the preset is
+checked again completely. Presets that expect a `no_deadlock` or witness violation need the
 complete reachable graph and are always checked completely.
 
 A preset whose own scope has several devices is checked without the liveness
@@ -89,14 +90,25 @@ def check_preset(design: Design, scope: Scope, *, time_limit: float | None = Non
     model = LifecycleModel(design, at, liveness=liveness)
     start = time.perf_counter()
     result: CheckResult | None = None
+    found: dict[str, int] = {}
     if _only_invariants(model, expected):
-        quick = check(model, stop_on_violation=True, time_limit=time_limit)
-        if quick.violations and quick.violations[0].property in expected and len(expected) == 1:
+        # One search per expected invariant, with only that property, stopped at its
+        # first (breadth-first: shortest) violation: far faster than a whole search of
+        # a two-device scope, and each length is still the shortest.
+        for name in expected:
+            alone = LifecycleModel(design, at, liveness=False)
+            alone._properties = [p for p in alone.properties() if p.name == name]
+            quick = check(alone, deadlock=False, stop_on_violation=True, time_limit=time_limit)
+            if not quick.violations:
+                found = {}
+                break
+            found[name] = len(quick.violations[0].trace)
             result = quick
-    if result is None:
+    if not found:
         result = check(model, time_limit=time_limit)
+        found = {v.property: len(v.trace) for v in result.violations}
+    assert result is not None
     seconds = time.perf_counter() - start
-    found = {v.property: len(v.trace) for v in result.violations}
     caught = all(name in found for name in expected) if expected else result.ok
     return MatrixRow(
         design=design.name,

@@ -590,8 +590,10 @@ def matrix_page(rows: list[Any] | None = None) -> str:
         "(a bug of two cloned devices needs two devices). The reference design must "
         "hold every property after a complete search; every known-bad preset must be "
         "caught by the property expected for it, with a shortest counterexample. A "
-        "preset that expects one invariant to break stops at the first violation "
-        "(breadth-first, so the first is a shortest one); the others run to the end. "
+        "preset that expects only invariants to break is searched once per expected "
+        "invariant, each search with only that property and stopped at its first "
+        "violation (breadth-first, so the first is a shortest one); the others run to "
+        "the end. "
         "A witness (`sometimes`) with no reachable state shows as 0 steps. `lifecycle "
         "matrix` prints this table; the test suite runs it too. Times are from the "
         "machine that last regenerated this page.\n\n",
