@@ -19,13 +19,19 @@ from collections.abc import Callable, Sequence
 from lifecycle.engine import Trace
 from lifecycle.mdm.design import Design
 from lifecycle.mdm.device import UNMANAGED
-from lifecycle.mdm.server import ACCEPTED, believes_enrolled
+from lifecycle.mdm.server import believes_enrolled
 from lifecycle.mdm.state import Device, Record, World
 from lifecycle.mdm.verdicts import (
     MID_UNENROLL_PHASES,
     ghosted,
+    main_sessions,
     manual_ignored,
+    orphaned,
+    pending_after_unenroll,
     request_lost,
+    requests_settled,
+    two_authorities,
+    undocumented_refusal,
     unenroll_asked,
     unlearnt,
 )
@@ -87,18 +93,15 @@ _stale_records = _records_where(
 def _orphaned(world: World, design: Design) -> list[str]:
     out = []
     for i, (d, dirc) in enumerate(zip(world.device, world.directory, strict=True)):
-        if dirc.association == "joined" and d.phase in UNMANAGED:
+        if not orphaned(d, dirc):
+            continue
+        if dirc.association == "joined":
             out.append(
                 f"{_device(i, d)} is still joined to Azure AD (association 'joined') while "
                 "it is out of MDM management and not being unenrolled: Azure AD still "
                 "lists a device nobody manages (F50)"
             )
-        elif (
-            d.kind == "aad_join"
-            and dirc.association == "none"
-            and not d.local_admin
-            and d.phase not in ("not_enrolled", "enrolling", "provisioning", "wiped")
-        ):
+        else:
             out.append(
                 f"{_device(i, d)} lost its Azure AD association and has no local admin: "
                 "no user can administer it any more (F51)"
@@ -186,7 +189,7 @@ def _pending(world: World, design: Design) -> list[str]:
         f"{_record(r)} is accepted as unenrolled but still queues "
         f"{', '.join(str(c[0]) for c in r.queue)} (real-world 3.1, 3.23)"
         for r in world.server.records
-        if r.status in ACCEPTED and r.queue
+        if pending_after_unenroll(r)
     ]
 
 
@@ -195,32 +198,25 @@ def _two_authorities(world: World, design: Design) -> list[str]:
         f"{_device(i, d)} is managed through Work Access while Azure AD also holds it "
         f"(association {dirc.association!r}): two management authorities (F43)"
         for i, (d, dirc) in enumerate(zip(world.device, world.directory, strict=True))
-        if d.kind in ("work_access", "bulk") and d.phase != "dormant" and dirc.association != "none"
+        if two_authorities(d, dirc)
     ]
 
 
 def _network(world: World, design: Design, what: str) -> list[str]:
     out = []
     for i, (net, d) in enumerate(zip(world.net, world.device, strict=True)):
-        mains: dict[int, int] = {}
-        for m in net.in_flight:
-            if m.kind == "pkg1" and m.session == "main" and m.msgid == 1:
-                mains[m.generation] = mains.get(m.generation, 0) + 1
-            if (
-                what == "error"
-                and m.kind == "pkg3"
-                and m.body == ("error",)
-                and not (d.platform == "mobile" and d.kind == "aad_join")
-            ):
-                out.append(
-                    f"{_device(i, d)} answered the Unenroll Exec with an error Status; the doc "
-                    "lets only a mobile Azure AD joined device refuse it (F21, F52)"
-                )
-        if what == "sessions":
+        if what == "error":
+            out += [
+                f"{_device(i, d)} answered the Unenroll Exec with an error Status; the doc "
+                "lets only a mobile Azure AD joined device refuse it (F21, F52)"
+                for m in net.in_flight
+                if undocumented_refusal(m, d)
+            ]
+        else:
             out += [
                 f"{_device(i, d)} has {n} first packages of main DM sessions of enrollment "
                 f"{g} in flight at once: a second session began before the first ended (F64)"
-                for g, n in mains.items()
+                for g, n in main_sessions(net.in_flight).items()
                 if n > 1
             ]
     return out
@@ -291,17 +287,9 @@ def _request_stuck(loop: Sequence[World], design: Design, trace: Trace) -> list[
             if unenroll_asked(r):
                 asked.setdefault((r.device, r.gen), (step, r.asked))
 
-    def settled(w: World, key: tuple[int, int]) -> bool:
-        d = w.device[key[0]]
-        return any(
-            (r.device, r.gen) == key
-            and (r.status == "failed" or d.gen != r.gen or d.phase in UNMANAGED)
-            for r in w.server.records
-        )
-
     out = []
     for key, (step, what) in asked.items():
-        if any(settled(w, key) for w in loop):
+        if any(key in requests_settled(w) for w in loop):
             continue
         device, gen = key
         shown = [r for r in loop[0].server.records if (r.device, r.gen) == key]

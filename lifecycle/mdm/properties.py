@@ -67,7 +67,6 @@ from typing import Any
 
 from lifecycle.engine import Property
 from lifecycle.mdm.design import PROPERTY_NAMES
-from lifecycle.mdm.device import UNMANAGED
 from lifecycle.mdm.explain import explainer
 from lifecycle.mdm.model import LifecycleComposition
 from lifecycle.mdm.state import Device, Directory, Record, World
@@ -104,6 +103,7 @@ from lifecycle.mdm.verdicts import (
     network_bits,
     pending_after_unenroll,
     request_lost,
+    requests_settled,
     unenroll_asked,
 )
 
@@ -184,18 +184,6 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
 
     def asked_enrollments(state: World) -> list[tuple[int, int]]:
         return [(r.device, r.gen) for r in state.server.records if unenroll_asked(r)]
-
-    def ended_or_failed(state: World) -> list[tuple[int, int]]:
-        # The requested enrollment is over on the device (it is out of management:
-        # unenrolled, wiped, or its enrollment never completed; or it holds a newer
-        # enrollment), or its record shows the failure (F21, F52).
-        devices = state.device
-        out = []
-        for r in state.server.records:
-            d = devices[r.device]
-            if r.status == "failed" or d.gen != r.gen or d.phase in UNMANAGED:
-                out.append((r.device, r.gen))
-        return out
 
     def agree(state: World) -> bool:
         if not verdicts(state) & DISAGREES:
@@ -333,7 +321,7 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
         Property.leads_to(
             "admin_unenroll_takes_effect",
             asked_enrollments,
-            ended_or_failed,
+            requests_settled,
             "An admin's (or the agent's) unenroll request leads to the device leaving "
             "that enrollment, or to its record showing the failure: a mobile Azure AD "
             "joined device refuses, and the console offers a wipe (F14, F21, F52).",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from lifecycle.mdm.design import Design
 from lifecycle.mdm.device import AAD_KINDS, AFTER_UNENROLL_BEGAN, UNMANAGED
 from lifecycle.mdm.server import ACCEPTED, believes_enrolled
-from lifecycle.mdm.state import Channel, Device, Directory, Record
+from lifecycle.mdm.state import Channel, Device, Directory, Msg, Record, World
 
 # Per-device verdict bits: what one device says for each property. A world's verdicts
 # are the OR of its devices' bits (every property is stated per device).
@@ -144,6 +144,44 @@ def request_lost(r: Record) -> bool:
     return all(c[0] != command for c in r.queue)
 
 
+def two_authorities(d: Device, dirc: Directory) -> bool:
+    """Managed through Work Access while Azure AD also holds the device (F43)."""
+    return d.kind in ("work_access", "bulk") and d.phase != "dormant" and dirc.association != "none"
+
+
+def main_sessions(in_flight: Sequence[Msg]) -> dict[int, int]:
+    """Per enrollment generation, the first packages of main DM sessions in flight."""
+    mains: dict[int, int] = {}
+    for m in in_flight:
+        if m.kind == "pkg1" and m.session == "main" and m.msgid == 1:
+            mains[m.generation] = mains.get(m.generation, 0) + 1
+    return mains
+
+
+def undocumented_refusal(m: Msg, d: Device) -> bool:
+    """An error Status for the Unenroll Exec from a device the facts do not let refuse
+    it: only a mobile Azure AD joined device may (F21, F52)."""
+    return (
+        m.kind == "pkg3"
+        and m.body == ("error",)
+        and not (d.platform == "mobile" and d.kind == "aad_join")
+    )
+
+
+def requests_settled(world: World) -> list[tuple[int, int]]:
+    """The (device, enrollment) of every record whose requested unenroll is over: the
+    device is out of management (unenrolled, wiped, or its enrollment never
+    completed), or holds a newer enrollment, or the record shows the failure (F21,
+    F52)."""
+    devices = world.device
+    out = []
+    for r in world.server.records:
+        d = devices[r.device]
+        if r.status == "failed" or d.gen != r.gen or d.phase in UNMANAGED:
+            out.append((r.device, r.gen))
+    return out
+
+
 def network_bits(net: Channel, d: Device, records: Sequence[Record]) -> int:
     """What a connection says: two package 1s of the main session in flight at once
     (a second session opened before the first ended), an error Status for the Unenroll
@@ -158,17 +196,9 @@ def network_bits(net: Channel, d: Device, records: Sequence[Record]) -> int:
         and any(r.gen == d.gen and r.session == "open" for r in records)
     ):
         bits |= POLICY_ACKED
-    mains: dict[int, int] = {}
-    for m in net.in_flight:
-        if m.kind == "pkg1" and m.session == "main" and m.msgid == 1:
-            mains[m.generation] = mains.get(m.generation, 0) + 1
-        if (
-            m.kind == "pkg3"
-            and m.body == ("error",)
-            and not (d.platform == "mobile" and d.kind == "aad_join")
-        ):
-            bits |= UNDOCUMENTED_ERROR
-    if any(n > 1 for n in mains.values()):
+    if any(undocumented_refusal(m, d) for m in net.in_flight):
+        bits |= UNDOCUMENTED_ERROR
+    if any(n > 1 for n in main_sessions(net.in_flight).values()):
         bits |= TWO_SESSIONS
     return bits
 
@@ -203,7 +233,7 @@ def device_verdicts(d: Device, dirc: Directory, records: Sequence[Record], desig
         bits |= MID_UNENROLL
     if d.phase == "enrolled" and not d.due:
         bits |= FIRST_SESSION_DONE
-    if d.kind in ("work_access", "bulk") and d.phase != "dormant" and dirc.association != "none":
+    if two_authorities(d, dirc):
         bits |= TWO_AUTHORITIES
     if d.data_first and d.cause in NOTIFYING_CAUSES:
         bits |= DATA_FIRST
