@@ -120,6 +120,8 @@ class ParallelSearch(_Search):
         self.interrupted: list[bool] = []
 
     # ------------------------------------------------------------ coordinator
+    freezes = False  # the workers walk their own frontiers (see `_Search.freezes`)
+
     def run(self) -> Any:
         try:
             context = mp.get_context("fork")

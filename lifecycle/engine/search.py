@@ -86,6 +86,11 @@ def _optional(model: Any, name: str) -> Callable[[Any], Any] | None:
 
 
 class _Search:
+    #: Whether this strategy's frontier walk freezes the store for the collector
+    #: (`_expand_level`); a strategy whose walk does not (the parallel workers) pauses
+    #: the collector for the search instead, and its forked workers inherit that.
+    freezes = True
+
     def __init__(
         self,
         model: ModelProtocol,
@@ -195,7 +200,7 @@ class _Search:
         # of the young generations, so that no garbage is frozen with the store. It is
         # unfrozen at the end.
         collecting = gc.isenabled()
-        freezing = collecting and _FREEZE and gc.get_freeze_count() == 0
+        freezing = collecting and _FREEZE and self.freezes and gc.get_freeze_count() == 0
         if not freezing:
             gc.disable()
         self.freezing = freezing
