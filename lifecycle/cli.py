@@ -1102,6 +1102,67 @@ def mutate(
 
 
 @cli.command()
+@click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
+@scope_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="0: any free port",
+)
+@click.option(
+    "--check/--no-check",
+    "run_check",
+    default=True,
+    help="check the design first, to offer a jump to each counterexample",
+)
+@click.option(
+    "--load",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="also step through the counterexamples of a `check --format json` file",
+)
+def explore(
+    design: str,
+    scope_flags: dict[str, Any],
+    host: str,
+    port: int,
+    run_check: bool,
+    load: str | None,
+) -> int:
+    """Walk the design's state space in a browser: take any enabled step, see what
+    each property says of the state, and step through each counterexample beside its
+    sequence chart. Serves on localhost until Ctrl-C."""
+    from lifecycle.explore.serve import LoadError, build, serve
+    from lifecycle.mdm import DesignError
+
+    loaded = _load(design)
+    try:
+        scope = _scope_from_options(loaded, **scope_flags)
+        if run_check:
+            click.echo(f"checking {_one_line(loaded.name)} ...", err=True)
+        app = build(loaded, scope, run_check=run_check, load=Path(load) if load else None)
+    except (DesignError, LoadError, ValueError) as exc:
+        fail(str(exc))
+
+    def ready(url: str) -> None:
+        click.echo(f"explorer of {_one_line(loaded.name)} at {url} (Ctrl-C stops it)", err=True)
+
+    restore = _stop_on_signals()  # SIGTERM and SIGHUP stop the server as Ctrl-C does
+    try:
+        serve(app, host, port, ready)
+    except OSError as exc:
+        fail(f"--host {_one_line(host)} --port {port}: cannot listen: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        click.echo("explorer stopped", err=True)
+    finally:
+        restore()
+    return EXIT_OK
+
+
+@cli.command()
 @click.option(
     "--out",
     type=click.Path(file_okay=False),

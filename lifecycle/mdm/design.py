@@ -30,13 +30,13 @@ file, the key and the allowed values.
 from __future__ import annotations
 
 import dataclasses
-import os
-import stat
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from lifecycle.reading import InputError, read_regular
 
 KINDS = ("work_access", "aad_join", "bulk", "aad_registered")
 #: The kinds a scope explores unless told otherwise. Bulk enrollment behaves as a Work
@@ -522,25 +522,9 @@ def load_design_file(path: str | Path) -> Design:
     p = Path(path)
     where = printable(str(p))
     try:
-        info = os.stat(p)
-    except OSError as exc:
-        raise DesignError(f"{where}: cannot read the design file: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        what = (
-            "a directory"
-            if stat.S_ISDIR(info.st_mode)
-            else "a FIFO"
-            if stat.S_ISFIFO(info.st_mode)
-            else "a device or socket"
-        )
-        raise DesignError(f"{where}: not a regular file ({what}); give a design TOML file")
-    try:
-        with open(p, "rb") as handle:
-            raw = handle.read(MAX_DESIGN_BYTES + 1)
-    except OSError as exc:
-        raise DesignError(f"{where}: cannot read the design file: {exc.strerror}") from None
-    if len(raw) > MAX_DESIGN_BYTES:
-        raise DesignError(f"{where}: larger than {MAX_DESIGN_BYTES:,} bytes; not a design file")
+        raw = read_regular(p, MAX_DESIGN_BYTES, "a design TOML file")
+    except InputError as exc:
+        raise DesignError(f"{where}: {exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
