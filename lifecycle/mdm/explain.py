@@ -235,25 +235,38 @@ def _request_lost(world: World, design: Design) -> list[str]:
 
 # ------------------------------------------------------------------- no_deadlock
 def _waits(world: World, design: Design) -> list[str]:
-
+    """Who waits, for what, and the states it can no longer reach: the property found
+    that no state reachable from the last one (without a message loss) ends the wait,
+    so each wait's end is a state the party can no longer reach."""
     out = []
     for i, d in enumerate(world.device):
         if d.session != "idle":
             out.append(
                 f"{_device(i, d)} waits in its DM session (session {d.session!r}) for the "
-                "server (F14)"
+                "server (F14), and can no longer reach a state where that session is over "
+                "(session 'idle')"
             )
         if d.phase in MID_UNENROLL_PHASES:
-            out.append(f"{_device(i, d)} is mid-unenroll and must still reach dormant (F7, F36)")
+            out.append(
+                f"{_device(i, d)} is mid-unenroll and can no longer reach phase 'dormant' "
+                "(F7, F36)"
+            )
     for r in world.server.records:
         if r.held:
-            out.append(f"{_record(r)} holds a session behind a stale one (F69)")
+            out.append(
+                f"{_record(r)} holds a session behind a stale one (F69), and can no longer "
+                "reach a state where the held session is served"
+            )
         if r.session == "open":
-            out.append(f"{_record(r)} has an open session awaiting the device's Status (F69)")
+            out.append(
+                f"{_record(r)} has an open session awaiting the device's Status (F69), and "
+                "can no longer reach a state where that session closes"
+            )
     if out:
         return [
             "; ".join(out)
-            + "; and no state reachable from here ends that wait without a lucky message loss"
+            + " (explored from the last state: every state reachable from it without a "
+            "lucky message loss keeps the wait)"
         ]
     return out
 

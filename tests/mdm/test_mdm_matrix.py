@@ -44,6 +44,10 @@ def test_every_preset_at_the_default_scope(name: str) -> None:
                 violation.property,
                 why,
             )
+        if violation.property == "no_deadlock" and trace.states:
+            # The stuck party, what it waits for, and the states it can no longer reach.
+            assert " waits " in why or "mid-unenroll" in why or "holds a session" in why
+            assert "can no longer reach" in why, why
     # Every property that can break on a state or a loop has an explainer.
     breakable = {p.name for p in model.properties() if p.kind is not Kind.SOMETIMES}
     assert breakable <= covered(), breakable - covered()
