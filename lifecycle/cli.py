@@ -673,7 +673,7 @@ def _workers_option(value: str) -> int | str:
     "--max-memory",
     default=None,
     callback=lambda ctx, param, value: _memory_size(value),
-    help="stop, incomplete, at this resident memory (512M, 4G); one worker",
+    help="stop, incomplete, at this memory (512M, 4G), the workers included",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
@@ -741,8 +741,8 @@ def check(
             f"--symmetry {symmetry}: the liveness properties name devices by number, so "
             "no reduction is sound for them; add --no-liveness, or use --symmetry auto"
         )
-    if max_memory is not None and (workers != 1 or backend != "local"):
-        fail("--max-memory bounds this process only: use it with --workers 1 and --backend local")
+    if max_memory is not None and backend != "local":
+        fail("--max-memory bounds the processes of this machine: use it with --backend local")
     display = ProgressDisplay(progress)
     restore = _stop_on_signals()
     try:

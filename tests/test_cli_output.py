@@ -179,8 +179,13 @@ def test_max_memory_stops_the_check_incomplete_and_refuses_bad_sizes() -> None:
     for bad in ("4X", "0", "nan", "-1G"):
         assert_one_line(run("check", "--max-memory", bad), 2, "--max-memory", bad)
     assert_one_line(
-        run("check", "--max-memory", "1G", "--workers", "2"), 2, "--max-memory", "--workers 1"
+        run("check", "--max-memory", "1G", "--backend", "ray"), 2, "--max-memory", "local"
     )
+    # Several workers: the coordinator and its workers together.
+    proc = run("check", *SMALL, "--max-memory", "1K", "--workers", "2", "--format", "json")
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "2 workers" in data["stop_reason"] and not data["complete"]
 
 
 def test_matrix_checks_the_design_files_given_with_a_line_per_design(tmp_path: Path) -> None:

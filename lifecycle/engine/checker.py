@@ -38,10 +38,12 @@ def check(
       action (kind `deadlock`).
     - `max_states`, `max_depth`, `time_limit` (seconds): bounds. A search they stop is
       marked incomplete, and no property is then reported as holding.
-    - `max_memory` (bytes): stop the search, marked incomplete, once the process's
-      resident memory reaches it (read with the clock, at most every 512 states),
-      before the machine runs out. One worker only: the parallel and Ray
-      searches refuse it. The graph checks after a complete search are not bounded.
+    - `max_memory` (bytes): stop the search, marked incomplete, once its memory
+      reaches it, before the machine runs out. One worker: the process's resident
+      memory, read with the clock (at most every 512 states). Several: the
+      proportional memory of the coordinator and its workers together, read twice a
+      second and after each level; the workers end the level early. The Ray backend
+      refuses it. The graph checks after a complete search are not bounded.
     - `store`: `"exact"` keeps every state; `"fingerprint"` keeps 64-bit hashes only
       (much less memory, with a small, reported probability that a collision hid a
       state, as TLC prints it).
@@ -87,9 +89,10 @@ def check(
             "drop stop_on_violation"
         )
     count = resolve_workers(workers)
-    if max_memory is not None and (count > 1 or backend != "local"):
+    if max_memory is not None and backend != "local":
         raise ValueError(
-            "max_memory bounds this process only: use it with workers=1 and the local backend"
+            "max_memory bounds the processes of this machine: use it with the local backend "
+            "(a Ray cluster has its own memory monitor)"
         )
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")

@@ -68,7 +68,15 @@ except ImportError:  # pragma: no cover - without a compiler: ship states to own
 from lifecycle.engine.model import action_name
 from lifecycle.engine.properties import Kind
 from lifecycle.engine.result import ModelError
-from lifecycle.engine.search import _CHUNK, DEADLOCK, _count_names, _Search, _Stop
+from lifecycle.engine.search import (
+    _CHUNK,
+    DEADLOCK,
+    _count_names,
+    _Search,
+    _size,
+    _Stop,
+    group_memory,
+)
 
 _BATCH = 2048  # successors per shipped batch
 _POLL = 0.5  # seconds between progress reports while a level runs
@@ -118,6 +126,8 @@ class ParallelSearch(_Search):
         self.next_tick = 0.0
         self.admitted = 0
         self.interrupted: list[bool] = []
+        #: Why `max_memory` stopped the search, once it has (see `_watch_memory`).
+        self.memory_hit: str | None = None
 
     # ------------------------------------------------------------ coordinator
     freezes = False  # the workers walk their own frontiers (see `_Search.freezes`)
@@ -212,6 +222,7 @@ class ParallelSearch(_Search):
             now = time.perf_counter()
             if now >= self.next_tick:
                 self.next_tick = now + _POLL
+                self._watch_memory()
                 generated = self.generated
                 self.generated += sum(self.counters)
                 self._report()
@@ -220,6 +231,26 @@ class ParallelSearch(_Search):
             if reply[0] == "error":
                 self._raise_worker_error(reply)
         return replies
+
+    def _watch_memory(self) -> None:
+        """`max_memory` for the whole group: this process and its workers (their
+        proportional memory, `group_memory`), read with each progress tick while a
+        level runs. Once reached, the workers end the level at their next chunk (the
+        stop flag, as Ctrl-C does) and the search stops, incomplete."""
+        limit = self.max_memory
+        if limit is None or self.memory_hit is not None:
+            return
+        used = group_memory(self._worker_pids())
+        if used >= limit:
+            self.memory_hit = (
+                f"max_memory={_size(limit)} reached (memory of the search and its "
+                f"{self.workers} workers {_size(used)})"
+            )
+            if self.stop_flag is not None:
+                self.stop_flag.value = 1
+
+    def _worker_pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs if proc.pid is not None]
 
     def _ask_one(self, index: int, message: tuple[Any, ...]) -> Any:
         """One command to one worker, and its reply."""
@@ -294,6 +325,9 @@ class ParallelSearch(_Search):
                 self._merge_expansion(expanded)
                 if self.interrupted:
                     raise KeyboardInterrupt
+                self._watch_memory()  # a level shorter than a tick is measured too
+                if self.memory_hit is not None:
+                    raise _Stop(self.memory_hit)
                 if any(r[1] for r in expanded):
                     raise _Stop(f"time_limit={self.time_limit}s reached")
                 fresh = sum(r[2] for r in expanded)

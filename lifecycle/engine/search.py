@@ -1168,6 +1168,32 @@ def resident_memory() -> int:
         return peak if sys.platform == "darwin" else peak * 1024
 
 
+def group_memory(pids: Iterable[int]) -> int:
+    """The memory of this process and its workers `pids` together, in bytes: the sum
+    of their proportional set sizes (/proc/PID/smaps_rollup, Linux), in which a page
+    that forked processes still share counts once, split between them, so the total
+    is what the group holds. Without smaps_rollup, resident sizes are summed, which
+    counts a shared page once per process: a bound that stops early, never late."""
+    total = 0
+    for pid in ("self", *pids):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+                for line in rollup:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+                continue
+        except (OSError, IndexError, ValueError):
+            pass
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as statm:
+                total += int(statm.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            if pid == "self":
+                total += resident_memory()
+    return total
+
+
 def _size(n: int) -> str:
     for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= factor:

@@ -248,8 +248,7 @@ def _waits(world: World, design: Design) -> list[str]:
             )
         if d.phase in MID_UNENROLL_PHASES:
             out.append(
-                f"{_device(i, d)} is mid-unenroll and can no longer reach phase 'dormant' "
-                "(F7, F36)"
+                f"{_device(i, d)} is mid-unenroll and can no longer reach phase 'dormant' (F7, F36)"
             )
     for r in world.server.records:
         if r.held:

@@ -188,7 +188,21 @@ def test_max_memory_stops_the_search_incomplete_before_it_grows_further() -> Non
     assert result.distinct_states < model.expected_states
     # Read at least every 512 states: it stopped within a chunk of the limit.
     assert resident_memory() < limit + 40 * 2**20
-    with pytest.raises(ValueError, match="workers=1"):
-        check(model, max_memory=limit, workers=2)
+    with pytest.raises(ValueError, match="local backend"):
+        check(model, max_memory=limit, backend="ray")
     with pytest.raises(ValueError, match="positive number of bytes"):
         check(model, max_memory=0)
+
+
+def test_max_memory_bounds_the_parallel_search_and_its_workers_together() -> None:
+    """Two forked workers: the group's proportional memory (coordinator and workers)
+    reaches the limit, the workers end their level, and the search stops incomplete.
+    Differential against the unbounded parallel search: it stopped short of it."""
+    from lifecycle.engine.search import group_memory
+
+    model = FastCounterGrid(3000, 2)  # 9 million states
+    limit = group_memory(()) + 40 * 2**20
+    result = check(model, max_memory=limit, workers=2)
+    assert_partial(result, "max_memory")
+    assert "2 workers" in (result.stop_reason or "")
+    assert 0 < result.distinct_states < model.expected_states
