@@ -273,3 +273,9 @@ def test_a_scope_that_leaves_a_property_without_meaning_never_reports_it_as_hold
     wider = ["--kind", "aad_join", "--mdm-toggle", "--reenrollments", "1", "--format", "json"]
     wide = json.loads(run("check", *SMALL, *wider).stdout)  # the later flags win
     assert "not applicable" not in {p["status"] for p in wide["properties"]}
+    # Disconnect always allowed, and no Azure AD enrollment: nothing to refuse.
+    allowed = json.loads(
+        run("check", *SMALL, "--manual-unenroll", "yes", "--format", "json").stdout
+    )
+    status = {p["name"]: p["status"] for p in allowed["properties"]}
+    assert status["manual_unenroll_policy_respected"] == "not applicable"

@@ -424,6 +424,11 @@ def inapplicable(scope: Any) -> dict[str, str]:
         out["no_orphaned_aad_device"] = "no Azure AD kind in the scope (--kind aad_join)"
     if not scope.mdm_toggle:
         out["mdm_off_admits_nothing"] = "the scope never turns MDM off (--mdm-toggle)"
+    if False not in scope.manual_unenroll and not set(scope.kinds) & {"aad_join", "aad_registered"}:
+        out["manual_unenroll_policy_respected"] = (
+            "every enrollment allows manual unenrollment and none is Azure AD, so no "
+            "Disconnect is forbidden (--manual-unenroll both, or --kind aad_join)"
+        )
     if scope.reenrollments == 0 and scope.devices == 1:
         why = "one enrollment per device and one device: no other enrollment exists"
         out["no_stale_unenroll"] = why + " (--reenrollments 1)"
