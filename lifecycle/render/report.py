@@ -4,20 +4,27 @@ One file, no scripts, no external resources: a summary, the property table, and 
 each counterexample an inline SVG sequence chart and a table of steps in which the
 fields that changed are highlighted. It opens from a CI artifact or an e-mail
 attachment as it is.
+
+The page is rendered from ``templates/report.html.j2`` (which extends the shared
+``base.html.j2``) by `lifecycle.render.templates.environment`, which autoescapes:
+names, descriptions and state values go in as plain text; only the inline SVG and the
+fact-id links built here from escaped text are `Markup`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from lifecycle.mdm import catalog
 from lifecycle.render.facts import anchor, link_ids
 from lifecycle.render.files import write_atomic
 from lifecycle.render.sequence import SequenceChart, to_svg
+from lifecycle.render.templates import environment
 from lifecycle.render.traces import StepRow, trace_chart, trace_rows
 
 REPORT_NAME = "report.html"
@@ -58,158 +65,132 @@ class ReportData:
     notes: tuple[str, ...] = ()
 
 
-_CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem;
-       color: #263238; max-width: 1500px; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; }
-h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #cfd8dc; }
-h3 { font-size: 1.05rem; margin-top: 1.5rem; }
-.verdict { font-size: 1.1rem; font-weight: bold; padding: .4rem .8rem; display: inline-block;
-           border-radius: 4px; }
-.verdict.ok { background: #e8f5e9; color: #1b5e20; }
-.verdict.bad { background: #ffebee; color: #b71c1c; }
-.verdict.unknown { background: #fff8e1; color: #8d6e00; }
-table { border-collapse: collapse; margin: .6rem 0; }
-th, td { border: 1px solid #cfd8dc; padding: .3rem .6rem; text-align: left;
-         vertical-align: top; font-size: .9rem; }
-th { background: #eceff1; }
-table.summary th { width: 12rem; }
-td.status-holds { color: #1b5e20; font-weight: bold; }
-td.status-violated { color: #b71c1c; font-weight: bold; }
-td.status-unknown { color: #8d6e00; font-weight: bold; }
-tr.failing td { background: #ffebee; }
-.chart { overflow-x: auto; border: 1px solid #eceff1; padding: .4rem; margin: .6rem 0; }
-svg.sequence-chart { max-width: 100%; height: auto; }
-code, .field { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem; }
-del { background: #ffebee; color: #b71c1c; text-decoration: line-through; }
-ins { background: #e8f5e9; color: #1b5e20; text-decoration: none; font-weight: bold; }
-ul.changes { margin: 0; padding-left: 1rem; }
-.muted { color: #607d8b; }
-details { margin: .4rem 0; }
-"""
+#: The template of the page (lifecycle/render/templates/), which extends the base
+#: template that holds the CSS.
+TEMPLATE = "report.html.j2"
 
 
 def _status_class(status: str) -> str:
     return f"status-{status}" if status in ("holds", "violated", "unknown") else ""
 
 
-def build_html(data: ReportData) -> str:
-    """The report as one HTML document (deterministic for the same data)."""
-    verdict_class = "ok" if data.ok else ("bad" if data.counterexamples else "unknown")
-    out: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{escape(data.title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{escape(data.title)}</h1>",
-        f'<p class="verdict {verdict_class}" id="verdict">{escape(data.verdict)}</p>',
-        '<h2 id="summary">Summary</h2>',
-        '<table class="summary">',
+@dataclass(frozen=True)
+class _PropertyCell:
+    name: str
+    kind: str
+    status: str
+    status_class: str
+    steps: int | None
+    #: The description, escaped, with its fact ids linked.
+    description: Markup
+
+
+@dataclass(frozen=True)
+class _StepCell:
+    index: int
+    actor: str
+    action: str
+    failing: bool
+    changes: tuple[tuple[str, str, str], ...]
+    #: The step's facts, escaped and linked ("" when it cites none).
+    facts: Markup
+
+
+@dataclass(frozen=True)
+class _CounterexampleCell:
+    property: str
+    kind: str
+    description: str
+    message: str
+    #: Escaped and linked.
+    explanation: Markup
+    #: The inline sequence chart (`to_svg` escapes what it draws), or None.
+    svg: Markup | None
+    initial: tuple[tuple[str, str], ...]
+    rows: tuple[_StepCell, ...]
+
+
+@dataclass(frozen=True)
+class _FactCell:
+    ident: str
+    anchor: str
+    kind: str
+    statement: str
+    source: str
+
+
+class _Linker:
+    """Escapes text and links each fact id in it to the "Facts cited" section,
+    remembering the ids in the order the page shows them."""
+
+    def __init__(self) -> None:
+        self.cited: list[str] = []
+
+    def __call__(self, text: str) -> Markup:
+        html, ids = link_ids(str(escape(text)))
+        self.cited.extend(i for i in ids if i not in self.cited)
+        # link_ids only adds <a href="#fact-..."> around ids in text escaped above.
+        return Markup(html)
+
+
+def _context(data: ReportData) -> dict[str, Any]:
+    """What the template reads. Plain strings are escaped by the template; the
+    Markup values were built here from escaped parts. The links are made in page
+    order, so the facts section lists the ids in the order they are first shown."""
+    linked = _Linker()
+    properties = [
+        _PropertyCell(
+            p.name, p.kind, p.status, _status_class(p.status), p.steps, linked(p.description)
+        )
+        for p in data.properties
     ]
-    for key, value in data.summary:
-        out.append(f"<tr><th>{escape(key)}</th><td>{escape(value)}</td></tr>")
-    out.append("</table>")
-    for note in data.notes:
-        out.append(f'<p class="muted">{escape(note)}</p>')
-
-    out.append('<h2 id="properties">Properties</h2>')
-    out.append('<table class="properties" id="property-table">')
-    out.append(
-        "<thead><tr><th>property</th><th>kind</th><th>status</th>"
-        "<th>counterexample</th><th>meaning and facts</th></tr></thead><tbody>"
-    )
-    cited: list[str] = []
-
-    def linked(text: str) -> str:
-        # Each fact id links to its entry in the "Facts cited" section below.
-        html, ids = link_ids(escape(text))
-        cited.extend(i for i in ids if i not in cited)
-        return html
-
-    for p in data.properties:
-        link = (
-            f'<a href="#cx-{escape(p.name)}">{p.steps} steps</a>'
-            if p.steps is not None
-            else (
-                "-" if p.status != "violated" else f'<a href="#cx-{escape(p.name)}">see below</a>'
-            )
-        )
-        out.append(
-            f"<tr><td><code>{escape(p.name)}</code></td><td>{escape(p.kind)}</td>"
-            f'<td class="{_status_class(p.status)}">{escape(p.status)}</td>'
-            f"<td>{link}</td><td>{linked(p.description)}</td></tr>"
-        )
-    out.append("</tbody></table>")
-
-    if data.counterexamples:
-        out.append('<h2 id="counterexamples">Counterexamples</h2>')
-        out.append(
-            '<p class="muted">Each is a shortest trace (breadth-first search). Hover an '
-            "arrow for its details; the failing step is red.</p>"
-        )
+    counterexamples = []
     for cx in data.counterexamples:
-        out.append(f'<section class="counterexample" id="cx-{escape(cx.property)}">')
-        out.append(
-            f"<h3><code>{escape(cx.property)}</code> ({escape(cx.kind)}) — "
-            f"{len(cx.rows)} steps</h3>"
-        )
-        if cx.description:
-            out.append(f"<p>{escape(cx.description)}</p>")
-        if cx.message:
-            out.append(f"<p>{escape(cx.message)}</p>")
-        if cx.explanation:
-            out.append(f'<p class="why"><b>Why:</b> {linked(cx.explanation)}</p>')
-        if cx.chart is not None:
-            out.append(f'<div class="chart">{to_svg(cx.chart)}</div>')
-        if cx.initial:
-            out.append("<details><summary>initial state</summary><table>")
-            for key, value in cx.initial:
-                out.append(
-                    f'<tr><td class="field">{escape(key)}</td><td><code>{escape(value)}</code>'
-                    "</td></tr>"
-                )
-            out.append("</table></details>")
-        if cx.rows:
-            out.append('<table class="steps">')
-            out.append(
-                "<thead><tr><th>#</th><th>who</th><th>action</th><th>changed fields</th>"
-                "</tr></thead><tbody>"
+        explanation = linked(cx.explanation) if cx.explanation else Markup("")
+        svg = Markup(to_svg(cx.chart)) if cx.chart is not None else None
+        rows = tuple(
+            _StepCell(
+                row.index,
+                row.actor,
+                row.action,
+                bool(row.failing),
+                tuple(row.changes),
+                linked(row.facts) if row.facts else Markup(""),
             )
-            for row in cx.rows:
-                changes = "".join(
-                    f'<li><span class="field">{escape(k)}</span>: <del>{escape(a)}</del> → '
-                    f"<ins>{escape(b)}</ins></li>"
-                    for k, a, b in row.changes
-                )
-                facts = f' <span class="muted">[{linked(row.facts)}]</span>' if row.facts else ""
-                cls = ' class="failing"' if row.failing else ""
-                out.append(
-                    f"<tr{cls}><td>{row.index}</td><td>{escape(row.actor)}</td>"
-                    f"<td><code>{escape(row.action)}</code>{facts}</td>"
-                    f'<td><ul class="changes">{changes or "<li>(no field changed)</li>"}</ul>'
-                    "</td></tr>"
-                )
-            out.append("</tbody></table>")
-        out.append("</section>")
-    if cited:
-        out.append('<h2 id="facts">Facts cited</h2>')
-        out.append(
-            '<p class="muted">In the project\'s words; docs/facts.md has every fact with '
-            "the rows, knobs and properties that model it.</p><dl>"
+            for row in cx.rows
         )
-        for ident in cited:
-            e = catalog.entry(ident)
-            out.append(
-                f'<dt id="fact-{anchor(ident)}">{escape(ident)} ({escape(e.kind)})</dt>'
-                f'<dd>{escape(e.statement)} <span class="muted">{escape(e.source)}</span></dd>'
+        counterexamples.append(
+            _CounterexampleCell(
+                cx.property,
+                cx.kind,
+                cx.description,
+                cx.message,
+                explanation,
+                svg,
+                cx.initial,
+                rows,
             )
-        out.append("</dl>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+        )
+    facts = []
+    for ident in linked.cited:
+        e = catalog.entry(ident)
+        facts.append(_FactCell(ident, anchor(ident), e.kind, e.statement, e.source))
+    return {
+        "title": data.title,
+        "verdict": data.verdict,
+        "verdict_class": "ok" if data.ok else ("bad" if data.counterexamples else "unknown"),
+        "summary": data.summary,
+        "notes": data.notes,
+        "properties": properties,
+        "counterexamples": counterexamples,
+        "facts": facts,
+    }
+
+
+def build_html(data: ReportData) -> str:
+    """The report as one HTML document (deterministic for the same data), rendered
+    from `templates/report.html.j2`."""
+    return environment().get_template(TEMPLATE).render(_context(data))
 
 
 def _short(value: Any, limit: int = 120) -> str:

@@ -163,11 +163,11 @@ def test_report_html_for_a_toy_violation() -> None:
     html = build_html(report_data("toy-design", "1 device", model, result))
     assert 'id="property-table"' in html
     assert html.count('class="sequence-chart"') == 1
-    assert "<del>&#x27;queued&#x27;</del> → <ins>&#x27;gone&#x27;</ins>" in html
+    assert "<del>&#39;queued&#39;</del> → <ins>&#39;gone&#39;</ins>" in html
     assert '<tr class="failing">' in html
     # The property's explanation, escaped and with its fact linked.
     assert result.violations[0].explanation == "the server is 'gone' <F55>"
-    assert "<b>Why:</b> the server is &#x27;gone&#x27; &lt;" in html
+    assert "<b>Why:</b> the server is &#39;gone&#39; &lt;" in html
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # self-contained
     chart = trace_chart(model, result.violations[0].trace, title="t")
     assert [(s.source, s.target, s.kind) for s in chart.steps] == [
