@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, render_template, request
-from jinja2 import PackageLoader
+from jinja2 import ChoiceLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from lifecycle.engine import Trace
 from lifecycle.explore.walk import PathError, Walker, encode, parse
+from lifecycle.render.templates import FOLDER, PACKAGE
 
 __all__ = ["Counterexample", "create_app"]
 
@@ -70,7 +71,17 @@ def create_app(
     as inline SVG (None: no chart), `notes` are lines shown on every page (the scope,
     the check's verdict)."""
     app = _Explorer(__name__)
-    app.jinja_loader = PackageLoader("lifecycle.explore", "templates")
+    # The explorer's pages extend the report's base template (the page frame and the
+    # one copy of the CSS), with the same rules: undefined names are errors.
+    app.jinja_options = {
+        **app.jinja_options,
+        "undefined": StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+    }
+    app.jinja_loader = ChoiceLoader(
+        [PackageLoader("lifecycle.explore", "templates"), PackageLoader(PACKAGE, FOLDER)]
+    )
     shown_notes = list(notes or [])
     paths: dict[int, tuple[int, ...] | None] = {}
 
@@ -96,9 +107,14 @@ def create_app(
 
     @app.errorhandler(400)
     def bad_request(error: Any) -> tuple[str, int]:
-        return render_template(
-            "explore_error.html.j2", title=title, message=error.description, notes=shown_notes
-        ), 400
+        page = render_template(
+            "explore_error.html.j2",
+            title=title,
+            message=error.description,
+            notes=shown_notes,
+            counterexamples=[],
+        )
+        return page, 400
 
     @app.route("/")
     def state() -> str:
