@@ -82,29 +82,39 @@ def to_dot(
     for path in paths:
         red_nodes.update(path)
         red_edges.update(itertools.pairwise(path))
-    lines = [f"digraph {_quote(name)} {{", "  rankdir=LR;", "  node [shape=box, fontsize=10];"]
+    import graphviz  # here, not at import, like networkx: only an export needs it
+
+    def text(value: str) -> str:
+        """Plain text: backslashes and newlines as DOT escapes, and never an HTML-like
+        label (a `repr` may look like `<...>`); `graphviz` adds the quotes and
+        escapes the double quotes."""
+        plain: str = graphviz.nohtml(value.replace("\\", "\\\\").replace("\n", "\\n"))
+        return plain
+
+    digraph = graphviz.Digraph(text(name))
+    digraph.attr(rankdir="LR")
+    digraph.attr("node", shape="box", fontsize="10")
     if graph.graph.get("truncated"):
-        lines.append(
-            f'  label="truncated: only the first {graph.number_of_nodes()} states are drawn";'
+        digraph.attr(
+            label=f"truncated: only the first {graph.number_of_nodes()} states are drawn",
+            labelloc="t",
         )
-        lines.append("  labelloc=t;")
     for node, data in graph.nodes(data=True):
-        attrs = [f"label={_quote(state_label(data['state']))}"]
+        attrs = {"label": text(state_label(data["state"]))}
         if data.get("initial"):
-            attrs.append("peripheries=2")
+            attrs["peripheries"] = "2"
         if data.get("violates"):
-            attrs.append("style=filled, fillcolor=mistyrose")
-            attrs.append(f"tooltip={_quote('violates ' + ', '.join(data['violates']))}")
+            attrs.update(style="filled", fillcolor="mistyrose")
+            attrs["tooltip"] = text("violates " + ", ".join(data["violates"]))
         if node in red_nodes:
-            attrs.append("color=red")
-        lines.append(f"  n{node} [{', '.join(attrs)}];")
+            attrs["color"] = "red"
+        digraph.node(f"n{node}", **attrs)
     for source, target, data in graph.edges(data=True):
-        attrs = [f"label={_quote(data['label'])}"]
+        attrs = {"label": text(data["label"])}
         if (source, target) in red_edges:
-            attrs.append("color=red, penwidth=2, fontcolor=red")
-        lines.append(f"  n{source} -> n{target} [{', '.join(attrs)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            attrs.update(color="red", penwidth="2", fontcolor="red")
+        digraph.edge(f"n{source}", f"n{target}", **attrs)
+    return str(digraph.source)
 
 
 def to_json(graph: nx.MultiDiGraph, *, encode: Callable[[Any], Any] = to_jsonable) -> str:
@@ -127,7 +137,3 @@ def to_json(graph: nx.MultiDiGraph, *, encode: Callable[[Any], Any] = to_jsonabl
         "violation_paths": graph.graph.get("violation_paths", {}),
     }
     return json.dumps(data, indent=2, sort_keys=False)
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lifecycle.render.dot import STATE_NODE, attrs, html, node_id, quote
+import graphviz
+
+from lifecycle.render.dot import STATE_NODE, attributes, html, node_id
 
 UNENROLL_COLOUR = "#c62828"
 NORMAL_COLOUR = "#37474f"
@@ -218,10 +220,10 @@ def _edge_style(unenroll: bool) -> dict[str, str | int | float | bool]:
 
 def machine_dot(view: MachineView) -> str:
     """The machine as DOT text (deterministic: table order throughout)."""
-    lines = [
-        f"digraph {quote(view.name)} {{",
-        "  graph "
-        + attrs(
+    digraph = graphviz.Digraph(view.name)
+    digraph.attr(
+        "graph",
+        **attributes(
             {
                 "label": f"{view.title}\n"
                 "red: unenroll path;  lines in a box: transitions that keep the state;  "
@@ -235,11 +237,10 @@ def machine_dot(view: MachineView) -> str:
                 "compound": True,
                 "tooltip": view.description or view.title,
             }
-        )
-        + ";",
-        "  node " + attrs({**STATE_NODE, "margin": "0.08,0.04"}) + ";",
-        "  edge " + attrs({"fontname": "Helvetica", "fontsize": 9, "arrowsize": 0.7}) + ";",
-    ]
+        ),
+    )
+    digraph.attr("node", **attributes({**STATE_NODE, "margin": "0.08,0.04"}))
+    digraph.attr("edge", **attributes({"fontname": "Helvetica", "fontsize": 9, "arrowsize": 0.7}))
     boxes = groups(view)
     box_of = {frozenset(g): i for i, g in enumerate(boxes)}
     box_entries: dict[int, list[tuple[str, MachineRow]]] = {i: [] for i in range(len(boxes))}
@@ -272,7 +273,7 @@ def machine_dot(view: MachineView) -> str:
                 target = min(target, *(rank[s] for s in g))
         return all(target < rank[s] for s in sources)
 
-    def state_line(state: str, indent: str) -> str:
+    def add_state(graph: graphviz.Digraph, state: str) -> None:
         node: dict[str, str | int | float | bool] = {
             "label": _state_label(state, internal_of.get(state, []), "#0d47a1"),
             "tooltip": state,
@@ -283,7 +284,7 @@ def machine_dot(view: MachineView) -> str:
             node["label"] = _state_label(state, internal_of.get(state, []), "#b71c1c")
         if state in view.final:
             node["peripheries"] = 2
-        return f"{indent}{_sid(view, state)} {attrs(node)};"
+        graph.node(_sid(view, state), **attributes(node))
 
     # nested boxes: the parent of a box is the smallest box strictly containing it
     sets = [frozenset(g) for g in boxes]
@@ -292,46 +293,43 @@ def machine_dot(view: MachineView) -> str:
         around = [j for j, h in enumerate(sets) if j != i and members < h]
         parent[i] = min(around, key=lambda j: len(sets[j])) if around else None
 
-    def emit_box(i: int, indent: str) -> None:
-        lines.append(f"{indent}subgraph cluster_group_{i} {{")
-        lines.append(
-            f"{indent}  graph "
-            + attrs(
-                {
-                    "label": _group_label(box_entries[i]),
-                    "labeljust": "l",
-                    "style": "rounded,dashed",
-                    "color": "#78909c",
-                    "fontname": "Helvetica",
-                    "tooltip": "a group of states that rows fire from as one",
-                }
-            )
-            + ";"
-        )
-        for j in sorted(k for k, p in parent.items() if p == i):
-            emit_box(j, indent + "  ")
-        inner = set().union(*(sets[j] for j, p in parent.items() if p == i))
-        for state in boxes[i]:
-            if state not in inner:
-                lines.append(state_line(state, indent + "  "))
-        for row in exits.get(i, []):
-            colour = UNENROLL_COLOUR if row.unenroll else NORMAL_COLOUR
-            lines.append(
-                f"{indent}  {_exit_id(i, row)} "
-                + attrs(
+    def add_box(graph: graphviz.Digraph, i: int) -> None:
+        with graph.subgraph(name=f"cluster_group_{i}") as box:
+            box.attr(
+                "graph",
+                **attributes(
                     {
-                        "shape": "point",
-                        "width": 0.1,
-                        "style": "filled",
-                        "fillcolor": colour,
-                        "color": colour,
-                        "label": "",
-                        "tooltip": row.tooltip(),
+                        "label": _group_label(box_entries[i]),
+                        "labeljust": "l",
+                        "style": "rounded,dashed",
+                        "color": "#78909c",
+                        "fontname": "Helvetica",
+                        "tooltip": "a group of states that rows fire from as one",
                     }
-                )
-                + ";"
+                ),
             )
-        lines.append(f"{indent}}}")
+            for j in sorted(k for k, p in parent.items() if p == i):
+                add_box(box, j)
+            inner = set().union(*(sets[j] for j, p in parent.items() if p == i))
+            for state in boxes[i]:
+                if state not in inner:
+                    add_state(box, state)
+            for row in exits.get(i, []):
+                colour = UNENROLL_COLOUR if row.unenroll else NORMAL_COLOUR
+                box.node(
+                    _exit_id(i, row),
+                    **attributes(
+                        {
+                            "shape": "point",
+                            "width": 0.1,
+                            "style": "filled",
+                            "fillcolor": colour,
+                            "color": colour,
+                            "label": "",
+                            "tooltip": row.tooltip(),
+                        }
+                    ),
+                )
 
     def _exit_id(i: int, row: MachineRow) -> str:
         return node_id(view.name, "exit", str(i), row.trigger)
@@ -352,14 +350,14 @@ def machine_dot(view: MachineView) -> str:
     boxed = set().union(*sets) if sets else set()
     for state in view.states:
         if state not in boxed:
-            lines.append(state_line(state, "  "))
+            add_state(digraph, state)
     for i in sorted(k for k, p in parent.items() if p is None):
-        emit_box(i, "  ")
+        add_box(digraph, i)
 
     start = node_id(view.name, "start")
-    lines.append(
-        f"  {start} "
-        + attrs(
+    digraph.node(
+        start,
+        **attributes(
             {
                 "shape": "point",
                 "width": 0.14,
@@ -368,15 +366,13 @@ def machine_dot(view: MachineView) -> str:
                 "label": "",
                 "tooltip": "initial state",
             }
-        )
-        + ";"
+        ),
     )
-    lines.append(f"  {start} -> {_sid(view, view.initial)};")
+    digraph.edge(start, _sid(view, view.initial))
     if any_internal:
-        any_id = node_id(view.name, "any_state")
-        lines.append(
-            f"  {any_id} "
-            + attrs(
+        digraph.node(
+            node_id(view.name, "any_state"),
+            **attributes(
                 {
                     "label": _state_label("in any state", any_internal, "#37474f"),
                     "style": "rounded,dashed,filled",
@@ -384,8 +380,7 @@ def machine_dot(view: MachineView) -> str:
                     "color": "#78909c",
                     "tooltip": "rows that may fire in any state and keep it",
                 }
-            )
-            + ";"
+            ),
         )
     # state-changing rows
     merged: dict[tuple[str, str, bool], list[MachineRow]] = {}
@@ -421,22 +416,18 @@ def machine_dot(view: MachineView) -> str:
             # drawn reversed with the arrow at the far end: it ranks like a forward
             # edge, so the main flow stays top to bottom and the edge stays short
             edge["dir"] = "back"
-            lines.append(f"  {_sid(view, dest)} -> {_sid(view, source)} {attrs(edge)};")
+            digraph.edge(_sid(view, dest), _sid(view, source), **attributes(edge))
         else:
-            lines.append(f"  {_sid(view, source)} -> {_sid(view, dest)} {attrs(edge)};")
-    for i, g in enumerate(boxes):
+            digraph.edge(_sid(view, source), _sid(view, dest), **attributes(edge))
+    for i, box in enumerate(boxes):
         # a row from a box to a state inside it is listed in the box; an invisible
         # edge from the box's earliest state keeps its target below it
         for _, row in box_entries[i]:
             if row.dest is None:
                 continue
-            first = min((s for s in g if s != row.dest), key=lambda s: (rank[s], g.index(s)))
+            first = min((s for s in box if s != row.dest), key=lambda s: (rank[s], box.index(s)))
             if rank[row.dest] > rank[first]:
-                lines.append(
-                    f"  {_sid(view, first)} -> {_sid(view, row.dest)} "
-                    + attrs({"style": "invis"})
-                    + ";"
-                )
+                digraph.edge(_sid(view, first), _sid(view, row.dest), style="invis")
     for i, row in from_box:
         assert row.dest is not None
         tooltip = row.tooltip()
@@ -450,27 +441,21 @@ def machine_dot(view: MachineView) -> str:
         if back(boxes[i], row.dest):
             box_edge["dir"] = "back"
             box_edge["lhead"] = box_edge.pop("ltail")
-            lines.append(
-                f"  {_sid(view, row.dest)} -> {_sid(view, boxes[i][-1])} {attrs(box_edge)};"
-            )
+            digraph.edge(_sid(view, row.dest), _sid(view, boxes[i][-1]), **attributes(box_edge))
         else:
             del box_edge["ltail"]
-            lines.append(f"  {_exit_id(i, row)} -> {_sid(view, row.dest)} {attrs(box_edge)};")
+            digraph.edge(_exit_id(i, row), _sid(view, row.dest), **attributes(box_edge))
             # invisible edges keep the dot below every state of the box
             for s in boxes[i]:
-                lines.append(
-                    f"  {_sid(view, s)} -> {_exit_id(i, row)} "
-                    + attrs({"style": "invis", "weight": 0})
-                    + ";"
-                )
+                digraph.edge(_sid(view, s), _exit_id(i, row), style="invis", weight="0")
     for row in junctions:
         assert row.dest is not None
         junction = node_id(view.name, "via", row.trigger)
         colour = UNENROLL_COLOUR if row.unenroll else NORMAL_COLOUR
         tooltip = row.tooltip()
-        lines.append(
-            f"  {junction} "
-            + attrs(
+        digraph.node(
+            junction,
+            **attributes(
                 {
                     "shape": "point",
                     "width": 0.09,
@@ -480,8 +465,7 @@ def machine_dot(view: MachineView) -> str:
                     "label": "",
                     "tooltip": tooltip,
                 }
-            )
-            + ";"
+            ),
         )
         sources = list(view.states) if ANY in row.sources else list(row.sources)
         for s in sources:
@@ -492,7 +476,7 @@ def machine_dot(view: MachineView) -> str:
             }
             inbound.update(_edge_style(row.unenroll))
             inbound["penwidth"] = 1.0
-            lines.append(f"  {_sid(view, s)} -> {junction} {attrs(inbound)};")
+            digraph.edge(_sid(view, s), junction, **attributes(inbound))
         outbound: dict[str, str | int | float | bool] = {
             "label": "<" + html(row.label()) + f"<br/>(from {len(sources)} states)>",
             "tooltip": tooltip,
@@ -501,9 +485,8 @@ def machine_dot(view: MachineView) -> str:
         outbound.update(_edge_style(row.unenroll))
         if row.via:
             outbound["style"] = "dashed"
-        lines.append(f"  {junction} -> {_sid(view, row.dest)} {attrs(outbound)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        digraph.edge(junction, _sid(view, row.dest), **attributes(outbound))
+    return str(digraph.source)
 
 
 # --------------------------------------------------------------------------- Mermaid

@@ -20,10 +20,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import graphviz
 import networkx as nx
 
 from lifecycle.engine import action_name
-from lifecycle.render.dot import STATE_NODE, attrs, html, quote
+from lifecycle.render.dot import STATE_NODE, attributes, html
 
 RED_FILL, RED_LINE = "#ffcdd2", "#c62828"
 PALETTE = (
@@ -99,10 +100,10 @@ def reachable_dot(
             + (f" of {total_states}" if total_states else "")
         )
         heading += f"\n{note}"
-    lines = [
-        f"digraph {quote('reachable')} {{",
-        "  graph "
-        + attrs(
+    digraph = graphviz.Digraph("reachable")
+    digraph.attr(
+        "graph",
+        **attributes(
             {
                 "label": heading,
                 "labelloc": "t",
@@ -115,10 +116,11 @@ def reachable_dot(
                 "ranksep": 0.5,
                 "tooltip": title,
             }
-        )
-        + ";",
-        "  node "
-        + attrs(
+        ),
+    )
+    digraph.attr(
+        "node",
+        **attributes(
             {
                 "shape": "circle",
                 "style": "filled",
@@ -128,45 +130,42 @@ def reachable_dot(
                 "width": 0.3,
                 "fixedsize": True,
             }
-        )
-        + ";",
-        "  edge " + attrs({"color": "#78909c", "arrowsize": 0.5, "fontsize": 7}) + ";",
-    ]
+        ),
+    )
+    digraph.attr("edge", **attributes({"color": "#78909c", "arrowsize": 0.5, "fontsize": 7}))
     for index, cluster_key in enumerate(order):
         members = [n for n in sorted(key_of) if key_of[n] == cluster_key]
         bad = sum(1 for n in members if n in violations)
         label = f"{key_name}: {cluster_key} ({len(members)})"
         if bad:
             label += f", {bad} violating"
-        lines.append(f"  subgraph cluster_{index} {{")
-        lines.append(
-            "    graph "
-            + attrs(
-                {
-                    "label": label,
-                    "style": "filled,rounded",
-                    "fillcolor": PALETTE[index % len(PALETTE)],
-                    "color": RED_LINE if bad else "#90a4ae",
-                    "fontname": "Helvetica",
-                    "fontsize": 11,
-                }
+        with digraph.subgraph(name=f"cluster_{index}") as cluster:
+            cluster.attr(
+                "graph",
+                **attributes(
+                    {
+                        "label": label,
+                        "style": "filled,rounded",
+                        "fillcolor": PALETTE[index % len(PALETTE)],
+                        "color": RED_LINE if bad else "#90a4ae",
+                        "fontname": "Helvetica",
+                        "fontsize": 11,
+                    }
+                ),
             )
-            + ";"
-        )
-        for node in members:
-            data = graph.nodes[node]
-            tip = state_tooltip(data["state"])
-            node_attrs: dict[str, str | int | float | bool] = {
-                "label": state_label(data["state"]) or str(node),
-            }
-            if node in violations:
-                tip = "VIOLATES " + ", ".join(violations[node]) + "\n" + tip
-                node_attrs.update({"fillcolor": RED_FILL, "color": RED_LINE, "penwidth": 2})
-            if data.get("initial"):
-                node_attrs["peripheries"] = 2
-            node_attrs["tooltip"] = tip
-            lines.append(f"    n{node} {attrs(node_attrs)};")
-        lines.append("  }")
+            for node in members:
+                data = graph.nodes[node]
+                tip = state_tooltip(data["state"])
+                node_attrs: dict[str, str | int | float | bool] = {
+                    "label": state_label(data["state"]) or str(node),
+                }
+                if node in violations:
+                    tip = "VIOLATES " + ", ".join(violations[node]) + "\n" + tip
+                    node_attrs.update({"fillcolor": RED_FILL, "color": RED_LINE, "penwidth": 2})
+                if data.get("initial"):
+                    node_attrs["peripheries"] = 2
+                node_attrs["tooltip"] = tip
+                cluster.node(f"n{node}", **attributes(node_attrs))
     seen: set[tuple[int, int]] = set()
     for source, target, data in sorted(
         graph.edges(data=True), key=lambda e: (e[0], e[1], e[2]["label"])
@@ -185,9 +184,8 @@ def reachable_dot(
             edge["label"] = "\n".join(labels)
         if source in violations or target in violations:
             edge["color"] = RED_LINE
-        lines.append(f"  n{source} -> n{target} {attrs(edge)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        digraph.edge(f"n{source}", f"n{target}", **attributes(edge))
+    return str(digraph.source)
 
 
 def quotient_dot(
@@ -223,10 +221,10 @@ def quotient_dot(
         heading += "<br/>" + "<br/>".join(
             f'<font color="{RED_LINE}">{html(line)}</font>' for line in note.split("\n")
         )
-    lines = [
-        f"digraph {quote('reachable_quotient')} {{",
-        "  graph "
-        + attrs(
+    digraph = graphviz.Digraph("reachable_quotient")
+    digraph.attr(
+        "graph",
+        **attributes(
             {
                 "label": f"<{heading}>",
                 "labelloc": "t",
@@ -237,13 +235,15 @@ def quotient_dot(
                 "ranksep": 0.55,
                 "tooltip": title,
             }
-        )
-        + ";",
-        "  node " + attrs(STATE_NODE) + ";",
-        "  edge "
-        + attrs({"fontname": "Helvetica", "fontsize": 9, "color": "#546e7a", "arrowsize": 0.7})
-        + ";",
-    ]
+        ),
+    )
+    digraph.attr("node", **attributes(STATE_NODE))
+    digraph.attr(
+        "edge",
+        **attributes(
+            {"fontname": "Helvetica", "fontsize": 9, "color": "#546e7a", "arrowsize": 0.7}
+        ),
+    )
     index = {k: i for i, k in enumerate(order)}
     for k in order:
         rows = [
@@ -264,7 +264,7 @@ def quotient_dot(
         if k in initial:
             node["peripheries"] = 2
         node["label"] = "<" + "<br/>".join(rows) + ">"
-        lines.append(f"  q{index[k]} {attrs(node)};")
+        digraph.node(f"q{index[k]}", **attributes(node))
     for (a, b), counts in sorted(
         crossing.items(), key=lambda kv: (index[kv[0][0]], index[kv[0][1]])
     ):
@@ -278,6 +278,5 @@ def quotient_dot(
         }
         if bad[b] and not bad[a]:
             edge.update({"color": RED_LINE, "fontcolor": RED_LINE})
-        lines.append(f"  q{index[a]} -> q{index[b]} {attrs(edge)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        digraph.edge(f"q{index[a]}", f"q{index[b]}", **attributes(edge))
+    return str(digraph.source)

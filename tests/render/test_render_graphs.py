@@ -3,11 +3,18 @@ the cut-off note, the quotient; and the two CLI commands' wiring."""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import subprocess
 import sys
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
+
+import graphviz
+import pytest
 
 from lifecycle.engine import Model, Property, to_networkx
+from lifecycle.render.machines import MachineRow, MachineView, machine_dot
 from lifecycle.render.reachable import cut, quotient_dot, reachable_dot, violations_by_node
 
 
@@ -97,7 +104,98 @@ def test_quotient_has_one_box_per_key_with_counts_and_red_bad_boxes() -> None:
     assert "1 violate ok" in dot
     assert 'color="#c62828">too large</font>' in dot
     edges = [line for line in dot.splitlines() if "->" in line]
-    assert len(edges) == 2 and all('label="next"' in e for e in edges)
+    # the graphviz package quotes an attribute value only when DOT needs it
+    assert len(edges) == 2 and all(re.search(r'\blabel="?next"?[\s\]]', e) for e in edges)
+
+
+class _Recording(graphviz.Digraph):
+    """`graphviz.Digraph` that remembers every graph made (subgraphs too)."""
+
+    made: ClassVar[list[graphviz.Digraph]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _Recording.made.append(self)
+
+
+# idle -> a -> b -> c; a box round a, b, c (two rows fire from the three: Poll keeps the
+# state, Abort leaves the box from a dot inside it); Ping in any state; Reset from three
+# states through a junction dot.
+_VIEW = MachineView(
+    name="toy",
+    title="Toy",
+    states=("idle", "a", "b", "c", "done"),
+    final=("done",),
+    rows=(
+        MachineRow("Start", ("idle",), "a"),
+        MachineRow("Step", ("a",), "b"),
+        MachineRow("Step2", ("b",), "c"),
+        MachineRow("Poll", ("a", "b", "c"), None),
+        MachineRow("Abort", ("a", "b", "c"), "done", unenroll=True),
+        MachineRow("Ping", ("*",), None),
+        MachineRow("Reset", ("idle", "a", "done"), "idle"),
+    ),
+)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+def test_machine_drawing_is_built_with_the_graphviz_package_and_lays_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _Recording.made = []
+    monkeypatch.setattr(graphviz, "Digraph", _Recording)
+    dot = machine_dot(_VIEW)
+    assert _Recording.made, "machine_dot no longer builds a graphviz.Digraph"
+    assert dot == _Recording.made[0].source
+    layout = json.loads(graphviz.Source(dot).pipe(format="json"))
+    clusters = layout["objects"][: layout["_subgraph_cnt"]]
+    nodes = layout["objects"][layout["_subgraph_cnt"] :]
+    assert [c["name"] for c in clusters] == ["cluster_group_0"]
+    assert sorted(n["name"] for n in nodes) == sorted(
+        [
+            *(f"toy_{s}" for s in _VIEW.states),
+            "toy_start",
+            "toy_any_state",
+            "toy_exit_0_Abort",
+            "toy_via_Reset",
+        ]
+    )
+    by_id = {n["_gvid"]: n["name"] for n in nodes}
+    inside = {by_id[i] for i in clusters[0]["nodes"]}
+    assert inside == {"toy_a", "toy_b", "toy_c", "toy_exit_0_Abort"}
+    # start, 3 steps, Abort and its 3 invisible edges, Reset's 3 inbound and 1 outbound
+    assert len(layout["edges"]) == 12
+    assert sum(e.get("style") == "invis" for e in layout["edges"]) == 3
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+def test_reachable_drawings_are_built_with_the_graphviz_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    graph, bad = _graph()
+    monkeypatch.setattr(graphviz, "Digraph", _Recording)
+    for draw, nodes, edges in (
+        (
+            lambda: reachable_dot(
+                graph,
+                key=lambda s: s.phase,
+                state_label=lambda s: str(s.n),
+                state_tooltip=repr,
+                describe=str,
+                violations=bad,
+                title="toy",
+            ),
+            9,
+            12,
+        ),
+        (lambda: quotient_dot(graph, key=lambda s: s.phase, violations=bad, title="t"), 3, 2),
+    ):
+        _Recording.made = []
+        dot = draw()
+        assert _Recording.made and dot == _Recording.made[0].source
+        plain = graphviz.Source(dot).pipe(format="plain").decode().splitlines()
+        assert sum(line.startswith("node ") for line in plain) == nodes
+        assert sum(line.startswith("edge ") for line in plain) == edges
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -83,7 +83,7 @@ def _view() -> MachineView:
 
 def test_machine_dot_marks_unenroll_paths_and_puts_facts_in_tooltips() -> None:
     dot = machine_dot(_view())
-    unenroll_edges = [line for line in dot.splitlines() if 'class="unenroll"' in line]
+    unenroll_edges = [line for line in dot.splitlines() if "class=unenroll" in line]
     assert len(unenroll_edges) == 2
     assert all("#c62828" in line for line in unenroll_edges)
     # an internal transition is listed in its state's box, facts in its tooltip
@@ -105,7 +105,7 @@ def test_back_edges_are_drawn_reversed_so_the_flow_reads_top_down() -> None:
     dot = machine_dot(view)
     assert "loop_a -> loop_b" in dot
     back = [line for line in dot.splitlines() if "Back" in line and "->" in line]
-    assert back and back[0].strip().startswith("loop_a -> loop_b") and 'dir="back"' in back[0]
+    assert back and back[0].strip().startswith("loop_a -> loop_b") and "dir=back" in back[0]
 
 
 def test_machine_mermaid_is_a_state_diagram() -> None:
