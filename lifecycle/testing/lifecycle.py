@@ -142,7 +142,6 @@ class LiveLifecycleMachine(ModelStateMachine):
     _memo_enabled: dict[Any, list[LiveStep]]
     _memo_fire: dict[Any, Any]
     _always: tuple[Property, ...] = ()
-    _sometimes: tuple[Property, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -164,10 +163,7 @@ class LiveLifecycleMachine(ModelStateMachine):
     def _enter(self, state: Any) -> None:
         self.state = state
         self._states.append(state)
-        witnessed = type(self).stats.witnessed
-        for prop in self._sometimes:
-            if prop.name not in witnessed and prop.predicate(state):
-                witnessed.add(prop.name)
+        self._witness(state)
         live = self._world_live()
         memo = type(self)._memo_enabled
         steps = memo.get(state)

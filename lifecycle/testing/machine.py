@@ -256,6 +256,9 @@ class _Continuation:
         self.since: dict[Hashable, int] = {}
 
 
+#: The focus of a "focus" run before it is first needed (None means "no focus").
+_UNRESOLVED: Hashable = ("unresolved focus",)
+
 #: Entries a machine class keeps in its liveness memos before it starts them afresh.
 LIVENESS_MEMO_LIMIT = 4096
 
@@ -324,6 +327,13 @@ class ModelStateMachine(RuleBasedStateMachine):
         self._offered_steps: list[_Step] = []
         self._schedule = "uniform"
         self._quiet_names: frozenset[str] = frozenset()
+        # The "focus" schedule (see `_focus_steps`): the drawn ranks of the two focus
+        # actors, the one in force (resolved lazily), and the deferred fairness kind.
+        self._focus_ranks: tuple[int, int] = (0, 0)
+        self._focus: Hashable = _UNRESOLVED
+        self._focus_phase = 0
+        self._focus_acted = False
+        self._defer: str | None = None
         self._taken: Counter[str] = Counter()
         self._visited: set[Any] = set()
         self._failed = False  # a check failed: the end-of-run checks are not run
@@ -333,9 +343,17 @@ class ModelStateMachine(RuleBasedStateMachine):
     def trace(self) -> Trace:
         return Trace(tuple(self._states), tuple(self._actions))
 
+    def _witness(self, state: Any) -> None:
+        """Record the `sometimes` properties `state` is a witness of (`RunStats`)."""
+        witnessed = type(self).stats.witnessed
+        for prop in self._sometimes:
+            if prop.name not in witnessed and prop.predicate(state):
+                witnessed.add(prop.name)
+
     def _enter(self, state: Any) -> None:
         self.state = state
         self._states.append(state)
+        self._witness(state)
         try:
             pairs = enabled_steps(self.model, state, self.format_step)
         except Exception as exc:
@@ -373,6 +391,8 @@ class ModelStateMachine(RuleBasedStateMachine):
             elif schedule == "recent":
                 before = self._before
                 steps = [s for s in steps if action_name(s.action) not in before] or steps
+            elif schedule == "focus":
+                steps = self._focus_steps(steps)
             else:
                 quiet = self._quiet_names
                 steps = [s for s in steps if action_name(s.action) not in quiet] or steps
@@ -388,7 +408,69 @@ class ModelStateMachine(RuleBasedStateMachine):
         type(self).stats.steps += 1
         self._actions.append(step.action)
         self._taken[action_name(step.action)] += 1
+        if self._schedule == "focus" and self._focus is not _UNRESOLVED:
+            kind, actor = self._role(step.action)
+            if kind is None and actor == self._focus:
+                self._focus_acted = True
         self._enter(step.next_state)
+
+    # -- the "focus" schedule
+    @classmethod
+    def _role(cls, action: Any) -> tuple[str | None, Hashable]:
+        """What the schedules know of an action, from the model's own declarations:
+        the kind of the first weak or strong fairness constraint that matches it
+        (None: an action the model does not promise to take, such as a user's, an
+        operator's or a fault), and its actor (`actor_of`, else its name)."""
+        memo = cls._memo_roles
+        found = memo.get(action)
+        if found is None:
+            kind = next(
+                (
+                    f.kind
+                    for f in cls._schedule_fairness
+                    if f.kind != "finite" and f.matches(action)
+                ),
+                None,
+            )
+            actor_of = getattr(cls.model, "actor_of", None)
+            actor = actor_of(action) if callable(actor_of) else action_name(action)
+            if len(memo) > 100_000:
+                memo.clear()
+            found = memo[action] = (kind, actor)
+        return found
+
+    def _focus_steps(self, steps: list[_Step]) -> list[_Step]:
+        """The "focus" schedule: the system's own steps (those a fairness constraint
+        promises) run, and of the steps nobody promises (the environment's: users,
+        operators, faults), those of one *focus* actor; the other environment actors
+        move only when nobody else can. The first focus holds until it has acted and
+        the system's steps have run out; then the second takes over (one party
+        starts something, the system settles, another party acts: a stale command
+        after a re-enrollment). One fairness kind may also be *deferred*, offered
+        only when nothing else is (strong: the deliveries of a lossy channel, so
+        messages arrive late). Which actor is a focus is drawn as a rank among the
+        environment actors enabled where the focus is first needed (one rank more:
+        no focus, the environment waits for the system), so a draw means the same in
+        every run: the offer is a pure function of the run's states and draws."""
+        role = self._role
+        defer = self._defer
+        if defer is not None:
+            steps = [s for s in steps if role(s.action)[0] != defer] or steps
+        system = [s for s in steps if role(s.action)[0] is not None]
+        if self._focus_acted and not system and self._focus_phase == 0:
+            self._focus_phase, self._focus_acted = 1, False
+            self._focus = _UNRESOLVED
+        actors = sorted({role(s.action)[1] for s in steps if role(s.action)[0] is None}, key=repr)
+        if not actors:
+            return steps
+        if self._focus is _UNRESOLVED:
+            rank = self._focus_ranks[self._focus_phase] % (len(actors) + 1)
+            self._focus = actors[rank] if rank < len(actors) else None
+        focus = self._focus
+        preferred = [
+            s for s in steps if role(s.action)[0] is not None or role(s.action)[1] == focus
+        ]
+        return preferred or steps
 
     def _why(self, prop: str, kind: Kind, trace: Trace) -> str | None:
         """The property's explanation of `trace` (`Property.explain`), as the exhaustive
@@ -449,6 +531,14 @@ class ModelStateMachine(RuleBasedStateMachine):
         if self.schedules != ("uniform",):
             self._schedule = data.draw(st.sampled_from(self.schedules), label="schedule")
             names = self._listed_names
+            if self._schedule == "focus":
+                self._focus_ranks = (
+                    data.draw(st.integers(0, 7), label="first focus"),
+                    data.draw(st.integers(0, 7), label="second focus"),
+                )
+                kinds = ("none", "none", "strong", "weak")
+                picked = data.draw(st.sampled_from(kinds), label="deferred")
+                self._defer = None if picked == "none" else picked
             if self._schedule == "quiet" and names:
                 flags = data.draw(
                     st.lists(st.booleans(), min_size=len(names), max_size=len(names)),
@@ -500,10 +590,21 @@ class ModelStateMachine(RuleBasedStateMachine):
     #:   turns with the protocol's steps instead of most of the run;
     #: - "quiet": the run draws a set of action names that stay quiet, offered only
     #:   when nothing else is (swarm testing with a fallback): runs where one actor
-    #:   keeps still.
+    #:   keeps still;
+    #: - "focus": the model's fairness tells the system's steps from the
+    #:   environment's, and its `actor_of` who acts; one environment actor at a time
+    #:   acts, then another, and one fairness kind may be deferred (`_focus_steps`).
     #: A subclass (or the class `state_machine` returns) may narrow it; ("uniform",)
     #: draws nothing.
-    schedules: tuple[str, ...] = ("uniform", "fresh", "recent", "quiet")
+    schedules: tuple[str, ...] = ("uniform", "fresh", "recent", "quiet", "focus")
+
+    #: The model's fairness as the "focus" schedule reads it (read even without
+    #: liveness properties; none when the model declares none or it is invalid).
+    _schedule_fairness: Sequence[Fairness] = ()
+    _memo_roles: dict[Any, tuple[str | None, Hashable]]
+
+    #: The `sometimes` properties, whose witnesses the runs record (`_witness`).
+    _sometimes: Sequence[Property] = ()
 
     _recoverable: Sequence[Property] = ()
     _memo_stuck: dict[tuple[str, Any], list[Any] | None]
@@ -1146,6 +1247,7 @@ def state_machine(
         "_within": _optional(model, "within_boundary"),
         "_terminal": _optional(model, "is_terminal"),
         "_recoverable": tuple(p for p in props if p.kind is Kind.RECOVERABLE),
+        "_sometimes": tuple(p for p in props if p.kind is Kind.SOMETIMES),
         "_memo_stuck": {},
         "_liveness": liveness,
         # As the engine: the fairness is read (and validated) only for liveness.
@@ -1153,6 +1255,8 @@ def state_machine(
         "_memo_live": {},
         "_memo_marks": {},
         "_memo_instances": {},
+        "_schedule_fairness": _declared_fairness(model),
+        "_memo_roles": {},
         "__doc__": f"Hypothesis walks of {model!r}.",
     }
     if by_name:
@@ -1169,6 +1273,16 @@ def state_machine(
     cls_name = name or f"{type(model).__name__}StateMachine"
     cls: type[ModelStateMachine] = type(cls_name, (ModelStateMachine,), namespace)
     return cls
+
+
+def _declared_fairness(model: Any) -> tuple[Fairness, ...]:
+    """The model's fairness for the "focus" schedule, or none: a schedule is a search
+    heuristic, so a fairness that does not validate leaves it without one instead of
+    failing (the liveness check reports it)."""
+    try:
+        return tuple(model_fairness(model))
+    except Exception:
+        return ()
 
 
 class _AllNames(frozenset[str]):

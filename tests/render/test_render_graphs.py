@@ -42,6 +42,19 @@ class _Counter(Model):
         return [Property.always("ok", lambda s: not (s.phase == "c" and s.n == 2))]
 
 
+def _toy_dot(graph: Any, bad: Any) -> str:
+    """The toy graph's reachable drawing, by phase."""
+    return reachable_dot(
+        graph,
+        key=lambda s: s.phase,
+        state_label=lambda s: str(s.n),
+        state_tooltip=repr,
+        describe=str,
+        violations=bad,
+        title="toy",
+    )
+
+
 def _graph() -> tuple[Any, dict[int, list[str]]]:
     model = _Counter()
     graph = to_networkx(model, deadlock=False)
@@ -53,15 +66,7 @@ def test_full_drawing_clusters_by_key_and_fills_violating_states_red() -> None:
     assert len(bad) == 1
 
     def draw() -> str:
-        return reachable_dot(
-            graph,
-            key=lambda s: s.phase,
-            state_label=lambda s: str(s.n),
-            state_tooltip=repr,
-            describe=str,
-            violations=bad,
-            title="toy",
-        )
+        return _toy_dot(graph, bad)
 
     dot = draw()
     assert dot.count("subgraph cluster_") == 3
@@ -176,15 +181,7 @@ def test_reachable_drawings_are_built_with_the_graphviz_package(
     monkeypatch.setattr(graphviz, "Digraph", _Recording)
     for draw, nodes, edges in (
         (
-            lambda: reachable_dot(
-                graph,
-                key=lambda s: s.phase,
-                state_label=lambda s: str(s.n),
-                state_tooltip=repr,
-                describe=str,
-                violations=bad,
-                title="toy",
-            ),
+            lambda: _toy_dot(graph, bad),
             9,
             12,
         ),
