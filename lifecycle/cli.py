@@ -699,6 +699,13 @@ def _workers_option(value: str) -> int | str:
     default=None,
     help="draw each counterexample as a sequence chart (SVG and Mermaid) in this directory",
 )
+@click.option(
+    "--syncml",
+    "syncml_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="export each counterexample as a SyncML capture (packages, manifest) in this directory",
+)
 def check(
     design: str,
     scope_flags: dict[str, Any],
@@ -723,6 +730,7 @@ def check(
     coverage: bool,
     junit: str | None,
     diagrams_dir: str | None,
+    syncml_dir: str | None,
 ) -> int:
     """Check a design at a bounded scope and print the verdict per property."""
     from lifecycle.engine import SymmetryMismatch, SymmetryUnverified
@@ -808,6 +816,8 @@ def check(
             written = False
     if diagrams_dir is not None and not _write_charts(diagrams_dir, loaded, model, result):
         written = False
+    if syncml_dir is not None and not _write_captures(syncml_dir, loaded, result):
+        written = False
     if report is not None:
         from lifecycle.render.report import write_report
 
@@ -839,6 +849,32 @@ def _write_charts(out: str, design: Any, model: Any, result: Any) -> bool:
         )
         return False
     click.echo(f"wrote {len(written)} diagram files to {_one_line(out)}", err=True)
+    return True
+
+
+def _write_captures(out: str, design: Any, result: Any) -> bool:
+    """Each counterexample of one check as a SyncML capture directory in `out`
+    (`lifecycle.syncml.export`); False (said in one line) when they cannot be written."""
+    from lifecycle.syncml.export import capture_of, write_capture
+
+    count = 0
+    try:
+        for v in result.violations:
+            if not v.trace.states:
+                continue
+            name = f"counterexample-{design.name}-{v.property}"
+            write_capture(
+                Path(out), name, capture_of(v.trace, title=f"{design.name}: {v.property}")
+            )
+            count += 1
+    except OSError as exc:
+        click.echo(
+            f"lifecycle: error: --syncml {_one_line(out)}: cannot write the capture: "
+            f"{exc.strerror or exc}",
+            err=True,
+        )
+        return False
+    click.echo(f"wrote {count} SyncML capture(s) to {_one_line(out)}", err=True)
     return True
 
 

@@ -279,3 +279,26 @@ def test_a_scope_that_leaves_a_property_without_meaning_never_reports_it_as_hold
     )
     status = {p["name"]: p["status"] for p in allowed["properties"]}
     assert status["manual_unenroll_policy_respected"] == "not applicable"
+
+
+def test_a_design_s_counterexamples_are_exported_as_syncml_captures(
+    tmp_path: Path, never_learns: dict
+) -> None:
+    out = tmp_path / "captures"
+    proc = run("check", "--design", "never_learns", *SMALL, "--syncml", str(out))
+    assert proc.returncode == 1, proc.stderr
+    exported = [v["property"] for v in never_learns["violations"] if v["trace"]]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"counterexample-never_learns-{prop}" for prop in exported
+    )
+    for prop in exported:
+        capture = out / f"counterexample-never_learns-{prop}"
+        manifest = json.loads((capture / "manifest.json").read_text())
+        files = [m["file"] for m in manifest["messages"] if m["syncml"]]
+        assert files and sorted(files) == sorted(p.name for p in capture.glob("*.xml"))
+    # Unwritable: one line after the verdict, exit 5.
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("check", "--design", "never_learns", *SMALL, "--syncml", str(blocker / "d"))
+    assert_one_line(proc, 5, "cannot write the capture")
+    assert "violated" in proc.stdout

@@ -1,0 +1,204 @@
+"""A counterexample as a SyncML capture: `lifecycle check --syncml DIR`.
+
+A trace of the MDM model says, state by state, which messages are in flight on each
+device's channel. A message that appears was sent by the step that made it appear;
+one that disappears was taken by the step that removed it: received, or lost when
+that step is the network's `LoseMessage`. Each SyncML message becomes the package
+`to_package` builds for it, with the wire's bookkeeping filled in the way a real
+session would have it:
+
+- every DM session gets its own SessionID, numbered per device in the order the
+  sessions open (a package 1 with MsgID 1 opens one; the resent package 1 with
+  credentials, F82, and the server's and device's replies stay in it);
+- a reply answers the package it follows in its session (`reply_to`): its SyncHdr
+  Status and command Statuses carry that package's MsgID and CmdIDs (F66, F73);
+- the device's LocURI is one per device.
+
+The capture directory holds one file per SyncML package, named by its position, its
+direction and its kind (``03-device-to-server-pkg1.xml``), and ``manifest.json``,
+which lists every message of the trace in sending order, SyncML or not: the step
+that sent it, the step that took it, whether it was lost (sent, with no receipt),
+its session, SessionID and MsgID, and for what is not SyncML (the MS-MDE2 enrollment
+exchange, a WNS push, an agent's request) why it has no file.
+
+The capture is built in memory and written to a temporary directory beside the
+target, then renamed into place: an interrupted or failed write leaves the previous
+capture or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lifecycle.engine import Trace, action_name
+from lifecycle.mdm.state import Msg
+from lifecycle.syncml.codec import build
+from lifecycle.syncml.mapping import NOT_SYNCML, Endpoints, to_package
+from lifecycle.syncml.package import Package
+
+__all__ = ["CAPTURE_VERSION", "Capture", "Sent", "capture_of", "messages", "write_capture"]
+
+#: The manifest's format version.
+CAPTURE_VERSION = 1
+#: The kinds the device sends (the rest the server sends).
+FROM_DEVICE = frozenset({"pkg1", "pkg3", "enroll_request", "agent"})
+#: The network row that takes a message without delivering it.
+LOSS = "LoseMessage"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message of a trace: who sent it, when (step numbers count from 1, as the
+    rendered trace numbers them), and when it was taken."""
+
+    step: int
+    device: int
+    msg: Msg
+    taken: int | None = None
+    lost: bool = False
+
+
+def messages(trace: Trace) -> list[Sent]:
+    """Every message the trace's steps send, in sending order, with the step that took
+    each (received, or lost by `LoseMessage`). A message still in flight at the end
+    has no taker. A lasso's closing arrow is not a step forward, so it sends and
+    takes nothing."""
+    sent: list[Sent] = []
+    open_: dict[tuple[int, Msg], list[int]] = {}
+    for i in range(len(trace.states) - 1):
+        before, after = trace.states[i], trace.states[i + 1]
+        action = trace.actions[i]
+        for device, (old, new) in enumerate(zip(before.net, after.net, strict=True)):
+            was, now = Counter(old.in_flight), Counter(new.in_flight)
+            for msg, count in (was - now).items():
+                for _ in range(count):
+                    waiting = open_.get((device, msg))
+                    if waiting:
+                        index = waiting.pop(0)
+                        sent[index] = Sent(
+                            sent[index].step,
+                            device,
+                            msg,
+                            taken=i + 1,
+                            lost=action_name(action) == LOSS,
+                        )
+            for msg, count in (now - was).items():
+                for _ in range(count):
+                    open_.setdefault((device, msg), []).append(len(sent))
+                    sent.append(Sent(i + 1, device, msg))
+    return sent
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A capture in memory: its files (name -> XML text) and its manifest."""
+
+    files: dict[str, str]
+    manifest: dict[str, Any]
+
+
+def _endpoints(device: int, session: str, session_id: str) -> Endpoints:
+    """The names of one device's package in one session: its own LocURI, and the
+    SessionID that `from_package` reads back as that session."""
+    other = "0"
+    base = Endpoints()
+    return Endpoints(
+        device=f"{base.device[:-4]}{device:04x}",
+        main_session=session_id if session != "alert" else other,
+        alert_session=session_id if session == "alert" else other,
+    )
+
+
+def capture_of(trace: Trace, *, title: str = "") -> Capture:
+    """The capture of `trace`: its SyncML packages and the manifest (see the module
+    docstring)."""
+    files: dict[str, str] = {}
+    entries: list[dict[str, Any]] = []
+    sessions: dict[tuple[int, int, str], str] = {}  # the SessionID in force
+    opened: Counter[int] = Counter()  # sessions opened per device
+    last: dict[tuple[int, int, str], Package] = {}  # the last package of each session
+    for n, s in enumerate(messages(trace), start=1):
+        msg = s.msg
+        entry: dict[str, Any] = {
+            "n": n,
+            "step": s.step,
+            "taken": s.taken,
+            "lost": s.lost,
+            "device": s.device,
+            "from": "device" if msg.kind in FROM_DEVICE else "server",
+            "to": "server" if msg.kind in FROM_DEVICE else "device",
+            "kind": msg.kind,
+            "generation": msg.generation,
+            "session": msg.session,
+            "body": list(msg.body),
+        }
+        if msg.kind in NOT_SYNCML:
+            entry.update(syncml=False, why=NOT_SYNCML[msg.kind], file=None)
+            entries.append(entry)
+            continue
+        key = (s.device, msg.generation, msg.session)
+        if (msg.kind == "pkg1" and msg.msgid == 1) or key not in sessions:
+            opened[s.device] += 1
+            sessions[key] = str(opened[s.device])
+            last.pop(key, None)
+        session_id = sessions[key]
+        ends = _endpoints(s.device, msg.session, session_id)
+        package = to_package(msg, ends, reply_to=last.get(key))
+        last[key] = package
+        name = f"{n:02d}-{entry['from']}-to-{entry['to']}-{msg.kind}.xml"
+        files[name] = build(package)
+        entry.update(
+            syncml=True,
+            file=name,
+            session_id=session_id,
+            msg_id=package.header.msg_id,
+            device_uri=ends.device,
+        )
+        entries.append(entry)
+    manifest = {
+        "capture_version": CAPTURE_VERSION,
+        "title": title,
+        "server_uri": Endpoints().server,
+        "steps": len(trace),
+        "cycle_start": trace.cycle_start,
+        "messages": entries,
+    }
+    return Capture(files, manifest)
+
+
+def _stem(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "capture"
+
+
+def write_capture(out: Path, name: str, capture: Capture) -> Path:
+    """Write `capture` as the directory `out/name` (made safe as a file name),
+    replacing what was there, through a temporary directory and a rename."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / _stem(name)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=out))
+    try:
+        for file_name, text in capture.files.items():
+            (staging / file_name).write_text(text, encoding="utf-8")
+        (staging / "manifest.json").write_text(
+            json.dumps(capture.manifest, indent=2) + "\n", encoding="utf-8"
+        )
+        os.chmod(staging, 0o755)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=out))
+            os.replace(target, old / "previous")
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
