@@ -816,7 +816,7 @@ def check(
             written = False
     if diagrams_dir is not None and not _write_charts(diagrams_dir, loaded, model, result):
         written = False
-    if syncml_dir is not None and not _write_captures(syncml_dir, loaded, result):
+    if syncml_dir is not None and not _write_captures(syncml_dir, loaded, scope, result):
         written = False
     if report is not None:
         from lifecycle.render.report import write_report
@@ -852,7 +852,7 @@ def _write_charts(out: str, design: Any, model: Any, result: Any) -> bool:
     return True
 
 
-def _write_captures(out: str, design: Any, result: Any) -> bool:
+def _write_captures(out: str, design: Any, scope: Any, result: Any) -> bool:
     """Each counterexample of one check as a SyncML capture directory in `out`
     (`lifecycle.syncml.export`); False (said in one line) when they cannot be written."""
     from lifecycle.syncml.export import capture_of, write_capture
@@ -863,9 +863,8 @@ def _write_captures(out: str, design: Any, result: Any) -> bool:
             if not v.trace.states:
                 continue
             name = f"counterexample-{design.name}-{v.property}"
-            write_capture(
-                Path(out), name, capture_of(v.trace, title=f"{design.name}: {v.property}")
-            )
+            title = f"{design.name}: {v.property}"
+            write_capture(Path(out), name, capture_of(v.trace, title=title, scope=scope))
             count += 1
     except OSError as exc:
         click.echo(
@@ -1267,6 +1266,98 @@ def docs(out: str) -> int:
     written = write_docs(Path(out))
     click.echo(f"wrote {len(written)} pages to {out}", err=True)
     return EXIT_OK
+
+
+@cli.command()
+@click.argument("capture", type=click.Path(file_okay=False))
+@click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
+@scope_options
+@click.option("--max-states", type=click.IntRange(min=1), default=None)
+@click.option("--time-limit", type=float, default=None, help="seconds")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def conform(
+    capture: str,
+    design: str,
+    scope_flags: dict[str, Any],
+    max_states: int | None,
+    time_limit: float | None,
+    fmt: str,
+) -> int:
+    """Does some behaviour of the design send the captured SyncML packages, in their
+    order? Exit 0: it does (the shortest such behaviour is printed); 1: it does not
+    (the first package no behaviour explains is named); 3: the search was cut short.
+    The scope is the design's, then the capture manifest's, then the flags."""
+    import dataclasses
+
+    from lifecycle.mdm import DesignError, LifecycleModel
+    from lifecycle.syncml.conform import CaptureError, read_capture_dir
+    from lifecycle.syncml.conform import conform as run_conform
+
+    loaded = _load(design)
+    limit = _finite(time_limit, "--time-limit")
+    try:
+        events, recorded = read_capture_dir(Path(capture))
+    except CaptureError as exc:
+        fail(str(exc))
+    try:
+        scope = _scope_from_options(loaded, **scope_flags)
+        if recorded and not any(v not in (None, ()) for v in scope_flags.values()):
+            fields = {f.name for f in dataclasses.fields(scope)}
+            scope = dataclasses.replace(
+                scope,
+                **{
+                    k: tuple(v) if isinstance(v, list) else v
+                    for k, v in recorded.items()
+                    if k in fields
+                },
+            )
+        model = LifecycleModel(loaded, scope, liveness=False)
+    except (DesignError, ValueError, TypeError) as exc:
+        fail(f"{_one_line(capture)}: {exc}")
+    verdict = run_conform(model, events, max_states=max_states, time_limit=limit)
+    where = _one_line(capture)
+    if fmt == "json":
+        out: dict[str, Any] = {
+            "capture": capture,
+            "design": loaded.name,
+            "conforms": verdict.conforms,
+            "packages": len(events),
+            "matched": verdict.matched,
+            "states": verdict.states,
+            "stop_reason": verdict.stop_reason,
+            "first_unexplained": (
+                events[verdict.matched].file if verdict.conforms is False else None
+            ),
+            "instead": list(verdict.instead),
+            "trace": _trace_json(model, verdict.trace) if verdict.trace is not None else None,
+        }
+        click.echo(json.dumps(out, indent=2))
+    elif verdict.conforms:
+        click.echo(
+            f"{where}: conforms to {_one_line(loaded.name)}: its {len(events)} package(s) are "
+            f"sent by a behaviour of {len(verdict.trace or ())} steps ({verdict.states:,} "
+            "states searched):"
+        )
+        if verdict.trace is not None:
+            click.echo(verdict.trace.render(format_action=model.describe_action))
+    elif verdict.conforms is None:
+        click.echo(
+            f"{where}: unknown: the search stopped ({verdict.stop_reason}) after explaining "
+            f"{verdict.matched} of {len(events)} package(s)"
+        )
+    else:
+        bad = events[verdict.matched]
+        click.echo(
+            f"{where}: does not conform to {_one_line(loaded.name)}: package "
+            f"{verdict.matched + 1} of {len(events)}, {_one_line(bad.file)} (device "
+            f"{bad.device}: {_one_line(bad.text())}), is sent by no behaviour that sends "
+            f"the {verdict.matched} before it ({verdict.states:,} states searched)"
+        )
+        if verdict.instead:
+            click.echo("the model could send instead: " + "; ".join(verdict.instead))
+    if verdict.conforms is None:
+        return EXIT_INCOMPLETE
+    return EXIT_OK if verdict.conforms else EXIT_VIOLATED
 
 
 @cli.group()

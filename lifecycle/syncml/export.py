@@ -28,6 +28,7 @@ capture or none, never half of one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -117,9 +118,10 @@ def _endpoints(device: int, session: str, session_id: str) -> Endpoints:
     )
 
 
-def capture_of(trace: Trace, *, title: str = "") -> Capture:
+def capture_of(trace: Trace, *, title: str = "", scope: Any = None) -> Capture:
     """The capture of `trace`: its SyncML packages and the manifest (see the module
-    docstring)."""
+    docstring). `scope` (a `Scope`) is recorded, so that `lifecycle conform` checks the
+    capture at the scope it was found at."""
     files: dict[str, str] = {}
     entries: list[dict[str, Any]] = []
     sessions: dict[tuple[int, int, str], str] = {}  # the SessionID in force
@@ -167,6 +169,7 @@ def capture_of(trace: Trace, *, title: str = "") -> Capture:
         "capture_version": CAPTURE_VERSION,
         "title": title,
         "server_uri": Endpoints().server,
+        "scope": dataclasses.asdict(scope) if scope is not None else None,
         "steps": len(trace),
         "cycle_start": trace.cycle_start,
         "messages": entries,

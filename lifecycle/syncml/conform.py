@@ -1,0 +1,298 @@
+"""Conformance of a captured session: `lifecycle conform CAPTURE [--design D]`.
+
+Does some behaviour of the design produce the captured packages, in their order? As
+TLA+ trace validation and P's PObserve do, the model is constrained to the logged
+events and free in everything the log does not show:
+
+- a model step that sends a SyncML package must send the capture's next package (the
+  same device, kind, session, body tokens and MsgID; the enrollment generation is not
+  on the wire, so any generation matches);
+- every other step is unlogged and free: the MS-MDE2 enrollment exchange and WNS
+  pushes (not SyncML), deliveries, losses, timers, a user's or an admin's clicks.
+
+The search is the engine's own breadth-first `check` over (state, packages matched)
+pairs (`_Constrained`), so a capture that conforms comes with the *shortest*
+behaviour that explains it, and one that does not is reported at the first package no
+behaviour reaches, with what the model could send there instead. A search cut short
+by a bound is "unknown", never "conforms".
+
+A capture is a directory of SyncML files: the order is the manifest's
+(`lifecycle check --syncml` writes one, with the scope it was checked at) or, without
+a manifest, the files' names. Devices are told apart by their LocURI, numbered in the
+order they first appear; a session is the unenroll-alert session (F6) when its
+package 1 carries a 1226 unenroll alert, and the server is the URL its packages go to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from lifecycle.engine import Model, Property, Trace, check
+from lifecycle.mdm.state import Msg
+from lifecycle.reading import InputError, read_regular
+from lifecycle.syncml.codec import parse
+from lifecycle.syncml.errors import SyncMLError
+from lifecycle.syncml.files import read_capture
+from lifecycle.syncml.mapping import Endpoints, from_package
+from lifecycle.syncml.package import Alert, Package
+
+__all__ = ["CaptureError", "Conformance", "Event", "conform", "read_capture_dir"]
+
+#: The most packages a capture may hold (a session of the model has a handful).
+MAX_PACKAGES = 500
+#: The largest manifest read.
+MAX_MANIFEST = 4 * 1024 * 1024
+
+
+class CaptureError(ValueError):
+    """A capture that cannot be read (one line naming the file and what is wrong)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One captured package, as the model would send it."""
+
+    file: str
+    device: int
+    kind: str
+    session: str
+    body: tuple[str, ...]
+    msgid: int
+
+    def matches(self, device: int, msg: Msg) -> bool:
+        return (device, msg.kind, msg.session, msg.body, msg.msgid) == (
+            self.device,
+            self.kind,
+            self.session,
+            self.body,
+            self.msgid,
+        )
+
+    def text(self) -> str:
+        return f"{self.kind} ({self.session} session, {', '.join(self.body)}, MsgID {self.msgid})"
+
+
+def _is_client(pkg: Package) -> bool:
+    return pkg.header.target.startswith(("http://", "https://"))
+
+
+def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
+    """The events of a capture directory, in order, and the scope its manifest
+    records (None without one). `CaptureError` names the file and the problem."""
+    from lifecycle.mdm.design import printable
+
+    where = printable(str(path))
+    if not path.is_dir():
+        raise CaptureError(f"{where}: not a capture directory")
+    manifest_path = path / "manifest.json"
+    scope: dict[str, Any] | None = None
+    if manifest_path.exists():
+        try:
+            raw = read_regular(manifest_path, MAX_MANIFEST, "a capture manifest")
+            manifest = json.loads(raw.decode("utf-8"))
+            names = [m["file"] for m in manifest["messages"] if m.get("file")]
+            scope = manifest.get("scope")
+        except InputError as exc:
+            raise CaptureError(f"{where}/manifest.json: {exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise CaptureError(f"{where}/manifest.json: not a capture manifest ({exc})") from None
+        except RecursionError:
+            raise CaptureError(f"{where}/manifest.json: nested too deep") from None
+    else:
+        names = sorted(p.name for p in path.glob("*.xml"))
+    if len(names) > MAX_PACKAGES:
+        raise CaptureError(f"{where}: {len(names)} packages; conform reads at most {MAX_PACKAGES}")
+    if not names and scope is None and not manifest_path.exists():
+        # (A manifest that lists no package is a capture of a behaviour that sent
+        # nothing over SyncML: an offline self-unenrollment, say.)
+        raise CaptureError(f"{where}: no SyncML package (*.xml, or a manifest listing them)")
+    packages: list[tuple[str, Package]] = []
+    for name in names:
+        file = path / Path(str(name)).name  # a manifest names files inside the capture
+        try:
+            packages.append((file.name, parse(read_capture(file))))
+        except SyncMLError as exc:
+            raise CaptureError(f"{printable(str(file))}: {exc}") from None
+    return _events(packages, where), scope
+
+
+def _events(packages: list[tuple[str, Package]], where: str) -> list[Event]:
+    devices: dict[str, int] = {}
+    server = next((p.header.target for _, p in packages if _is_client(p)), Endpoints().server)
+    # The alert sessions: those whose package 1 carries an unenroll alert (F6).
+    alert_sessions: set[tuple[str, str]] = set()
+    for _, p in packages:
+        if _is_client(p) and any(
+            isinstance(c, Alert) and c.data == 1226 and _unenroll_alert(c) for c in p.commands
+        ):
+            alert_sessions.add((p.header.source, p.header.session_id))
+    events = []
+    for name, p in packages:
+        device_uri = p.header.source if _is_client(p) else p.header.target
+        device = devices.setdefault(device_uri, len(devices))
+        alert = (device_uri, p.header.session_id) in alert_sessions
+        ends = Endpoints(
+            device=device_uri,
+            server=server,
+            main_session="" if alert else p.header.session_id,
+            alert_session=p.header.session_id if alert else "",
+        )
+        try:
+            msg = from_package(p, ends)
+        except SyncMLError as exc:
+            raise CaptureError(f"{where}/{name}: {exc}") from None
+        events.append(Event(name, device, msg.kind, msg.session, msg.body, msg.msgid))
+    return events
+
+
+def _unenroll_alert(alert: Alert) -> bool:
+    meta = alert.items[0].meta if alert.items else None
+    return meta is None or meta.type is None or meta.type.endswith("unenrollment.userrequest")
+
+
+def _sent(before: Any, after: Any) -> list[tuple[int, Msg]]:
+    """The messages a step of the MDM model sends: in flight after it, not before."""
+    out = []
+    for device, (old, new) in enumerate(zip(before.net, after.net, strict=True)):
+        if old.in_flight != new.in_flight:
+            for msg, count in (Counter(new.in_flight) - Counter(old.in_flight)).items():
+                out += [(device, msg)] * count
+    return out
+
+
+#: The kinds a capture holds (the others are not SyncML and never logged).
+LOGGED = frozenset({"pkg1", "pkg2", "pkg3", "pkg4"})
+
+
+class _Constrained(Model):
+    """The design's model, constrained to a capture: states are (world, matched)."""
+
+    def __init__(self, base: Any, events: Sequence[Event]) -> None:
+        self.base = base
+        self.events = tuple(events)
+        self.describe_action = base.describe_action
+
+    def init_states(self) -> list[Any]:
+        return [(w, 0) for w in self.base.init_states()]
+
+    def successors(self, state: Any) -> list[tuple[Any, Any]]:
+        world, matched = state
+        events = self.events
+        out = []
+        for action, nxt in self.base.successors(world):
+            logged = [(d, m) for d, m in _sent(world, nxt) if m.kind in LOGGED]
+            i = matched
+            ok = True
+            for device, msg in logged:
+                if i < len(events) and events[i].matches(device, msg):
+                    i += 1
+                else:
+                    ok = False
+                    break
+            if ok:
+                out.append((action, (nxt, i)))
+        return out
+
+    def properties(self) -> list[Property]:
+        return [
+            Property.sometimes(f"matched {k}", partial(_reached, k))
+            for k in range(1, len(self.events) + 1)
+        ]
+
+
+def _reached(k: int, state: Any) -> bool:
+    return bool(state[1] >= k)
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """The verdict: `conforms` True (with `trace`, the shortest behaviour that sends
+    the captured packages), False (`first_unexplained` is the index of the first
+    package no behaviour reaches, `instead` what the model could send there), or
+    None: the search was cut short, so the capture is neither explained nor refuted."""
+
+    conforms: bool | None
+    events: tuple[Event, ...]
+    matched: int
+    trace: Trace | None = None
+    instead: tuple[str, ...] = ()
+    states: int = 0
+    stop_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def first_unexplained(self) -> int | None:
+        return None if self.conforms is not False else self.matched
+
+
+def conform(
+    base: Any,
+    events: Sequence[Event],
+    *,
+    max_states: int | None = None,
+    time_limit: float | None = None,
+) -> Conformance:
+    """Check `events` against `base` (a `LifecycleModel`; see the module docstring)."""
+    if not events:
+        return Conformance(True, (), 0, Trace((base.init_states()[0],), ()))
+    model = _Constrained(base, events)
+    result = check(
+        model, deadlock=False, keep_graph=False, max_states=max_states, time_limit=time_limit
+    )
+    reached = [int(name.split()[1]) for name in result.witnesses]
+    matched = max(reached, default=0)
+    if matched == len(events):
+        trace = result.witnesses[f"matched {len(events)}"]
+        worlds = Trace(tuple(s for s, _ in trace.states), trace.actions)
+        return Conformance(True, tuple(events), matched, worlds, states=result.distinct_states)
+    if not result.complete:
+        return Conformance(
+            None,
+            tuple(events),
+            matched,
+            states=result.distinct_states,
+            stop_reason=result.stop_reason,
+        )
+    instead = _alternatives(base, result, matched)
+    return Conformance(
+        False, tuple(events), matched, instead=instead, states=result.distinct_states
+    )
+
+
+def _alternatives(base: Any, result: Any, matched: int) -> tuple[str, ...]:
+    """What the model could send, on a behaviour that explains the first `matched`
+    packages, instead of the next one: the first packages sent on the unlogged paths
+    out of the state the witness of `matched` reaches (out of the initial states
+    when nothing matched): an illustration from one such state, not every one."""
+    if matched:
+        trace = result.witnesses.get(f"matched {matched}")
+        if trace is None:
+            return ()
+        frontier = [trace.states[-1][0]]
+    else:
+        frontier = list(base.init_states())
+    seen: list[str] = []
+    visited = set(frontier)
+    while frontier and len(visited) < 20_000:
+        nxt = []
+        for world in frontier:
+            for _action, after in base.successors(world):
+                for device, msg in _sent(world, after):
+                    if msg.kind in LOGGED:
+                        text = Event("", device, msg.kind, msg.session, msg.body, msg.msgid).text()
+                        if text not in seen:
+                            seen.append(text)
+                        continue
+                if after not in visited and not any(
+                    m.kind in LOGGED for _, m in _sent(world, after)
+                ):
+                    visited.add(after)
+                    nxt.append(after)
+        frontier = nxt
+    return tuple(seen)
