@@ -1,7 +1,7 @@
 """How fast does Hypothesis catch each known-bad preset?
 
     .venv/bin/python -m benchmarks.bench_hypothesis [--seeds 20] [--max-examples 2000] [--steps N]
-    .venv/bin/python -m benchmarks.bench_hypothesis --generic [--max-examples 100]
+    .venv/bin/python -m benchmarks.bench_hypothesis --generic [--max-examples 100] [--seeds 3]
 
 For each preset with expected violations: over N seeds, the median number of examples
 and the median seconds until the live-machine state machine first fails (generation
@@ -10,13 +10,13 @@ found nothing within the budget.
 A preset that many seeds miss is hard for Hypothesis: it is a finding.
 
 With ``--generic``: the generic adapter (`state_machine(LifecycleModel(...))`, which
-knows nothing of MDM) on every known-bad preset, derandomized, with generation only,
+knows nothing of MDM) on every known-bad preset, over 3 seeds, with generation only,
 once with the "uniform" schedule alone and once with every schedule
 (`ModelStateMachine.schedules`), in the same run: which presets each finds (an
 expected property broken, after how many examples; or "no witness": an expected
 `sometimes` property no run reached while the reference design's runs did).
-Hypothesis' stateful runs depend on the hash seed (its rule set is a frozenset):
-run it with PYTHONHASHSEED=0, as the test suite does, for the figures in the notes.
+Hypothesis' stateful runs also depend on the hash seed (its rule set is a
+frozenset): run it with PYTHONHASHSEED=0, as the test suite does.
 """
 
 from __future__ import annotations
@@ -71,61 +71,74 @@ def measure(
     return examples, seconds, misses
 
 
-def _generic_run(design: Any, scope: Scope, schedules: tuple[str, ...], max_examples: int) -> Any:
-    """One derandomized generation-only run of the generic adapter; the machine."""
+def _generic_run(
+    design: Any, scope: Scope, schedules: tuple[str, ...], max_examples: int, seed: int
+) -> Any:
+    """One seeded generation-only run of the generic adapter; the machine."""
     machine = state_machine(LifecycleModel(design, scope))
     machine.schedules = schedules
     run = settings(
         max_examples=max_examples,
         stateful_step_count=run_length(design),
-        derandomize=True,
+        derandomize=False,
         database=None,
         phases=(Phase.generate,),
         deadline=None,
     )
-    find_failure(machine, settings=run, shorten=False)
+    find_failure(machine, settings=run, seed=seed, shorten=False)
     return machine
 
 
-def generic(names: list[str], max_examples: int) -> None:
-    """The generic adapter on each preset, with the uniform schedule and with all.
+def _finds(design: Any, schedules: tuple[str, ...], max_examples: int, seed: int) -> bool:
+    """Whether one run finds the preset: an expected property broken, or, for an
+    expected `sometimes` property (a path that can never complete), no run reaching
+    its witness while the reference design's runs, in the same budget, seed and
+    scope, do (evidence, as `lifecycle_machine`'s test of those presets counts it)."""
+    scope = design.scope(Scope())
+    machine = _generic_run(design, scope, schedules, max_examples, seed)
+    failure = machine.stats.first_failure
+    if failure is not None:
+        return bool(failure.property in design.expected_violations)
+    missing = [
+        p.name
+        for p in LifecycleModel(design, scope).properties()
+        if p.kind is Kind.SOMETIMES
+        and p.name in design.expected_violations
+        and p.name not in machine.stats.witnessed
+    ]
+    if not missing:
+        return False
+    reference = _generic_run(presets()["reference"], scope, schedules, max_examples, seed)
+    return all(p in reference.stats.witnessed for p in missing)
 
-    A preset counts as found when a run breaks an expected property, or, for an
-    expected `sometimes` property (a path that can never complete), when no run
-    reaches its witness while the reference design's runs, in the same budget and
-    scope, do: evidence, as `lifecycle_machine`'s test of those presets counts it.
-    """
+
+def generic(names: list[str], max_examples: int, seeds: int) -> None:
+    """The generic adapter on each preset, with the uniform schedule and with all,
+    over `seeds` seeds each (Hypothesis' seed pins its generation, constants
+    included, so every figure is reproducible; one derandomized run would be one
+    coin flip per preset)."""
     every = ModelStateMachine.schedules
-    print(f"{'preset':34} {'uniform':>10} {'schedules':>10}   (examples to the first failure)")
+    print(
+        f"{'preset':34} {'uniform':>8} {'schedules':>10}   (seeds of {seeds} that find it "
+        f"within {max_examples} examples)"
+    )
     found = {"uniform": 0, "all": 0}
+    rate = {"uniform": 0, "all": 0}
     for name in names:
         design = presets()[name]
-        scope = design.scope(Scope())
         row = []
         for label, schedules in (("uniform", ("uniform",)), ("all", every)):
-            machine = _generic_run(design, scope, schedules, max_examples)
-            failure = machine.stats.first_failure
-            hit = failure is not None and failure.property in design.expected_violations
-            shown = f"{machine.stats.first_failure_examples}" if hit else "-"
-            if not hit:
-                missing = [
-                    p.name
-                    for p in LifecycleModel(design, scope).properties()
-                    if p.kind is Kind.SOMETIMES
-                    and p.name in design.expected_violations
-                    and p.name not in machine.stats.witnessed
-                ]
-                if missing:
-                    reference = _generic_run(presets()["reference"], scope, schedules, max_examples)
-                    hit = all(p in reference.stats.witnessed for p in missing)
-                    shown = "no witness" if hit else "-"
-            found[label] += hit
-            row.append(shown)
-        print(f"{name:34} {row[0]:>10} {row[1]:>10}")
+            hits = sum(_finds(design, schedules, max_examples, seed) for seed in range(seeds))
+            found[label] += hits > 0
+            rate[label] += hits
+            row.append(f"{hits}/{seeds}")
+        print(f"{name:34} {row[0]:>8} {row[1]:>10}")
         sys.stdout.flush()
+    total = len(names) * seeds
     print(
-        f"found {found['uniform']} of {len(names)} with the uniform schedule, "
-        f"{found['all']} of {len(names)} with {', '.join(every)}"
+        f"found by some seed: {found['uniform']} of {len(names)} with the uniform schedule, "
+        f"{found['all']} of {len(names)} with {', '.join(every)}; "
+        f"runs that find their preset: {rate['uniform']}/{total} and {rate['all']}/{total}"
     )
 
 
@@ -145,7 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_profile("ci")
     names = args.presets or sorted(n for n, d in presets().items() if d.expected_violations)
     if args.generic:
-        generic(names, args.max_examples if args.max_examples != 2000 else 100)
+        generic(
+            names,
+            args.max_examples if args.max_examples != 2000 else 100,
+            args.seeds if args.seeds != 20 else 3,
+        )
         return 0
     print(
         f"{'preset':34} {'expected':28} {'median examples':>15} {'median s':>9} "
