@@ -131,13 +131,20 @@ def index_page() -> str:
         ".venv/bin/lifecycle matrix                         # every preset, caught or not\n",
         ".venv/bin/lifecycle matrix designs/*.toml          # your own design files\n",
         ".venv/bin/lifecycle mutate                         # every mutant of the tables\n",
+        ".venv/bin/lifecycle explore --design keeps_aad_association  # walk it in a browser\n",
+        ".venv/bin/lifecycle check --design never_learns --syncml captures/\n",
+        ".venv/bin/lifecycle conform captures/counterexample-never_learns-no_ghost_device \\\n",
+        "    --design never_learns                          # a capture against a design\n",
         ".venv/bin/lifecycle diagrams --out diagrams/       # regenerate the diagrams\n",
         ".venv/bin/lifecycle diagrams --format mermaid      # Mermaid instead of SVG\n",
         ".venv/bin/lifecycle docs --out docs/               # regenerate these pages\n",
         "```\n\n",
         "`lifecycle check --report DIR` writes `DIR/report.html`: a self-contained page "
         "with the verdict, the property table, and every counterexample as a sequence "
-        "chart and a table of steps with the changed fields highlighted.\n\n",
+        "chart and a table of steps with the changed fields highlighted. `lifecycle "
+        "explore` serves the same on localhost, interactively: take any enabled step, "
+        "see what each property makes of the state, and step through each "
+        "counterexample beside its sequence chart.\n\n",
         "## Pages\n\n",
         "- [Model reference](reference.md): every machine, state and transition with "
         "its fact ids (generated from the tables).\n",
@@ -155,7 +162,8 @@ def index_page() -> str:
         "- [Testing recipe for architects](testing.md): test your own design or "
         "server against the model.\n",
         "- [SyncML](syncml.md): the SyncML DM 1.2 subset the model's messages map to, "
-        "the doc's sample defects, and `lifecycle syncml check`.\n",
+        "the doc's sample defects, `lifecycle syncml check`, counterexamples as "
+        "captures (`check --syncml`) and `lifecycle conform`.\n",
         "- [The checker engine](engine.md): the generic explicit-state model checker "
         "underneath, usable on its own.\n\n",
         "## The machines\n\n",
