@@ -302,3 +302,31 @@ def test_a_design_s_counterexamples_are_exported_as_syncml_captures(
     proc = run("check", "--design", "never_learns", *SMALL, "--syncml", str(blocker / "d"))
     assert_one_line(proc, 5, "cannot write the capture")
     assert "violated" in proc.stdout
+
+
+def test_check_and_its_report_need_no_graphviz(tmp_path: Path) -> None:
+    """`make check` installs no Graphviz: the check and its HTML report draw none."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PATH": str(tmp_path)}  # no `dot` anywhere on it
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lifecycle",
+            "check",
+            "--design",
+            "never_learns",
+            *SMALL,
+            "--report",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "<svg" in (tmp_path / "r" / "report.html").read_text()
