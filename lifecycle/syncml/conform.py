@@ -4,9 +4,11 @@ Does some behaviour of the design produce the captured packages, in their order?
 TLA+ trace validation and P's PObserve do, the model is constrained to the logged
 events and free in everything the log does not show:
 
-- a model step that sends a SyncML package must send the capture's next package (the
-  same device, kind, session, body tokens and MsgID; the enrollment generation is not
-  on the wire, so any generation matches);
+- once the capture's first package is matched, a model step that sends a SyncML
+  package must send the capture's next package (the same device, kind, session, body
+  tokens and MsgID; the enrollment generation is not on the wire, so any generation
+  matches); before it, the device's life is free, since a capture may start at any
+  point (it need not end in a quiet state either: it is a prefix);
 - every other step is unlogged and free: the MS-MDE2 enrollment exchange and WNS
   pushes (not SyncML), deliveries, losses, timers, a user's or an admin's clicks.
 
@@ -16,11 +18,14 @@ behaviour that explains it, and one that does not is reported at the first packa
 behaviour reaches, with what the model could send there instead. A search cut short
 by a bound is "unknown", never "conforms".
 
-A capture is a directory of SyncML files: the order is the manifest's
+A capture is a directory of SyncML files (``NNNN-device.xml`` for what the device
+sent, ``NNNN-server.xml`` for what the server sent): the order is the manifest's
 (`lifecycle check --syncml` writes one, with the scope it was checked at) or, without
-a manifest, the files' names. Devices are told apart by their LocURI, numbered in the
-order they first appear; a session is the unenroll-alert session (F6) when its
-package 1 carries a 1226 unenroll alert, and the server is the URL its packages go to.
+a manifest, the files' names; an optional ``capture.toml`` gives the device's
+enrollment ``kind`` and ``platform``, which narrow the scope. Devices are told apart
+by their LocURI, numbered in the order they first appear; a session is the
+unenroll-alert session (F6) when its package 1 carries a 1226 unenroll alert, and
+the server is the URL its packages go to.
 """
 
 from __future__ import annotations
@@ -106,6 +111,9 @@ def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
             raise CaptureError(f"{where}/manifest.json: nested too deep") from None
     else:
         names = sorted(p.name for p in path.glob("*.xml"))
+    device = _device_toml(path / "capture.toml", where)
+    if device:
+        scope = {**(scope or {}), **device}
     if len(names) > MAX_PACKAGES:
         raise CaptureError(f"{where}: {len(names)} packages; conform reads at most {MAX_PACKAGES}")
     if not names and scope is None and not manifest_path.exists():
@@ -120,6 +128,37 @@ def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
         except SyncMLError as exc:
             raise CaptureError(f"{printable(str(file))}: {exc}") from None
     return _events(packages, where), scope
+
+
+def _device_toml(path: Path, where: str) -> dict[str, Any]:
+    """`capture.toml`'s enrollment kind and platform, as scope fields (one each)."""
+    import tomllib
+
+    from lifecycle.mdm.design import KINDS, PLATFORMS
+
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(read_regular(path, 64 * 1024, "a capture.toml").decode("utf-8"))
+    except InputError as exc:
+        raise CaptureError(f"{where}/capture.toml: {exc}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CaptureError(f"{where}/capture.toml: not TOML ({exc})") from None
+    out: dict[str, Any] = {}
+    for key, allowed, field_name in (
+        ("kind", KINDS, "kinds"),
+        ("platform", PLATFORMS, "platforms"),
+    ):
+        if key in data:
+            if data[key] not in allowed:
+                raise CaptureError(
+                    f"{where}/capture.toml: {key} = {data[key]!r}; one of {', '.join(allowed)}"
+                )
+            out[field_name] = (data[key],)
+    unknown = set(data) - {"kind", "platform"}
+    if unknown:
+        raise CaptureError(f"{where}/capture.toml: unknown key {sorted(unknown)[0]!r}")
+    return out
 
 
 def _events(packages: list[tuple[str, Package]], where: str) -> list[Event]:
@@ -187,6 +226,10 @@ class _Constrained(Model):
         out = []
         for action, nxt in self.base.successors(world):
             logged = [(d, m) for d, m in _sent(world, nxt) if m.kind in LOGGED]
+            if logged and not matched:
+                # Before the capture's first package: the device's life before the
+                # capture began, free (a capture may start at any point).
+                out.append((action, (nxt, 0)))
             i = matched
             ok = True
             for device, msg in logged:
@@ -195,7 +238,7 @@ class _Constrained(Model):
                 else:
                     ok = False
                     break
-            if ok:
+            if ok and (i > matched or not logged):
                 out.append((action, (nxt, i)))
         return out
 

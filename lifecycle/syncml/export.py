@@ -14,12 +14,14 @@ session would have it:
   Status and command Statuses carry that package's MsgID and CmdIDs (F66, F73);
 - the device's LocURI is one per device.
 
-The capture directory holds one file per SyncML package, named by its position, its
-direction and its kind (``03-device-to-server-pkg1.xml``), and ``manifest.json``,
-which lists every message of the trace in sending order, SyncML or not: the step
-that sent it, the step that took it, whether it was lost (sent, with no receipt),
-its session, SessionID and MsgID, and for what is not SyncML (the MS-MDE2 enrollment
-exchange, a WNS push, an agent's request) why it has no file.
+The capture directory holds one file per SyncML package, numbered in sending order
+and named by its sender (``0003-device.xml``, ``0004-server.xml``: what the server's
+management endpoint sees, in order), ``capture.toml`` with the device's enrollment
+kind and platform when one device is involved, and ``manifest.json``, which lists
+every message of the trace in sending order, SyncML or not: the step that sent it,
+the step that took it, whether it was lost (sent, with no receipt), its session,
+SessionID and MsgID, and for what is not SyncML (the MS-MDE2 enrollment exchange, a
+WNS push, an agent's request) why it has no file.
 
 The capture is built in memory and written to a temporary directory beside the
 target, then renamed into place: an interrupted or failed write leaves the previous
@@ -155,7 +157,7 @@ def capture_of(trace: Trace, *, title: str = "", scope: Any = None) -> Capture:
         ends = _endpoints(s.device, msg.session, session_id)
         package = to_package(msg, ends, reply_to=last.get(key))
         last[key] = package
-        name = f"{n:02d}-{entry['from']}-to-{entry['to']}-{msg.kind}.xml"
+        name = f"{len(files) + 1:04d}-{entry['from']}.xml"
         files[name] = build(package)
         entry.update(
             syncml=True,
@@ -174,6 +176,17 @@ def capture_of(trace: Trace, *, title: str = "", scope: Any = None) -> Capture:
         "cycle_start": trace.cycle_start,
         "messages": entries,
     }
+    devices = {e["device"] for e in entries}
+    if len(devices) == 1:
+        (device,) = devices
+        enrolled = next(
+            (w.device[device] for w in trace.states if w.device[device].kind != "-"), None
+        )
+        if enrolled is not None:
+            files["capture.toml"] = (
+                "# The device this capture is of (lifecycle conform reads it).\n"
+                f'kind = "{enrolled.kind}"\nplatform = "{enrolled.platform}"\n'
+            )
     return Capture(files, manifest)
 
 

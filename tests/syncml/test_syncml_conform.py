@@ -8,8 +8,10 @@ A search cut short is unknown, never "conforms".
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -18,8 +20,8 @@ from lifecycle.cli import cli
 from lifecycle.engine import check
 from lifecycle.mdm import LifecycleModel, Scope, presets
 from lifecycle.render.diagrams import smallest_scope
-from lifecycle.syncml.conform import CaptureError, conform, read_capture_dir
-from lifecycle.syncml.export import capture_of, write_capture
+from lifecycle.syncml.conform import LOGGED, CaptureError, conform, read_capture_dir
+from lifecycle.syncml.export import capture_of, messages, write_capture
 
 BAD = sorted(n for n, d in presets().items() if d.expected_violations)
 
@@ -45,11 +47,13 @@ def test_every_exported_counterexample_conforms_to_its_design(name: str, tmp_pat
         return
     where, scope = exported
     events, recorded = read_capture_dir(where)
-    assert (
-        recorded is not None
-        and Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
-        == scope
-    )
+    # The manifest's scope, narrowed by capture.toml to the device's kind and platform.
+    assert recorded is not None
+    narrowed = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    assert set(narrowed.kinds) <= set(scope.kinds)
+    assert set(narrowed.platforms) <= set(scope.platforms)
+    assert dataclasses.replace(narrowed, kinds=scope.kinds, platforms=scope.platforms) == scope
+    scope = narrowed
     verdict = conform(LifecycleModel(presets()[name], scope, liveness=False), events)
     assert verdict.conforms is True, (name, verdict.matched, len(events))
     assert verdict.trace is not None and verdict.trace.states
@@ -100,3 +104,65 @@ def test_cli_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(CaptureError, match="no SyncML package"):
         read_capture_dir(empty)
+
+
+def _loose(src: Path, names: list[str], out: Path, edit: dict[str, str] | None = None) -> Path:
+    """A capture without a manifest: `names` of `src` in that order, renumbered, each
+    edited by `edit` (file name -> new text); capture.toml kept."""
+    out.mkdir()
+    shutil.copy(src / "capture.toml", out / "capture.toml")
+    for i, name in enumerate(names, start=1):
+        text = (edit or {}).get(name) or (src / name).read_text()
+        sender = name.split("-", 1)[1]
+        (out / f"{i:04d}-{sender}").write_text(text)
+    return out
+
+
+def _logged_tail(trace: Any, count: int) -> list[tuple[int, str, str, tuple[str, ...], int]]:
+    """The last `count` SyncML packages a behaviour sends, as conform compares them."""
+    sent = [s for s in messages(trace) if s.msg.kind in LOGGED]
+    return [(s.device, s.msg.kind, s.msg.session, s.msg.body, s.msg.msgid) for s in sent][-count:]
+
+
+def test_a_capture_edited_by_one_package_fails_there_or_the_model_allows_the_edit(
+    tmp_path: Path,
+) -> None:
+    """Every single-package edit of a capture (a package dropped, two swapped, a
+    Status code changed) either makes the first unexplained package the edited one,
+    or the model allows the edit there: the capture up to the edit conforms, and its
+    explaining behaviour, exported again, sends exactly those packages."""
+    exported = _export("keeps_aad_association", tmp_path)
+    assert exported is not None
+    where, _scope = exported
+    events, recorded = read_capture_dir(where)
+    assert recorded is not None
+    scope = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    model = LifecycleModel(presets()["keeps_aad_association"], scope, liveness=False)
+    names = [e.file for e in events]
+    edits: list[tuple[str, int, list[str], dict[str, str]]] = []
+    for i in range(len(names)):
+        edits.append(("drop", i, names[:i] + names[i + 1 :], {}))
+    for i in range(len(names) - 1):
+        edits.append(("swap", i, [*names[:i], names[i + 1], names[i], *names[i + 2 :]], {}))
+    for i, e in enumerate(events):
+        text = (where / e.file).read_text()
+        if e.kind == "pkg3" and "<Data>200</Data>" in text:  # the device refuses instead
+            edits.append(
+                ("status", i, names, {e.file: text.replace("<Data>200</Data>", "<Data>405</Data>")})
+            )
+    assert {kind for kind, *_ in edits} == {"drop", "swap", "status"}
+    outcomes = set()
+    for n, (kind, at, order, edit) in enumerate(edits):
+        edited, _ = read_capture_dir(_loose(where, order, tmp_path / f"e{n}", edit))
+        verdict = conform(model, edited)
+        if verdict.conforms is False and verdict.first_unexplained == at:
+            outcomes.add("fails at the edit")
+            continue
+        assert verdict.conforms is not None
+        upto = edited[: at + 1] if at < len(edited) else edited
+        allowed = conform(model, upto)
+        assert allowed.conforms is True and allowed.trace is not None, (kind, at)
+        again = [(e.device, e.kind, e.session, e.body, e.msgid) for e in upto]
+        assert _logged_tail(allowed.trace, len(upto)) == again, (kind, at)
+        outcomes.add("the model allows it")
+    assert outcomes == {"fails at the edit", "the model allows it"}
