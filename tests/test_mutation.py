@@ -8,6 +8,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_cli import assert_one_line, run
@@ -100,6 +101,15 @@ def test_an_equivalent_by_graph_mutant_has_the_references_graph(ref: mutation.Re
     """The reviewer check of both graph justifications (equal steps on every view the
     reference met, and equal digests): an independent search gives the same states and
     the same edges."""
+
+    class Graph(LifecycleModel):
+        """The graph only: no property is evaluated (the verdicts would change no
+        state or edge)."""
+
+        def properties(self) -> list[Any]:
+            return []
+
+    b = check(Graph(ref.design, ref.scope, liveness=False), keep_graph=True).graph
     for name in (
         "remove_send:AcknowledgeStaleAlert:pkg2(final)",
         "ignore_generation:ReceiveChallenge",
@@ -108,11 +118,7 @@ def test_an_equivalent_by_graph_mutant_has_the_references_graph(ref: mutation.Re
         result = mutation.check_mutant(m, ref)
         assert result.status == "equivalent", name
         assert "same successor relation" in result.reason or "equals" in result.reason
-        # The graphs only: the liveness verdicts would change neither.
-        a = check(
-            LifecycleModel(ref.design, ref.scope, m.tables, liveness=False), keep_graph=True
-        ).graph
-        b = check(LifecycleModel(ref.design, ref.scope, liveness=False), keep_graph=True).graph
+        a = check(Graph(ref.design, ref.scope, m.tables, liveness=False), keep_graph=True).graph
         assert a is not None and b is not None
         assert set(a.states) == set(b.states) and len(a.states) == len(b.states)
         edges_a = {(a.states[i], act, a.states[t]) for i, t, act in _edges(a)}
