@@ -1275,6 +1275,11 @@ def docs(out: str) -> int:
 @click.option("--max-states", type=click.IntRange(min=1), default=None)
 @click.option("--time-limit", type=float, default=None, help="seconds")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--infer",
+    is_flag=True,
+    help="report which presets, and which one-knob deviations of --design, it conforms to",
+)
 def conform(
     capture: str,
     design: str,
@@ -1282,16 +1287,21 @@ def conform(
     max_states: int | None,
     time_limit: float | None,
     fmt: str,
+    infer: bool,
 ) -> int:
     """Does some behaviour of the design send the captured SyncML packages, in their
     order? Exit 0: it does (the shortest such behaviour is printed); 1: it does not
     (the first package no behaviour explains is named); 3: the search was cut short.
-    The scope is the design's, then the capture manifest's, then the flags."""
+    The scope is the design's, then the capture manifest's, then the flags. A
+    capture the design does not explain is tried against every one-knob deviation of
+    the design, which says which knobs would explain it. With --infer: every preset
+    and every one-knob deviation, each search bounded (past it: unknown)."""
     import dataclasses
 
     from lifecycle.mdm import DesignError, LifecycleModel
-    from lifecycle.syncml.conform import CaptureError, read_capture_dir
+    from lifecycle.syncml.conform import CaptureError, explain_by_knobs, read_capture_dir
     from lifecycle.syncml.conform import conform as run_conform
+    from lifecycle.syncml.conform import infer as run_infer
 
     loaded = _load(design)
     limit = _finite(time_limit, "--time-limit")
@@ -1314,8 +1324,12 @@ def conform(
         model = LifecycleModel(loaded, scope, liveness=False)
     except (DesignError, ValueError, TypeError) as exc:
         fail(f"{_one_line(capture)}: {exc}")
-    verdict = run_conform(model, events, max_states=max_states, time_limit=limit)
     where = _one_line(capture)
+    if infer:
+        return _conform_infer(where, loaded, scope, events, fmt, run_infer, limit)
+    verdict = run_conform(model, events, max_states=max_states, time_limit=limit)
+    knobs = explain_by_knobs(loaded, scope, events) if verdict.conforms is False else []
+    explaining = [label for label, v in knobs if v.conforms]
     if fmt == "json":
         out: dict[str, Any] = {
             "capture": capture,
@@ -1329,6 +1343,7 @@ def conform(
                 events[verdict.matched].file if verdict.conforms is False else None
             ),
             "instead": list(verdict.instead),
+            "explained_by_one_knob": explaining,
             "trace": _trace_json(model, verdict.trace) if verdict.trace is not None else None,
         }
         click.echo(json.dumps(out, indent=2))
@@ -1355,9 +1370,57 @@ def conform(
         )
         if verdict.instead:
             click.echo("the model could send instead: " + "; ".join(verdict.instead))
+        if explaining:
+            click.echo(
+                "it conforms to these one-knob deviations of the design: "
+                + "; ".join(_one_line(e) for e in explaining)
+            )
+        else:
+            unknown = sum(1 for _, v in knobs if v.conforms is None)
+            click.echo(
+                f"no one-knob deviation of the design explains it (of {len(knobs)}"
+                + (f"; {unknown} left unknown by the search bound)" if unknown else ")")
+            )
     if verdict.conforms is None:
         return EXIT_INCOMPLETE
     return EXIT_OK if verdict.conforms else EXIT_VIOLATED
+
+
+def _conform_infer(
+    where: str, design: Any, scope: Any, events: Any, fmt: str, run_infer: Any, limit: Any
+) -> int:
+    """`conform --infer`: a verdict per preset and per one-knob deviation."""
+    verdicts = run_infer(design, scope, events, time_limit=limit)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "capture": where,
+                    "design": design.name,
+                    "candidates": [
+                        {
+                            "candidate": label,
+                            "conforms": v.conforms,
+                            "matched": v.matched,
+                            "states": v.states,
+                        }
+                        for label, v in verdicts
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        shown = {True: "conforms", False: "does not conform", None: "unknown (bound)"}
+        click.echo(f"{where}: {len(events)} package(s), against each candidate:")
+        for label, v in verdicts:
+            detail = "" if v.conforms else f" (package {v.matched + 1} unexplained)"
+            if v.conforms is None:
+                detail = f" ({v.matched} explained before the bound)"
+            click.echo(f"  {shown[v.conforms]:17} {_one_line(label)}{detail}")
+        yes = [label for label, v in verdicts if v.conforms]
+        click.echo(f"conforms to {len(yes)} of {len(verdicts)} candidates")
+    return EXIT_OK
 
 
 @cli.group()

@@ -363,3 +363,88 @@ def _alternatives(base: Any, trace: Trace | None) -> tuple[str, ...]:
                     nxt.append(after)
         frontier = nxt
     return tuple(seen)
+
+
+# ------------------------------------------------------------------ inference
+#: The pairs each candidate's search may visit in `explain_by_knobs` and `infer`
+#: before it is left "unknown" (a refutation explores every pair it can reach).
+CANDIDATE_STATES = 200_000
+
+
+def one_knob_deviations(design: Any) -> list[tuple[str, Any]]:
+    """Every design that differs from `design` in one knob, as ``(knob = value,
+    design)``; combinations a knob's condition forbids are left out."""
+    import dataclasses
+
+    from lifecycle.mdm.design import DesignError, knob_fields
+
+    out = []
+    for f in knob_fields():
+        for value in f.metadata["allowed"]:
+            if value == getattr(design, f.name):
+                continue
+            shown = f'"{value}"' if isinstance(value, str) else str(value).lower()
+            label = f"{f.name} = {shown}"
+            try:
+                deviant = dataclasses.replace(
+                    design,
+                    name=f"{design.name}, {label}",
+                    expected_violations=(),
+                    **{f.name: value},
+                )
+            except DesignError:
+                continue
+            out.append((label, deviant))
+    return out
+
+
+def _verdicts(
+    candidates: list[tuple[str, Any]],
+    scope: Any,
+    events: Sequence[Event],
+    max_states: int,
+    time_limit: float | None,
+) -> list[tuple[str, Conformance]]:
+    from lifecycle.mdm import LifecycleModel
+
+    out = []
+    for label, design in candidates:
+        model = LifecycleModel(design, scope, liveness=False)
+        out.append((label, conform(model, events, max_states=max_states, time_limit=time_limit)))
+    return out
+
+
+def explain_by_knobs(
+    design: Any,
+    scope: Any,
+    events: Sequence[Event],
+    *,
+    max_states: int = CANDIDATE_STATES,
+    time_limit: float | None = None,
+) -> list[tuple[str, Conformance]]:
+    """The one-knob deviations of `design` and their verdicts on `events`: for a
+    capture `design` does not explain, the knobs that would ("conforms to
+    queue_on_unenroll = "deliver", not to "drop""). Each search is bounded."""
+    return _verdicts(one_knob_deviations(design), scope, events, max_states, time_limit)
+
+
+def infer(
+    design: Any,
+    scope: Any,
+    events: Sequence[Event],
+    *,
+    max_states: int = CANDIDATE_STATES,
+    time_limit: float | None = None,
+) -> list[tuple[str, Conformance]]:
+    """`lifecycle conform --infer`: the verdict of every preset, then of every one-knob
+    deviation of `design`, on `events`, at `scope` with each preset's own scope
+    fields applied (each search bounded: past the bound, unknown)."""
+    from lifecycle.mdm import presets
+
+    chosen = [(f"preset {name}", d) for name, d in sorted(presets().items())]
+    out = []
+    for label, preset in chosen:
+        out += _verdicts([(label, preset)], preset.scope(scope), events, max_states, time_limit)
+    return out + explain_by_knobs(
+        design, scope, events, max_states=max_states, time_limit=time_limit
+    )

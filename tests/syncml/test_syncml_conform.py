@@ -166,3 +166,32 @@ def test_a_capture_edited_by_one_package_fails_there_or_the_model_allows_the_edi
         assert _logged_tail(allowed.trace, len(upto)) == again, (kind, at)
         outcomes.add("the model allows it")
     assert outcomes == {"fails at the edit", "the model allows it"}
+
+
+@pytest.mark.parametrize("name", ["mobile_aadj_proceeds", "alert_retried"])
+def test_a_capture_of_a_one_knob_design_names_that_knob(name: str, tmp_path: Path) -> None:
+    """A counterexample of a preset one knob away from the reference, as a capture:
+    the reference does not explain it, the preset's own knob value does, and
+    `--infer` finds the preset among every preset and deviation."""
+    from lifecycle.mdm import Design
+    from lifecycle.syncml.conform import explain_by_knobs, infer
+
+    design = presets()[name]
+    (knob, value), *_ = design.differences().items()
+    exported = _export(name, tmp_path)
+    assert exported is not None
+    where, _scope = exported
+    events, recorded = read_capture_dir(where)
+    assert recorded is not None
+    scope = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    assert conform(LifecycleModel(Design(), scope, liveness=False), events).conforms is False
+    verdicts = dict(explain_by_knobs(Design(), scope, events))
+    shown = f'"{value}"' if isinstance(value, str) else str(value).lower()
+    assert verdicts[f"{knob} = {shown}"].conforms is True
+    assert all(v.conforms is not None for v in verdicts.values())  # none left to the bound
+    if name == "mobile_aadj_proceeds":  # (once: --infer tries every candidate)
+        inferred = dict(infer(Design(), scope, events))
+        assert inferred[f"preset {name}"].conforms is True
+        assert inferred["preset reference"].conforms is False
+    text = CliRunner().invoke(cli, ["conform", str(where)]).output
+    assert "it conforms to these one-knob deviations of the design" in text and knob in text
