@@ -1428,6 +1428,27 @@ def syncml() -> None:
     """Read SyncML DM 1.2 packages: the subset the model uses (docs/syncml.md)."""
 
 
+@syncml.command("corpus")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="tests/syncml/data/captures",
+    show_default=True,
+)
+def syncml_corpus(out: str) -> int:
+    """Write a capture of each path of the reference design (its first session, a
+    policy, and each unenroll path: user, admin, Azure AD, wipe): the corpus the
+    tests check for conformance."""
+    from lifecycle.syncml.export import write_corpus
+
+    try:
+        written = write_corpus(Path(out))
+    except OSError as exc:
+        fail(f"--out {_one_line(out)}: cannot write the corpus: {exc.strerror or exc}")
+    click.echo(f"wrote {len(written)} captures to {_one_line(out)}", err=True)
+    return EXIT_OK
+
+
 @syncml.command("check")
 @click.argument("files", nargs=-1, required=True)
 def syncml_check(files: tuple[str, ...]) -> int:
