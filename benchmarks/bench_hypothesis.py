@@ -11,7 +11,7 @@ A preset that many seeds miss is hard for Hypothesis: it is a finding.
 
 With ``--generic``: the generic adapter (`state_machine(LifecycleModel(...))`, which
 knows nothing of MDM) on every known-bad preset, over 3 seeds, with generation only,
-once with the "uniform" schedule alone and once with every schedule
+once with the "uniform" schedule alone and once with the default schedules
 (`ModelStateMachine.schedules`), in the same run: which presets each finds (an
 expected property broken, after how many examples; or "no witness": an expected
 `sometimes` property no run reached while the reference design's runs did).
@@ -113,7 +113,7 @@ def _finds(design: Any, schedules: tuple[str, ...], max_examples: int, seed: int
 
 
 def generic(names: list[str], max_examples: int, seeds: int) -> None:
-    """The generic adapter on each preset, with the uniform schedule and with all,
+    """The generic adapter on each preset, with the uniform schedule and the default,
     over `seeds` seeds each (Hypothesis' seed pins its generation, constants
     included, so every figure is reproducible; one derandomized run would be one
     coin flip per preset)."""

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from lifecycle.engine import Model, Property
 from lifecycle.testing import find_failure, state_machine
-from lifecycle.testing.machine import ModelStateMachine
+from lifecycle.testing.machine import SCHEDULES
 
 CHAIN = 12
 TOGGLES = 4
@@ -67,7 +67,7 @@ def test_the_schedules_find_a_bug_the_uniform_choice_misses() -> None:
     uniform.schedules = ("uniform",)
     assert find_failure(uniform, settings=BUDGET, shorten=False) is None
     every = state_machine(NoisyChain())
-    assert set(every.schedules) >= {"uniform", "fresh", "recent", "quiet"}
+    assert set(every.schedules) <= set(SCHEDULES) and "uniform" not in every.schedules
     failure = find_failure(every, settings=BUDGET, shorten=False)
     assert failure is not None and failure.property == "never_complete"
 
@@ -78,7 +78,7 @@ ALL_NAMES = NoisyChain().action_names()
 @example(schedule="quiet", quiet=set(ALL_NAMES), path=["Step0", "Flip1", "Step1"])
 @example(schedule="recent", quiet=set(), path=["Flip0", "Flip0", "Step0", "Reset"])
 @given(
-    schedule=st.sampled_from(ModelStateMachine.schedules),
+    schedule=st.sampled_from(SCHEDULES),
     quiet=st.sets(st.sampled_from(ALL_NAMES)),
     path=st.lists(st.sampled_from(ALL_NAMES), max_size=20),
 )
@@ -198,3 +198,12 @@ def test_runs_record_the_witnesses_they_reach_and_only_those() -> None:
     # Evidence, never proof: a witness reached is recorded; one that no state can be,
     # never is.
     assert machine.stats.witnessed == {"reaches_three"}
+
+
+def test_an_unknown_schedule_is_refused() -> None:
+    import pytest
+
+    machine = state_machine(NoisyChain())
+    machine.schedules = ("fresh", "sideways")
+    with pytest.raises(ValueError, match="sideways"):
+        find_failure(machine, settings=BUDGET, seed=0, shorten=False)
