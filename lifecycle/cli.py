@@ -95,8 +95,10 @@ def _scope_from_options(
     max_in_flight: int | None = None,
     local_admin: str | None = None,
     manual_unenroll: str | None = None,
+    base: Any = None,
 ) -> Any:
-    """The scope: the default, then the design file's ``[scope]``, then the flags."""
+    """The scope: the default, then the design file's ``[scope]``, then the flags
+    (`base`, when given, stands for the first two)."""
     from lifecycle.mdm import Scope
 
     fields: dict[str, Any] = {}
@@ -121,7 +123,8 @@ def _scope_from_options(
         fields["local_admin"] = both[local_admin]
     if manual_unenroll is not None:
         fields["manual_unenroll"] = both[manual_unenroll]
-    base = design.scope(Scope()) if design is not None else Scope()
+    if base is None:
+        base = design.scope(Scope()) if design is not None else Scope()
     import dataclasses
 
     return dataclasses.replace(base, **fields)
@@ -1309,31 +1312,35 @@ def conform(
         events, recorded = read_capture_dir(Path(capture))
     except CaptureError as exc:
         fail(str(exc))
+    if limit is not None and limit <= 0:
+        fail(f"--time-limit {time_limit}: give a positive number of seconds")
     try:
-        scope = _scope_from_options(loaded, **scope_flags)
-        if recorded and not any(v not in (None, ()) for v in scope_flags.values()):
-            fields = {f.name for f in dataclasses.fields(scope)}
-            scope = dataclasses.replace(
-                scope,
-                **{
-                    k: tuple(v) if isinstance(v, list) else v
-                    for k, v in recorded.items()
-                    if k in fields
-                },
+        # The design's scope, then what the capture records, then the flags.
+        base = loaded.scope()
+        if recorded:
+            base = dataclasses.replace(
+                base, **{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()}
             )
+        scope = _scope_from_options(loaded, **scope_flags, base=base)
         model = LifecycleModel(loaded, scope, liveness=False)
     except (DesignError, ValueError, TypeError) as exc:
-        fail(f"{_one_line(capture)}: {exc}")
+        fail(f"{_one_line(capture)}: {_one_line(str(exc))}")
     where = _one_line(capture)
+    bound = {"max_states": max_states} if max_states is not None else {}
     if infer:
-        return _conform_infer(where, loaded, scope, events, fmt, run_infer, limit)
+        return _conform_infer(where, loaded, scope, events, fmt, run_infer, limit, bound)
     verdict = run_conform(model, events, max_states=max_states, time_limit=limit)
-    knobs = explain_by_knobs(loaded, scope, events) if verdict.conforms is False else []
+    knobs = (
+        explain_by_knobs(loaded, scope, events, time_limit=limit, **bound)
+        if verdict.conforms is False
+        else []
+    )
     explaining = [label for label, v in knobs if v.conforms]
     if fmt == "json":
         out: dict[str, Any] = {
             "capture": capture,
             "design": loaded.name,
+            "scope": dataclasses.asdict(scope),
             "conforms": verdict.conforms,
             "packages": len(events),
             "matched": verdict.matched,
@@ -1387,10 +1394,19 @@ def conform(
 
 
 def _conform_infer(
-    where: str, design: Any, scope: Any, events: Any, fmt: str, run_infer: Any, limit: Any
+    where: str,
+    design: Any,
+    scope: Any,
+    events: Any,
+    fmt: str,
+    run_infer: Any,
+    limit: Any,
+    bound: dict[str, int],
 ) -> int:
-    """`conform --infer`: a verdict per preset and per one-knob deviation."""
-    verdicts = run_infer(design, scope, events, time_limit=limit)
+    """`conform --infer`: a verdict per preset and per one-knob deviation. Exit 0 when
+    some candidate conforms, 1 when every one is refuted, 3 when none conforms and some
+    were left unknown by the bound."""
+    verdicts = run_infer(design, scope, events, time_limit=limit, **bound)
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -1420,7 +1436,9 @@ def _conform_infer(
             click.echo(f"  {shown[v.conforms]:17} {_one_line(label)}{detail}")
         yes = [label for label, v in verdicts if v.conforms]
         click.echo(f"conforms to {len(yes)} of {len(verdicts)} candidates")
-    return EXIT_OK
+    if any(v.conforms for _, v in verdicts):
+        return EXIT_OK
+    return EXIT_INCOMPLETE if any(v.conforms is None for _, v in verdicts) else EXIT_VIOLATED
 
 
 @cli.group()

@@ -42,8 +42,10 @@ def check(
       reaches it, before the machine runs out. One worker: the process's resident
       memory, read with the clock (at most every 512 states). Several: the
       proportional memory of the coordinator and its workers together, read twice a
-      second and after each level; the workers end the level early. The Ray backend
-      refuses it. The graph checks after a complete search are not bounded.
+      second and after each level; the workers end the level early, and the partial
+      graph is not gathered. The Ray backend refuses it. The graph checks after a
+      complete search (and the parallel search's gathering of the graph for them)
+      are not bounded.
     - `store`: `"exact"` keeps every state; `"fingerprint"` keeps 64-bit hashes only
       (much less memory, with a small, reported probability that a collision hid a
       state, as TLC prints it).

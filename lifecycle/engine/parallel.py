@@ -368,9 +368,10 @@ class ParallelSearch(_Search):
             self.queue = 0
         except BaseException:
             # Stopped: the graph-based checks do not run on a partial graph, so it is
-            # gathered only when the caller asked to keep it.
+            # gathered only when the caller asked to keep it, and not when the memory
+            # bound stopped the search (gathering it would pass the bound).
             self._gather_counts()
-            if self.keep_graph:
+            if self.keep_graph and self.memory_hit is None:
                 self._assemble_graph()
             raise
         self._gather_counts()

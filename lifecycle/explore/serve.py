@@ -15,9 +15,10 @@ from typing import Any
 
 from flask import Flask
 
-from lifecycle.engine import Trace
+from lifecycle.engine import STUTTER, Trace
 from lifecycle.explore.app import Counterexample, create_app
-from lifecycle.explore.walk import PathError, Walker
+from lifecycle.explore.walk import MAX_PATH, PathError, Walker
+from lifecycle.mdm.design import printable
 from lifecycle.reading import InputError, read_regular
 
 __all__ = ["LoadError", "build", "load_counterexamples", "serve"]
@@ -50,8 +51,6 @@ def _chart(model: Any) -> Callable[[Trace, str], str]:
 def load_counterexamples(walker: Walker, path: Path) -> list[Counterexample]:
     """The counterexamples of a `lifecycle check --format json` file, as paths of this
     walker's model. `LoadError` names the file and what is wrong."""
-    from lifecycle.mdm.design import printable
-
     where = printable(str(path))
     try:
         raw = read_regular(path, MAX_LOAD_BYTES, "a file of `lifecycle check --format json`")
@@ -66,6 +65,8 @@ def load_counterexamples(walker: Walker, path: Path) -> list[Counterexample]:
         ) from None
     except RecursionError:
         raise LoadError(f"{where}: not a check result: values nested too deep") from None
+    except ValueError as exc:  # a number of more digits than Python converts
+        raise LoadError(f"{where}: not a check result: {printable(str(exc))}") from None
     violations = data.get("violations") if isinstance(data, dict) else None
     if not isinstance(violations, list):
         raise LoadError(f"{where}: not the output of `check --format json` (no violations list)")
@@ -81,6 +82,8 @@ def load_counterexamples(walker: Walker, path: Path) -> list[Counterexample]:
         ]
         if len(texts) != len(v["trace"]) - 1:
             raise LoadError(f"{here}: a step without an action description")
+        if len(texts) > MAX_PATH:
+            raise LoadError(f"{here}: {len(texts)} steps; the explorer takes at most {MAX_PATH}")
         trace = None
         error = "no initial state"
         for init in range(len(walker.init_states)):
@@ -94,16 +97,45 @@ def load_counterexamples(walker: Walker, path: Path) -> list[Counterexample]:
         if trace is None:
             name = printable(str(v.get("property")))
             raise LoadError(f"{here} ({name}) does not follow this design: {error}")
+        trace = _closed(walker, trace, v, here)
         found.append(
             Counterexample(
                 printable(str(v.get("property", "?"))),
                 printable(str(v.get("kind", "?"))),
                 trace,
-                str(v.get("explanation") or ""),
+                printable(str(v.get("explanation") or "")),
                 source=printable(path.name),
             )
         )
     return found
+
+
+def _closed(walker: Walker, path: Trace, v: dict[str, Any], here: str) -> Trace:
+    """A lasso's path closed as the JSON records it: `cycle_start` and the `closing`
+    step ("STUTTER": the last state stays), which must lead back to that state."""
+    start = v.get("cycle_start")
+    if start is None:
+        return path
+    last = len(path.states) - 1
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= last:
+        raise LoadError(f"{here}: cycle_start {printable(repr(start))} names no state of it")
+    closing = v.get("closing")
+    if closing == "STUTTER":
+        if start != last:
+            raise LoadError(f"{here}: a stutter loops on the last state, not on state {start}")
+        return Trace(path.states, (*path.actions, STUTTER), start)
+    back = next(
+        (
+            s
+            for s in walker.steps(path.states[-1])
+            if s.text == closing and s.next_state == path.states[start]
+        ),
+        None,
+    )
+    if back is None:
+        shown = printable(str(closing))[:80]
+        raise LoadError(f"{here}: its closing step ({shown!r}) leads back to no state {start}")
+    return Trace(path.states, (*path.actions, back.action), start)
 
 
 def build(

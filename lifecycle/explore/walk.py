@@ -101,7 +101,7 @@ def parse(text: str) -> tuple[int, ...]:
         )
     out = []
     for i, part in enumerate(parts):
-        if not part.isdigit() or len(part) > 6:
+        if not (part.isascii() and part.isdigit()) or len(part) > 6:
             shown = part[:20].encode("unicode_escape").decode()
             raise PathError(f"path part {i + 1} ({shown!r}) is not a step number")
         out.append(int(part))

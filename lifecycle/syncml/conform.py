@@ -34,6 +34,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.engine import Model, Trace
+from lifecycle.mdm.design import printable
 from lifecycle.mdm.state import Msg
 from lifecycle.reading import InputError, read_regular
 from lifecycle.syncml.codec import parse
@@ -93,25 +95,15 @@ def _is_client(pkg: Package) -> bool:
 def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
     """The events of a capture directory, in order, and the scope its manifest
     records (None without one). `CaptureError` names the file and the problem."""
-    from lifecycle.mdm.design import printable
-
     where = printable(str(path))
     if not path.is_dir():
         raise CaptureError(f"{where}: not a capture directory")
     manifest_path = path / "manifest.json"
     scope: dict[str, Any] | None = None
-    if manifest_path.exists():
-        try:
-            raw = read_regular(manifest_path, MAX_MANIFEST, "a capture manifest")
-            manifest = json.loads(raw.decode("utf-8"))
-            names = [m["file"] for m in manifest["messages"] if m.get("file")]
-            scope = manifest.get("scope")
-        except InputError as exc:
-            raise CaptureError(f"{where}/manifest.json: {exc}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CaptureError(f"{where}/manifest.json: not a capture manifest ({exc})") from None
-        except RecursionError:
-            raise CaptureError(f"{where}/manifest.json: nested too deep") from None
+    # lexists: a dangling or looping symlink is a manifest that cannot be read, not
+    # a capture without one.
+    if os.path.lexists(manifest_path):
+        names, scope = _manifest(manifest_path, f"{where}/manifest.json")
     else:
         names = sorted(p.name for p in path.glob("*.xml"))
     device = _device_toml(path / "capture.toml", where)
@@ -119,7 +111,7 @@ def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
         scope = {**(scope or {}), **device}
     if len(names) > MAX_PACKAGES:
         raise CaptureError(f"{where}: {len(names)} packages; conform reads at most {MAX_PACKAGES}")
-    if not names and scope is None and not manifest_path.exists():
+    if not names and scope is None and not os.path.lexists(manifest_path):
         # (A manifest that lists no package is a capture of a behaviour that sent
         # nothing over SyncML: an offline self-unenrollment, say.)
         raise CaptureError(f"{where}: no SyncML package (*.xml, or a manifest listing them)")
@@ -133,13 +125,51 @@ def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
     return _events(packages, where), scope
 
 
+def _manifest(path: Path, where: str) -> tuple[list[str], dict[str, Any] | None]:
+    """The package files a manifest lists, in order, and the scope it records."""
+    import dataclasses
+
+    from lifecycle.mdm import Scope
+
+    try:
+        raw = read_regular(path, MAX_MANIFEST, "a capture manifest")
+        manifest = json.loads(raw.decode("utf-8"))
+    except InputError as exc:
+        raise CaptureError(f"{where}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CaptureError(f"{where}: not UTF-8 text (offset {exc.start})") from None
+    except RecursionError:
+        raise CaptureError(f"{where}: nested too deep") from None
+    except ValueError as exc:  # not JSON, or a number of more digits than Python converts
+        raise CaptureError(f"{where}: not JSON: {printable(str(exc))}") from None
+    messages = manifest.get("messages") if isinstance(manifest, dict) else None
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise CaptureError(f"{where}: not a capture manifest (no list of message objects)")
+    names = []
+    for i, m in enumerate(messages, start=1):
+        name = m.get("file")
+        if name is None:
+            continue  # a message that is not SyncML has no file
+        if not isinstance(name, str) or not name or "\x00" in name:
+            raise CaptureError(f"{where}: message {i}: 'file' is not a file name")
+        names.append(name)
+    scope = manifest.get("scope")
+    if scope is not None:
+        fields = {f.name for f in dataclasses.fields(Scope)}
+        if not isinstance(scope, dict) or set(scope) - fields:
+            raise CaptureError(
+                f"{where}: 'scope' is not a scope (fields: {', '.join(sorted(fields))})"
+            )
+    return names, scope
+
+
 def _device_toml(path: Path, where: str) -> dict[str, Any]:
     """`capture.toml`'s enrollment kind and platform, as scope fields (one each)."""
     import tomllib
 
     from lifecycle.mdm.design import KINDS, PLATFORMS
 
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
     try:
         data = tomllib.loads(read_regular(path, 64 * 1024, "a capture.toml").decode("utf-8"))

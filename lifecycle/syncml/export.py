@@ -208,9 +208,16 @@ def write_capture(out: Path, name: str, capture: Capture) -> Path:
         )
         os.chmod(staging, 0o755)
         if target.exists():
+            # Two renames (a directory cannot replace a non-empty one in one): the
+            # old capture is put back if the second fails.
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=out))
             os.replace(target, old / "previous")
-            os.replace(staging, target)
+            try:
+                os.replace(staging, target)
+            except BaseException:
+                os.replace(old / "previous", target)
+                shutil.rmtree(old, ignore_errors=True)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, target)

@@ -141,3 +141,36 @@ def test_properties_are_judged_on_the_state_alone() -> None:
     first = walker.at(violation.trace.states[0])
     assert {p.name: p.status for p in last}[violation.property] == "violated"
     assert {p.name: p.status for p in first}[violation.property] == "holds"
+
+
+def test_non_ascii_digits_are_not_step_numbers() -> None:
+    for path in ("\u00b2", "0.\u2075", "0.\u0663"):
+        with pytest.raises(PathError, match="is not a step number"):
+            parse(path)
+
+
+def test_a_saved_lasso_loads_with_its_loop(tmp_path: Path) -> None:
+    from lifecycle.cli import result_to_json
+
+    design = load_design("never_learns")
+    model = LifecycleModel(design, smallest_scope())
+    result = check(model)
+    lassos = [v for v in result.violations if v.trace.is_lasso]
+    assert lassos
+    saved = tmp_path / "result.json"
+    data = result_to_json(design, smallest_scope(), model, result)
+    saved.write_text(json.dumps(data))
+    loaded = {c.property: c for c in load_counterexamples(Walker(model), saved)}
+    for v in lassos:
+        got = loaded[v.property].trace
+        assert got.cycle_start == v.trace.cycle_start
+        assert got.states == v.trace.states and got.actions == v.trace.actions
+    # A closing step that does not lead back, or a loop to no state, is refused.
+    entry = next(e for e in data["violations"] if e.get("cycle_start") is not None)
+    for key, value, message in (
+        ("closing", "a step nobody takes", "leads back to no state"),
+        ("cycle_start", 999, "names no state"),
+    ):
+        saved.write_text(json.dumps({**data, "violations": [{**entry, key: value}]}))
+        with pytest.raises(LoadError, match=message):
+            load_counterexamples(Walker(model), saved)

@@ -195,3 +195,61 @@ def test_a_capture_of_a_one_knob_design_names_that_knob(name: str, tmp_path: Pat
         assert inferred["preset reference"].conforms is False
     text = CliRunner().invoke(cli, ["conform", str(where)]).output
     assert "it conforms to these one-knob deviations of the design" in text and knob in text
+
+
+CORPUS = Path(__file__).parent / "data" / "captures"
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ('{"messages": {"a": 1}}', "no list of message objects"),
+        ('{"messages": [1, 2]}', "no list of message objects"),
+        ('{"messages": [], "scope": 5}', "'scope' is not a scope"),
+        ('{"messages": [], "scope": {"planets": 9}}', "'scope' is not a scope"),
+        ('{"messages": [], "n": ' + "9" * 5000 + "}", "not JSON"),
+        ('{"messages": [{"file": "a\\u0000b"}]}', "'file' is not a file name"),
+        ('{"messages": [{"file": 7}]}', "'file' is not a file name"),
+    ],
+)
+def test_a_hostile_manifest_is_one_line(tmp_path: Path, manifest: str, message: str) -> None:
+    (tmp_path / "manifest.json").write_text(manifest)
+    with pytest.raises(CaptureError, match=message) as info:
+        read_capture_dir(tmp_path)
+    assert "\n" not in str(info.value)
+    result = CliRunner().invoke(cli, ["conform", str(tmp_path)])
+    assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output
+
+
+def test_a_manifest_that_is_a_dangling_symlink_is_refused_not_ignored(tmp_path: Path) -> None:
+    for f in (CORPUS / "wipe").glob("*.xml"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "manifest.json").symlink_to(tmp_path / "nowhere.json")
+    with pytest.raises(CaptureError, match=r"manifest\.json: cannot read the file"):
+        read_capture_dir(tmp_path)
+
+
+def test_scope_flags_go_on_top_of_what_the_capture_records() -> None:
+    import json
+
+    runner = CliRunner()
+    plain = json.loads(
+        runner.invoke(cli, ["conform", str(CORPUS / "wipe"), "--format", "json"]).output
+    )
+    flagged = runner.invoke(
+        cli, ["conform", str(CORPUS / "wipe"), "--max-offline", "1", "--format", "json"]
+    )
+    narrowed = json.loads(flagged.output)
+    assert plain["scope"]["kinds"] == narrowed["scope"]["kinds"] == ["aad_join"]  # capture.toml
+    assert narrowed["scope"]["max_offline"] == 1 != plain["scope"]["max_offline"]
+    assert plain["conforms"] is narrowed["conforms"] is True
+
+
+def test_infer_honours_the_bound_and_its_exit_code_says_what_it_found() -> None:
+    runner = CliRunner()
+    cut = runner.invoke(
+        cli, ["conform", str(CORPUS / "admin_unenroll"), "--infer", "--max-states", "3"]
+    )
+    assert cut.exit_code == 3 and "conforms to 0 of" in cut.output, cut.output
+    found = runner.invoke(cli, ["conform", str(CORPUS / "first_session"), "--infer"])
+    assert found.exit_code == 0 and "conforms          preset reference" in found.output

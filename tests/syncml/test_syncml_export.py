@@ -97,3 +97,28 @@ def test_a_capture_replaces_the_previous_one_whole(tmp_path: Path) -> None:
     again = write_capture(tmp_path, "x", capture_of(trace))
     assert again == first and not (again / "stale.xml").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]  # no staging left
+
+
+def test_a_failed_replacement_puts_the_previous_capture_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    trace = _trace("keeps_aad_association", smallest_scope())
+    first = write_capture(tmp_path, "x", capture_of(trace))
+    before = sorted(p.name for p in first.iterdir())
+    real = os.replace
+    calls = []
+
+    def failing(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 2:  # the staging directory into place
+            raise OSError(28, "No space left on device")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("lifecycle.syncml.export.os.replace", failing)
+    with pytest.raises(OSError):
+        write_capture(tmp_path, "x", capture_of(trace))
+    monkeypatch.undo()
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
