@@ -24,6 +24,7 @@ from lifecycle.mdm.design import (
     load_design,
     load_design_file,
     presets,
+    smallest_scope,
 )
 from lifecycle.mdm.model import describe_message
 from lifecycle.mdm.properties import LifecycleModel
@@ -43,4 +44,5 @@ __all__ = [
     "load_design",
     "load_design_file",
     "presets",
+    "smallest_scope",
 ]

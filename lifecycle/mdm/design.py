@@ -685,6 +685,13 @@ class Scope:
 SCOPE_KEYS = tuple(f.name for f in dataclasses.fields(Scope))
 
 
+def smallest_scope() -> Scope:
+    """The smallest scope that still has every enrollment path: one device, no
+    re-enrollment, one message in flight, no offline period, no MDM switch (the
+    report's, the diagrams' and the SyncML corpus's scope)."""
+    return Scope(devices=1, reenrollments=0, max_in_flight=1, max_offline=0, mdm_toggle=False)
+
+
 def scope_overrides_from_mapping(data: Any, source: str) -> tuple[tuple[str, Any], ...]:
     """The ``[scope]`` table of a design file, checked: known keys, values a `Scope`
     accepts (TOML arrays become tuples)."""

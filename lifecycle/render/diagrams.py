@@ -25,6 +25,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+from lifecycle.mdm.design import smallest_scope
 from lifecycle.render.dot import render_svg
 from lifecycle.render.machines import machine_dot, machine_mermaid
 from lifecycle.render.reachable import quotient_dot, reachable_dot, violations_by_node
@@ -36,14 +37,6 @@ EXPLORE_LIMIT = 50_000  # the reachable graph export's own bound
 # The known-bad preset whose report the browser test opens, and whose reachable
 # quotient shows violating states in red.
 REPORT_PRESET = "keeps_aad_association"
-
-
-def smallest_scope() -> Any:
-    """The smallest scope that still has every enrollment path: one device, no
-    re-enrollment, one message in flight, no offline period, no MDM switch."""
-    from lifecycle.mdm import Scope
-
-    return Scope(devices=1, reenrollments=0, max_in_flight=1, max_offline=0, mdm_toggle=False)
 
 
 def default_scope() -> Any:

@@ -246,7 +246,7 @@ def corpus() -> dict[str, Capture]:
     under tests/syncml/data/captures (`lifecycle syncml corpus`)."""
     from lifecycle.engine import check
     from lifecycle.mdm import Design, LifecycleModel
-    from lifecycle.render.diagrams import smallest_scope
+    from lifecycle.mdm.design import smallest_scope
 
     scope = smallest_scope()
     result = check(LifecycleModel(Design(), scope, liveness=False))
