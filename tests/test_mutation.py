@@ -188,12 +188,15 @@ NAMES = [
 
 
 def test_parallel_gives_the_serial_verdicts() -> None:
+    # One killed mutant and one equivalent: both kinds of verdict, one per worker.
+    names = NAMES[:2]
     d = Design()
-    _, serial = mutation.run(d, d.scope(), names=NAMES, workers=1)
-    _, parallel = mutation.run(d, d.scope(), names=NAMES, workers=2)
+    _, serial = mutation.run(d, d.scope(), names=names, workers=1)
+    _, parallel = mutation.run(d, d.scope(), names=names, workers=2)
+    assert serial[0].killed_by and not serial[1].killed_by
     strip = [dataclasses.replace(r, seconds=0.0) for r in serial]
     assert [dataclasses.replace(r, seconds=0.0) for r in parallel] == strip
-    assert [r.mutant for r in parallel] == NAMES
+    assert [r.mutant for r in parallel] == names
 
 
 def test_cli_json_has_the_five_keys_and_bad_input_is_one_line() -> None:
