@@ -423,7 +423,7 @@ class OneLineErrors(click.Group):
 
 
 def _one_line(text: str) -> str:
-    from lifecycle.mdm.design import printable
+    from lifecycle.reading import printable
 
     return printable(text)
 
@@ -1304,7 +1304,6 @@ def conform(
     from lifecycle.mdm import DesignError, LifecycleModel
     from lifecycle.syncml.conform import CaptureError, explain_by_knobs, read_capture_dir
     from lifecycle.syncml.conform import conform as run_conform
-    from lifecycle.syncml.conform import infer as run_infer
 
     loaded = _load(design)
     limit = _finite(time_limit, "--time-limit")
@@ -1328,7 +1327,7 @@ def conform(
     where = _one_line(capture)
     bound = {"max_states": max_states} if max_states is not None else {}
     if infer:
-        return _conform_infer(where, loaded, scope, events, fmt, run_infer, limit, bound)
+        return _conform_infer(where, loaded, scope, events, fmt, limit, bound)
     verdict = run_conform(model, events, max_states=max_states, time_limit=limit)
     knobs = (
         explain_by_knobs(loaded, scope, events, time_limit=limit, **bound)
@@ -1399,14 +1398,15 @@ def _conform_infer(
     scope: Any,
     events: Any,
     fmt: str,
-    run_infer: Any,
-    limit: Any,
+    limit: float | None,
     bound: dict[str, int],
 ) -> int:
     """`conform --infer`: a verdict per preset and per one-knob deviation. Exit 0 when
     some candidate conforms, 1 when every one is refuted, 3 when none conforms and some
     were left unknown by the bound."""
-    verdicts = run_infer(design, scope, events, time_limit=limit, **bound)
+    from lifecycle.syncml.conform import infer
+
+    verdicts = infer(design, scope, events, time_limit=limit, **bound)
     if fmt == "json":
         click.echo(
             json.dumps(

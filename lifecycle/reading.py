@@ -8,11 +8,22 @@ either, and at most `limit` + 1 bytes are read.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
-__all__ = ["InputError", "read_regular"]
+__all__ = ["InputError", "printable", "read_json", "read_regular"]
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (newlines included) escaped, so that a key, a
+    value or a file name cannot break a one-line error or reach the terminal as an
+    escape sequence."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 class InputError(ValueError):
@@ -51,3 +62,21 @@ def read_regular(path: str | Path, limit: int, wanted: str) -> bytes:
     if len(raw) > limit:
         raise InputError(f"larger than {limit:,} bytes: refused")
     return raw
+
+
+def read_json(path: str | Path, limit: int, wanted: str) -> Any:
+    """The JSON value of the regular file at `path` (`read_regular`), or an
+    `InputError`: the reader's, or "not UTF-8 text (offset N)", "not JSON: ... at line
+    L column C", "not JSON: values nested too deep", or "not JSON: ..." for a number
+    of more digits than Python converts."""
+    raw = read_regular(path, limit, wanted)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError("not JSON: values nested too deep") from None
+    except ValueError as exc:
+        raise InputError(f"not JSON: {printable(str(exc))}") from None

@@ -247,12 +247,7 @@ def test_a_design_s_own_counterexamples_are_drawn_as_svg_and_mermaid(
     proc = run("diagrams", "--design", str(mine), *scope, "--out", str(again))
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in again.iterdir()) == sorted(p.name for p in out.iterdir())
-    # Unwritable: one line after the verdict, exit 5.
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    proc = run("check", "--design", "never_learns", *SMALL, "--diagrams", str(blocker / "d"))
-    assert_one_line(proc, 5, "cannot write the diagrams")
-    assert "violated" in proc.stdout
+    _assert_unwritable(tmp_path, "--diagrams", "cannot write the diagrams")
 
 
 def test_a_scope_that_leaves_a_property_without_meaning_never_reports_it_as_holding() -> None:
@@ -296,12 +291,7 @@ def test_a_design_s_counterexamples_are_exported_as_syncml_captures(
         manifest = json.loads((capture / "manifest.json").read_text())
         files = [m["file"] for m in manifest["messages"] if m["syncml"]]
         assert files and sorted(files) == sorted(p.name for p in capture.glob("*.xml"))
-    # Unwritable: one line after the verdict, exit 5.
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    proc = run("check", "--design", "never_learns", *SMALL, "--syncml", str(blocker / "d"))
-    assert_one_line(proc, 5, "cannot write the capture")
-    assert "violated" in proc.stdout
+    _assert_unwritable(tmp_path, "--syncml", "cannot write the capture")
 
 
 def test_check_and_its_report_need_no_graphviz(tmp_path: Path) -> None:
@@ -330,3 +320,13 @@ def test_check_and_its_report_need_no_graphviz(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert "<svg" in (tmp_path / "r" / "report.html").read_text()
+
+
+def _assert_unwritable(tmp_path: Path, flag: str, message: str) -> None:
+    """`check FLAG DIR` where DIR cannot be made (a file is in the way): one line after
+    the verdict, and exit 5."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("check", "--design", "never_learns", *SMALL, flag, str(blocker / "d"))
+    assert_one_line(proc, 5, message)
+    assert "violated" in proc.stdout

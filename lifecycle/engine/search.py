@@ -1036,31 +1036,36 @@ class _Search:
 
     # ----------------------------------------------------------------- result
     def _result(self, complete: bool, stop_reason: str | None, elapsed: float) -> CheckResult:
-        violations = []
-        predicates = {p.name: p.predicate for p in self.properties}
+        violations: list[Violation] = []
         by_name = {p.name: p for p in self.properties}
+
+        def found(prop: Property | None, name: str, kind: Kind, trace: Trace) -> None:
+            why = explain_violation(prop, kind, trace)
+            violations.append(Violation(name, kind, trace, why))
+
         for name, (kind, key) in self.violations.items():
             trace = self._trace_to(key)
-            if self.rep is not None and kind is Kind.ALWAYS and predicates[name](trace.states[-1]):
+            named = by_name.get(name)
+            if (
+                self.rep is not None
+                and kind is Kind.ALWAYS
+                and named is not None
+                and named.predicate(trace.states[-1])
+            ):
                 # A reduced search's counterexample must fail in the unreduced model too.
                 raise RuntimeError(
                     f"symmetry: the counterexample of {name!r}, rebuilt without the "
                     "representative, does not violate it: the representative or the "
                     "property's symmetry is wrong"
                 )
-            why = explain_violation(by_name.get(name), kind, trace)
-            violations.append(Violation(name, kind, trace, why))
+            found(named, name, kind, trace)
         for prop in self.liveness:
             if prop.name in self.lassos:
-                lasso = self.lassos[prop.name]
-                why = explain_violation(prop, prop.kind, lasso)
-                violations.append(Violation(prop.name, prop.kind, lasso, why))
+                found(prop, prop.name, prop.kind, self.lassos[prop.name])
         if complete:
             for prop in self.sometimes:
                 if prop.name not in self.witnesses:
-                    empty = Trace((), ())
-                    why = explain_violation(prop, Kind.SOMETIMES, empty)
-                    violations.append(Violation(prop.name, Kind.SOMETIMES, empty, why))
+                    found(prop, prop.name, Kind.SOMETIMES, Trace((), ()))
         violated = {v.property for v in violations}
         results = []
         listed = list(self.properties)
@@ -1160,12 +1165,26 @@ def resident_memory() -> int:
     one (Linux), else the peak so far (`getrusage`, KiB on Linux, bytes on macOS).
     The current figure, not the peak, so that a long-lived process (a test run, a
     notebook) that once peaked higher is still bounded by what this search adds."""
+    found = _proc_memory("self", "statm")
+    if found is not None:
+        return found
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _proc_memory(pid: str | int, source: str) -> int | None:
+    """A process's memory in bytes from /proc: its resident size (``statm``) or its
+    proportional set size (``smaps_rollup``, Pss); None where it cannot be read."""
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE
+        with open(f"/proc/{pid}/{source}", "rb") as handle:
+            if source == "statm":
+                return int(handle.read().split()[1]) * _PAGE
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
     except (OSError, IndexError, ValueError):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
+        pass
+    return None
 
 
 def group_memory(pids: Iterable[int]) -> int:
@@ -1174,23 +1193,11 @@ def group_memory(pids: Iterable[int]) -> int:
     that forked processes still share counts once, split between them, so the total
     is what the group holds. Without smaps_rollup, resident sizes are summed, which
     counts a shared page once per process: a bound that stops early, never late."""
-    total = 0
-    for pid in ("self", *pids):
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
-                for line in rollup:
-                    if line.startswith(b"Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-                continue
-        except (OSError, IndexError, ValueError):
-            pass
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as statm:
-                total += int(statm.read().split()[1]) * _PAGE
-        except (OSError, IndexError, ValueError):
-            if pid == "self":
-                total += resident_memory()
+    own = _proc_memory("self", "smaps_rollup")
+    total = own if own is not None else resident_memory()
+    for pid in pids:  # a worker that has gone counts nothing
+        found = _proc_memory(pid, "smaps_rollup")
+        total += found if found is not None else (_proc_memory(pid, "statm") or 0)
     return total
 
 

@@ -24,7 +24,7 @@ from flask import Flask, abort, render_template, request
 from jinja2 import ChoiceLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from lifecycle.engine import Trace
+from lifecycle.engine import Trace, changed_fields, state_fields
 from lifecycle.explore.walk import PathError, Walker, encode, parse
 from lifecycle.render.templates import FOLDER, PACKAGE
 
@@ -123,15 +123,15 @@ def create_app(
         except PathError as exc:
             abort(400, description=str(exc))
         changed = walker.changes(walk)
+        now = state_fields(walk.state)
         fields = [
             {
                 "name": name,
                 "value": _short(value),
                 "before": _short(changed[name][0]) if name in changed else None,
             }
-            for name, value in walker.fields(walk.state).items()
+            for name, value in now.items()
         ]
-        now = walker.fields(walk.state)
         fields += [  # what the last step removed (a message delivered, a record deleted)
             {"name": name, "value": "(removed)", "before": _short(before)}
             for name, (before, _after) in changed.items()
@@ -192,7 +192,7 @@ def create_app(
                 text, changes = "initial state", {}
             else:
                 text = walker.format_action(trace.actions[i - 1])
-                changes = walker.changes_between(trace.states[i - 1], state)
+                changes = changed_fields(trace.states[i - 1], state)
             rows.append(
                 {
                     "n": i,
@@ -209,7 +209,7 @@ def create_app(
             loop = f"{trace.loop_text()}: then {walker.describe(closing)} returns to state {back}"
         svg = chart(trace, f"{found.property} ({len(trace)} steps)") if chart is not None else ""
         fields = [
-            {"name": k, "value": _short(v)} for k, v in walker.fields(trace.states[step]).items()
+            {"name": k, "value": _short(v)} for k, v in state_fields(trace.states[step]).items()
         ]
         return render_template(
             "explore_counterexample.html.j2",

@@ -8,7 +8,6 @@ steps are matched by their descriptions, which is what the JSON records.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ from flask import Flask
 from lifecycle.engine import STUTTER, Trace
 from lifecycle.explore.app import Counterexample, create_app
 from lifecycle.explore.walk import MAX_PATH, PathError, Walker
-from lifecycle.mdm.design import printable
-from lifecycle.reading import InputError, read_regular
+from lifecycle.reading import InputError, printable, read_json
 
 __all__ = ["LoadError", "build", "load_counterexamples", "serve"]
 
@@ -53,20 +51,9 @@ def load_counterexamples(walker: Walker, path: Path) -> list[Counterexample]:
     walker's model. `LoadError` names the file and what is wrong."""
     where = printable(str(path))
     try:
-        raw = read_regular(path, MAX_LOAD_BYTES, "a file of `lifecycle check --format json`")
-        data = json.loads(raw.decode("utf-8"))
+        data = read_json(path, MAX_LOAD_BYTES, "a file of `lifecycle check --format json`")
     except InputError as exc:
         raise LoadError(f"{where}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise LoadError(f"{where}: not UTF-8 text (offset {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise LoadError(
-            f"{where}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise LoadError(f"{where}: not a check result: values nested too deep") from None
-    except ValueError as exc:  # a number of more digits than Python converts
-        raise LoadError(f"{where}: not a check result: {printable(str(exc))}") from None
     violations = data.get("violations") if isinstance(data, dict) else None
     if not isinstance(violations, list):
         raise LoadError(f"{where}: not the output of `check --format json` (no violations list)")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.engine import Kind, Property, Trace, changed_fields, state_fields
+from lifecycle.engine import Kind, Property, Trace, changed_fields
 from lifecycle.engine import format_action as default_format_action
 from lifecycle.engine.properties import waiting_keys
 from lifecycle.engine.trace import STUTTER
@@ -203,17 +203,9 @@ class Walker:
             return {}
         return changed_fields(walk.states[-2], walk.states[-1])
 
-    @staticmethod
-    def changes_between(before: Any, after: Any) -> dict[str, tuple[Any, Any]]:
-        return changed_fields(before, after)
-
     def describe(self, action: Any) -> str:
         """An action as the page shows it; a lasso's stutter reads as staying put."""
         return "stays put" if action is STUTTER else self.format_action(action)
-
-    @staticmethod
-    def fields(state: Any) -> dict[str, Any]:
-        return state_fields(state)
 
     def at(self, state: Any) -> list[PropertyAtState]:
         """What each property says of `state` alone. A `sometimes`, `eventually` or

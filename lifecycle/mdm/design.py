@@ -36,7 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lifecycle.reading import InputError, read_regular
+from lifecycle.reading import InputError, printable, read_regular
 
 KINDS = ("work_access", "aad_join", "bulk", "aad_registered")
 #: The kinds a scope explores unless told otherwise. Bulk enrollment behaves as a Work
@@ -503,15 +503,6 @@ def _toml_repr(value: Any) -> str:
 #: The largest design file read: a design is a few dozen lines, and a cap keeps a
 #: device file such as /dev/zero from filling memory.
 MAX_DESIGN_BYTES = 1 << 20
-
-
-def printable(text: str) -> str:
-    """`text` with control characters (newlines included) escaped, so that a key, a
-    value or a file name cannot break a one-line error or reach the terminal as an
-    escape sequence."""
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
-    )
 
 
 def load_design_file(path: str | Path) -> Design:

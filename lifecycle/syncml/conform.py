@@ -33,21 +33,19 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import os
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lifecycle.engine import Model, Trace
-from lifecycle.mdm.design import printable
 from lifecycle.mdm.state import Msg
-from lifecycle.reading import InputError, read_regular
+from lifecycle.reading import InputError, printable, read_json, read_regular
 from lifecycle.syncml.codec import parse
 from lifecycle.syncml.errors import SyncMLError
+from lifecycle.syncml.export import channel_changes
 from lifecycle.syncml.files import read_capture
 from lifecycle.syncml.mapping import Endpoints, from_package
 from lifecycle.syncml.package import Alert, Package
@@ -132,16 +130,9 @@ def _manifest(path: Path, where: str) -> tuple[list[str], dict[str, Any] | None]
     from lifecycle.mdm import Scope
 
     try:
-        raw = read_regular(path, MAX_MANIFEST, "a capture manifest")
-        manifest = json.loads(raw.decode("utf-8"))
+        manifest = read_json(path, MAX_MANIFEST, "a capture manifest")
     except InputError as exc:
         raise CaptureError(f"{where}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CaptureError(f"{where}: not UTF-8 text (offset {exc.start})") from None
-    except RecursionError:
-        raise CaptureError(f"{where}: nested too deep") from None
-    except ValueError as exc:  # not JSON, or a number of more digits than Python converts
-        raise CaptureError(f"{where}: not JSON: {printable(str(exc))}") from None
     messages = manifest.get("messages") if isinstance(manifest, dict) else None
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         raise CaptureError(f"{where}: not a capture manifest (no list of message objects)")
@@ -228,16 +219,6 @@ def _unenroll_alert(alert: Alert) -> bool:
     return meta is None or meta.type is None or meta.type.endswith("unenrollment.userrequest")
 
 
-def _sent(before: Any, after: Any) -> list[tuple[int, Msg]]:
-    """The messages a step of the MDM model sends: in flight after it, not before."""
-    out = []
-    for device, (old, new) in enumerate(zip(before.net, after.net, strict=True)):
-        if old.in_flight != new.in_flight:
-            for msg, count in (Counter(new.in_flight) - Counter(old.in_flight)).items():
-                out += [(device, msg)] * count
-    return out
-
-
 #: The kinds a capture holds (the others are not SyncML and never logged).
 LOGGED = frozenset({"pkg1", "pkg2", "pkg3", "pkg4"})
 
@@ -258,7 +239,7 @@ class _Constrained(Model):
         events = self.events
         out = []
         for action, nxt in self.base.successors(world):
-            logged = [(d, m) for d, m in _sent(world, nxt) if m.kind in LOGGED]
+            logged = [(d, m) for d, m in channel_changes(world, nxt)[0] if m.kind in LOGGED]
             if logged and not matched:
                 # Before the capture's first package: the device's life before the
                 # capture began, free (a capture may start at any point).
@@ -290,7 +271,6 @@ class Conformance:
     instead: tuple[str, ...] = ()
     states: int = 0
     stop_reason: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def first_unexplained(self) -> int | None:
@@ -383,7 +363,7 @@ def _alternatives(base: Any, trace: Trace | None) -> tuple[str, ...]:
         nxt = []
         for world in frontier:
             for _action, after in base.successors(world):
-                sent = [(d, m) for d, m in _sent(world, after) if m.kind in LOGGED]
+                sent = [(d, m) for d, m in channel_changes(world, after)[0] if m.kind in LOGGED]
                 for device, msg in sent:
                     text = Event("", device, msg.kind, msg.session, msg.body, msg.msgid).text()
                     if text not in seen:

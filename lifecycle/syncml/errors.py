@@ -8,7 +8,7 @@ SyncML form) is the same `ValueError` with a one-line message.
 
 from __future__ import annotations
 
-from lifecycle.mdm.design import printable
+from lifecycle.reading import printable
 
 
 class SyncMLError(ValueError):

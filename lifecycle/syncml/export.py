@@ -55,6 +55,8 @@ CAPTURE_VERSION = 1
 FROM_DEVICE = frozenset({"pkg1", "pkg3", "enroll_request", "agent"})
 #: The network row that takes a message without delivering it.
 LOSS = "LoseMessage"
+#: A message on a device's channel: (device, message).
+Pair = tuple[int, Msg]
 
 
 @dataclass(frozen=True)
@@ -69,34 +71,39 @@ class Sent:
     lost: bool = False
 
 
+def channel_changes(before: Any, after: Any) -> tuple[list[Pair], list[Pair]]:
+    """What one step of the MDM model does to the channels: the (device, message)
+    pairs it puts in flight (sends) and those it takes out (receipts or losses), each
+    as often as it does. The channels are multisets, so equal messages count apart."""
+    sent: list[Pair] = []
+    taken: list[Pair] = []
+    for device, (old, new) in enumerate(zip(before.net, after.net, strict=True)):
+        if old.in_flight == new.in_flight:
+            continue
+        was, now = Counter(old.in_flight), Counter(new.in_flight)
+        taken += [(device, m) for m, count in (was - now).items() for _ in range(count)]
+        sent += [(device, m) for m, count in (now - was).items() for _ in range(count)]
+    return sent, taken
+
+
 def messages(trace: Trace) -> list[Sent]:
     """Every message the trace's steps send, in sending order, with the step that took
     each (received, or lost by `LoseMessage`). A message still in flight at the end
     has no taker. A lasso's closing arrow is not a step forward, so it sends and
     takes nothing."""
     sent: list[Sent] = []
-    open_: dict[tuple[int, Msg], list[int]] = {}
+    open_: dict[Pair, list[int]] = {}
     for i in range(len(trace.states) - 1):
-        before, after = trace.states[i], trace.states[i + 1]
-        action = trace.actions[i]
-        for device, (old, new) in enumerate(zip(before.net, after.net, strict=True)):
-            was, now = Counter(old.in_flight), Counter(new.in_flight)
-            for msg, count in (was - now).items():
-                for _ in range(count):
-                    waiting = open_.get((device, msg))
-                    if waiting:
-                        index = waiting.pop(0)
-                        sent[index] = Sent(
-                            sent[index].step,
-                            device,
-                            msg,
-                            taken=i + 1,
-                            lost=action_name(action) == LOSS,
-                        )
-            for msg, count in (now - was).items():
-                for _ in range(count):
-                    open_.setdefault((device, msg), []).append(len(sent))
-                    sent.append(Sent(i + 1, device, msg))
+        added, removed = channel_changes(trace.states[i], trace.states[i + 1])
+        lost = action_name(trace.actions[i]) == LOSS
+        for pair in removed:
+            waiting = open_.get(pair)
+            if waiting:
+                index = waiting.pop(0)
+                sent[index] = dataclasses.replace(sent[index], taken=i + 1, lost=lost)
+        for device, msg in added:
+            open_.setdefault((device, msg), []).append(len(sent))
+            sent.append(Sent(i + 1, device, msg))
     return sent
 
 

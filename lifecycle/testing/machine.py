@@ -456,25 +456,24 @@ class ModelStateMachine(RuleBasedStateMachine):
         environment actors enabled where the focus is first needed (one rank more:
         no focus, the environment waits for the system), so a draw means the same in
         every run: the offer is a pure function of the run's states and draws."""
-        role = self._role
+        # Each step with its (fairness kind, actor), read once.
+        roles = [(s, *self._role(s.action)) for s in steps]
         defer = self._defer
         if defer is not None:
-            steps = [s for s in steps if role(s.action)[0] != defer] or steps
-        system = [s for s in steps if role(s.action)[0] is not None]
+            roles = [r for r in roles if r[1] != defer] or roles
+        system = any(kind is not None for _s, kind, _a in roles)
         if self._focus_acted and not system and self._focus_phase == 0:
             self._focus_phase, self._focus_acted = 1, False
             self._focus = _UNRESOLVED
-        actors = sorted({role(s.action)[1] for s in steps if role(s.action)[0] is None}, key=repr)
+        actors = sorted({actor for _s, kind, actor in roles if kind is None}, key=repr)
         if not actors:
-            return steps
+            return [s for s, _k, _a in roles]
         if self._focus is _UNRESOLVED:
             rank = self._focus_ranks[self._focus_phase] % (len(actors) + 1)
             self._focus = actors[rank] if rank < len(actors) else None
         focus = self._focus
-        preferred = [
-            s for s in steps if role(s.action)[0] is not None or role(s.action)[1] == focus
-        ]
-        return preferred or steps
+        preferred = [s for s, kind, actor in roles if kind is not None or actor == focus]
+        return preferred or [s for s, _k, _a in roles]
 
     def _why(self, prop: str, kind: Kind, trace: Trace) -> str | None:
         """The property's explanation of `trace` (`Property.explain`), as the exhaustive
