@@ -1392,6 +1392,166 @@ def conform(
     return EXIT_OK if verdict.conforms else EXIT_VIOLATED
 
 
+@cli.command()
+@click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
+@click.option("--host", default="127.0.0.1", show_default=True, help="a loopback address")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8780,
+    show_default=True,
+    help="0: any free port",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default="lifecycle-serve.sqlite",
+    show_default=True,
+    help="the SQLite file of the server's records (kept across restarts)",
+)
+@click.option(
+    "--admin-token",
+    envvar="LIFECYCLE_ADMIN_TOKEN",
+    default=None,
+    help="the admin interface's bearer token (default: a fresh one, printed)",
+)
+@click.option(
+    "--hold-timeout",
+    type=click.FloatRange(min=0.1, max=300),
+    default=10.0,
+    show_default=True,
+    help="seconds a held package's request waits for its session to close",
+)
+def serve(
+    design: str, host: str, port: int, db: str, admin_token: str | None, hold_timeout: float
+) -> int:
+    """A SyncML DM management endpoint on localhost that runs the design's server
+    table (POST /ManagementServer/MDM.svc), its records in SQLite, with an admin
+    interface under /admin for tests and operators (docs/syncml.md). Serves until
+    Ctrl-C."""
+    import sqlite3
+
+    from lifecycle.syncml.serve import DM_PATH, make_endpoint_server
+
+    loaded = _load(design)
+    try:
+        server, endpoint, token = make_endpoint_server(
+            loaded, Path(db), host=host, port=port, token=admin_token, hold_timeout=hold_timeout
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    except sqlite3.Error as exc:
+        fail(f"--db {_one_line(db)}: {_one_line(str(exc))}")
+    except OSError as exc:
+        fail(f"--host {_one_line(host)} --port {port}: cannot listen: {exc.strerror or exc}")
+    url = f"http://{host}:{server.server_port}"
+    click.echo(
+        f"serving {_one_line(loaded.name)} at {url}{DM_PATH}, admin at {url}/admin, "
+        f"records in {_one_line(db)} (Ctrl-C stops it)",
+        err=True,
+    )
+    if admin_token is None:
+        click.echo(f"admin token: {token}", err=True)
+    restore = _stop_on_signals()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("endpoint stopped", err=True)
+    finally:
+        restore()
+        server.server_close()
+        endpoint.store.close()
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("capture", type=click.Path(file_okay=False))
+@click.option("--server", "server_url", required=True, help="the management endpoint's URL")
+@click.option(
+    "--design",
+    default="reference",
+    show_default=True,
+    help="the design the replayed session is checked against (preset name or TOML file)",
+)
+@click.option(
+    "--admin",
+    "admin_url",
+    default=None,
+    help="the admin interface of `lifecycle serve`, to take the server's operator steps",
+)
+@click.option("--admin-token", envvar="LIFECYCLE_ADMIN_TOKEN", default=None)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="the replayed capture's directory (default: CAPTURE-replay beside CAPTURE)",
+)
+@click.option(
+    "--cert", type=click.Path(dir_okay=False), default=None, help="client certificate (PEM)"
+)
+@click.option("--key", type=click.Path(dir_okay=False), default=None, help="its private key (PEM)")
+@click.option("--ca", type=click.Path(dir_okay=False), default=None, help="CA file to trust")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=300),
+    default=10.0,
+    show_default=True,
+    help="seconds per request",
+)
+@click.pass_context
+def replay(
+    ctx: click.Context,
+    capture: str,
+    server_url: str,
+    design: str,
+    admin_url: str | None,
+    admin_token: str | None,
+    out: str | None,
+    cert: str | None,
+    key: str | None,
+    ca: str | None,
+    timeout: float,
+) -> int:
+    """Play the device's packages of CAPTURE (a capture, or a counterexample written by
+    `check --syncml`) against a live management endpoint, answering its commands as
+    the capture's device did; record the session as a new capture, and check that
+    capture against the design as `conform` does (same exit codes; 2 also when the
+    endpoint cannot be reached)."""
+    from lifecycle.syncml.export import write_capture
+    from lifecycle.syncml.replay import Admin, Client, ReplayError
+    from lifecycle.syncml.replay import replay as run_replay
+
+    _load(design)  # a bad design is refused before anything is sent
+    where = _one_line(capture)
+    if admin_url is not None and not admin_token:
+        fail("--admin needs --admin-token (or LIFECYCLE_ADMIN_TOKEN)")
+    if key is not None and cert is None:
+        fail("--key needs --cert")
+    try:
+        client = Client(server_url, timeout=timeout, cert=cert, key=key, ca=ca)
+        admin = Admin(admin_url, admin_token or "", timeout=timeout) if admin_url else None
+        done = run_replay(Path(capture), client, admin)
+    except ReplayError as exc:
+        fail(f"{where}: {exc}")
+    target = Path(out) if out is not None else Path(capture).parent / f"{Path(capture).name}-replay"
+    try:
+        written = write_capture(target.parent, target.name, done.capture)
+    except OSError as exc:
+        fail(f"--out {_one_line(str(target))}: cannot write the capture: {exc.strerror or exc}")
+    click.echo(f"{where}: posted {done.posted} package(s) to {_one_line(server_url)}")
+    if done.diverged is None:
+        click.echo("  the endpoint answered as the capture's server did, package for package")
+    else:
+        click.echo(
+            "  the endpoint answered otherwise than the capture's server; replay stopped there"
+        )
+    for note in done.notes:
+        click.echo(f"  {_one_line(note)}")
+    click.echo(f"replayed capture written to {_one_line(str(written))}")
+    # conform's own defaults fill its other options (the capture records the scope).
+    return int(ctx.invoke(conform, capture=str(written), design=design))
+
+
 def _conform_infer(
     where: str,
     design: Any,

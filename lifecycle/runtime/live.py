@@ -368,6 +368,9 @@ class LiveWorld:
         nxt = self._commit(w, step, view, outgoing, msg)
         self._check_states(w, nxt, step)
         self.state = nxt
+        # What the step sent, before the network decides what arrives: a real
+        # endpoint (`lifecycle serve`) answers with it over HTTP.
+        self.sent: tuple[tuple[int, Msg], ...] = tuple(outgoing)
         return nxt
 
     def _commit(

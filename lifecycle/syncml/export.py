@@ -19,9 +19,12 @@ and named by its sender (``0003-device.xml``, ``0004-server.xml``: what the serv
 management endpoint sees, in order), ``capture.toml`` with the device's enrollment
 kind and platform when one device is involved, and ``manifest.json``, which lists
 every message of the trace in sending order, SyncML or not: the step that sent it,
-the step that took it, whether it was lost (sent, with no receipt), its session,
+the step that took it, whether it was lost (sent, with no receipt), the step at
+which a wait design's server held it (``held``: it stays on the channel), its session,
 SessionID and MsgID, and for what is not SyncML (the MS-MDE2 enrollment exchange, a
 WNS push, an agent's request) why it has no file.
+It lists the server's environment steps too (``server_steps``: the admin's
+requests, the tenant's switch, the timers), which a replay's operator takes.
 
 The capture is built in memory and written to a temporary directory beside the
 target, then renamed into place: an interrupted or failed write leaves the previous
@@ -47,7 +50,16 @@ from lifecycle.syncml.codec import build
 from lifecycle.syncml.mapping import NOT_SYNCML, Endpoints, to_package
 from lifecycle.syncml.package import Package
 
-__all__ = ["CAPTURE_VERSION", "Capture", "Sent", "capture_of", "messages", "write_capture"]
+__all__ = [
+    "CAPTURE_VERSION",
+    "Capture",
+    "Sent",
+    "capture_of",
+    "device_uri",
+    "messages",
+    "server_steps",
+    "write_capture",
+]
 
 #: The manifest's format version.
 CAPTURE_VERSION = 1
@@ -69,6 +81,9 @@ class Sent:
     msg: Msg
     taken: int | None = None
     lost: bool = False
+    #: The step at which a wait design's server held it behind an open session (it
+    #: stays on the channel, and may still be lost there).
+    held: int | None = None
 
 
 def channel_changes(before: Any, after: Any) -> tuple[list[Pair], list[Pair]]:
@@ -101,6 +116,14 @@ def messages(trace: Trace) -> list[Sent]:
             if waiting:
                 index = waiting.pop(0)
                 sent[index] = dataclasses.replace(sent[index], taken=i + 1, lost=lost)
+        was_held = {p for r in trace.states[i].server.records for p in r.held}
+        for r in trace.states[i + 1].server.records:
+            for pair in r.held:
+                if pair in was_held:
+                    continue
+                first = next((k for k in open_.get(pair, []) if sent[k].held is None), None)
+                if first is not None:
+                    sent[first] = dataclasses.replace(sent[first], held=i + 1)
         for device, msg in added:
             open_.setdefault((device, msg), []).append(len(sent))
             sent.append(Sent(i + 1, device, msg))
@@ -115,13 +138,41 @@ class Capture:
     manifest: dict[str, Any]
 
 
+def device_uri(device: int) -> str:
+    """The LocURI (DevID) of device `device` of a trace: one per device."""
+    return f"{Endpoints().device[:-4]}{device:04x}"
+
+
+def server_steps(trace: Trace) -> list[dict[str, Any]]:
+    """The server's environment steps of `trace` (the admin's requests, the tenant's
+    MDM switch, the timers): rows of the server's table that receive nothing. They
+    send no SyncML, but a replay against a live server has its operator take them at
+    the same point (`lifecycle replay --admin`)."""
+    from lifecycle.mdm.tables import all_tables
+
+    triggers = {r.trigger for r in all_tables()["server"].rows if r.receives is None}
+    out = []
+    for k, action in enumerate(trace.actions, start=1):
+        if action_name(action) not in triggers:
+            continue
+        record = action[2] if len(action) > 2 else None
+        out.append(
+            {
+                "step": k,
+                "trigger": action[0],
+                "device": getattr(record, "device", action[1]),
+                "generation": getattr(record, "gen", None),
+            }
+        )
+    return out
+
+
 def _endpoints(device: int, session: str, session_id: str) -> Endpoints:
     """The names of one device's package in one session: its own LocURI, and the
     SessionID that `from_package` reads back as that session."""
     other = "0"
-    base = Endpoints()
     return Endpoints(
-        device=f"{base.device[:-4]}{device:04x}",
+        device=device_uri(device),
         main_session=session_id if session != "alert" else other,
         alert_session=session_id if session == "alert" else other,
     )
@@ -143,6 +194,7 @@ def capture_of(trace: Trace, *, title: str = "", scope: Any = None) -> Capture:
             "step": s.step,
             "taken": s.taken,
             "lost": s.lost,
+            "held": s.held,
             "device": s.device,
             "from": "device" if msg.kind in FROM_DEVICE else "server",
             "to": "server" if msg.kind in FROM_DEVICE else "device",
@@ -182,6 +234,7 @@ def capture_of(trace: Trace, *, title: str = "", scope: Any = None) -> Capture:
         "steps": len(trace),
         "cycle_start": trace.cycle_start,
         "messages": entries,
+        "server_steps": server_steps(trace),
     }
     devices = {e["device"] for e in entries}
     if len(devices) == 1:

@@ -1,0 +1,282 @@
+"""A SyncML DM management endpoint that runs a design's server table: what
+`lifecycle serve` answers over HTTP.
+
+Why it is honest: the server's rows read only what the server knows (its records, the
+MDM switch, the package it received and the connection it came on), so the endpoint
+builds a world whose server part is the stored one and whose only other content is the
+package in flight, fires the server row the live `transitions` machines enable for it
+(`lifecycle.runtime.LiveWorld`), stores the new records and answers with what the row
+sent, as a package (`to_package`, replying to the request). Nothing of a device is
+known but what came over the wire: the other parties of the world are placeholders no
+server row reads.
+
+- The enrollment is not on the wire (it is the client certificate, below SyncML): the
+  caller gives it (`lifecycle serve` takes it from the ``X-Enrollment-Generation``
+  header, the stand-in for the certificate over plain HTTP).
+- A package a wait design holds behind an open session (``held``) is answered when the
+  session closes: the request waits for it, up to a timeout.
+- The environment's steps of the server (the admin's requests, the tenant's MDM switch,
+  the timers) are the operator's: `steps` lists those enabled and `step` fires one by
+  name. A timer that fires on silence fires when the operator says the device is
+  silent, which the server cannot otherwise know.
+- The enrollment exchange (MS-MDE2) is not SyncML: `enroll` stands for it.
+
+When the server's row is a choice (a design that lets the server do either), the
+endpoint takes the first the table lists: a real server decides one way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from lifecycle.mdm import Design, LifecycleModel, Scope
+from lifecycle.mdm.state import (
+    NO_DIRECTORY,
+    Channel,
+    Msg,
+    Record,
+    Server,
+    World,
+    fresh_device,
+)
+from lifecycle.runtime import LiveWorld
+from lifecycle.runtime.live import LiveStep
+from lifecycle.syncml.codec import build, parse
+from lifecycle.syncml.errors import SyncMLError
+from lifecycle.syncml.mapping import Endpoints, from_package, to_package
+from lifecycle.syncml.package import Package
+from lifecycle.syncml.store import Store
+
+__all__ = ["Answer", "ManagementEndpoint", "ServerStep"]
+
+
+@dataclass(frozen=True)
+class ServerStep:
+    """One environment step of the server: a row's trigger, and the record it acts on
+    (device index and generation; None for the tenant's rows)."""
+
+    trigger: str
+    device: int | None
+    generation: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the endpoint did with a package: the row that took it (None: no row of
+    the server's table takes it) and the reply (None: nothing, or nothing yet)."""
+
+    row: str | None
+    reply: bytes | None
+    held: bool = False
+
+
+def _steps_of(step: LiveStep) -> ServerStep:
+    record = step.arg if isinstance(step.arg, Record) else None
+    return ServerStep(
+        step.row.trigger,
+        record.device if record is not None else step.party,
+        record.gen if record is not None else None,
+    )
+
+
+class ManagementEndpoint:
+    """The server of `design`, its records in `store`. Thread-safe: one package or
+    operator step at a time."""
+
+    def __init__(self, design: Design, store: Store, *, hold_timeout: float = 10.0) -> None:
+        # The operator may do whatever the design lets the server do: the scope only
+        # bounds what the model checker explores.
+        scope = dataclasses.replace(design.scope(Scope()), mdm_toggle=True)
+        self.model = LifecycleModel(design, scope, liveness=False)
+        self.live = LiveWorld(self.model)
+        self.store = store
+        self.hold_timeout = hold_timeout
+        self._lock = threading.Condition()
+        # Requests a wait design holds: (device, message) -> the package, for its reply.
+        self._held: dict[tuple[int, Msg], Package] = {}
+        self._replies: dict[tuple[int, Msg], bytes | None] = {}
+        #: What the server sent that no HTTP request carries back: pushes, agent
+        #: requests, enrollment responses (for the operator to read).
+        self.outbox: list[tuple[int, Msg]] = []
+
+    # ------------------------------------------------------------------ the world
+    def _world(self, server: Server, device: int = -1, msg: Msg | None = None) -> World:
+        known = max([device, *self.store.devices().values(), *(r.device for r in server.records)])
+        n = max(1, known + 1)
+        nets = [Channel(True, (), 0) for _ in range(n)]
+        if msg is not None:
+            nets[device] = Channel(True, (msg,), 0)
+        placeholder = fresh_device("desktop", False)
+        return World((placeholder,) * n, server, (NO_DIRECTORY,) * n, tuple(nets))
+
+    def _fire(self, world: World, step: LiveStep) -> tuple[World, tuple[tuple[int, Msg], ...]]:
+        nxt = self.live.fire(step, world)
+        self.store.save(nxt.server)
+        return nxt, self.live.sent
+
+    def _receivers(self, world: World, device: int, msg: Msg, source: str) -> list[LiveStep]:
+        return [
+            s
+            for s in self.live.enabled(world)
+            if s.row.machine == "server"
+            and s.row.receives is not None
+            and s.party == device
+            and s.source == source
+            and (s.arg == msg if source == "net" else s.arg == ("held", msg))
+        ]
+
+    # --------------------------------------------------------------- the packages
+    def receive(self, xml: bytes, generation: int) -> Answer:
+        """Answer one package a device sent for enrollment `generation`. A package that
+        cannot be read is a `SyncMLError`."""
+        pkg = parse(xml)
+        h = pkg.header
+        device = self.store.device_index(h.source)
+        alert = self.store.is_alert_session(device, h.session_id)
+        ends = Endpoints(
+            device=h.source,
+            server=h.target,
+            main_session="" if alert else h.session_id,
+            alert_session=h.session_id if alert else "",
+        )
+        msg = from_package(pkg, ends, generation=generation)
+        if msg.kind not in ("pkg1", "pkg3"):
+            raise SyncMLError(f"a {msg.kind} is a server's package; a device sent it")
+        if msg.kind == "pkg1" and msg.session == "alert":
+            self.store.mark_alert_session(device, h.session_id)
+        key = (device, msg)
+        with self._lock:
+            world = self._world(self.store.server(), device, msg)
+            steps = self._receivers(world, device, msg, "net")
+            if not steps:
+                return Answer(None, None)
+            step = steps[0]
+            world, sent = self._fire(world, step)
+            reply = self._reply(device, sent, pkg)
+            held = any(key in r.held for r in world.server.records)
+            if held:
+                self._held[key] = pkg
+            self._release_held(world)
+            if not held:
+                return Answer(step.row.trigger, reply)
+            # Wait for the session that holds it to close (another request's work).
+            self._lock.wait_for(lambda: key in self._replies, timeout=self.hold_timeout)
+            self._held.pop(key, None)
+            return Answer(step.row.trigger, self._replies.pop(key, None), held=True)
+
+    def _reply(
+        self, device: int, sent: tuple[tuple[int, Msg], ...], request: Package
+    ) -> bytes | None:
+        """The package answering `request` among what a row sent; the rest goes to the
+        outbox."""
+        reply = None
+        for j, m in sent:
+            if j == device and m.kind in ("pkg2", "pkg4") and reply is None:
+                reply = build(to_package(m, reply_to=request)).encode()
+            else:
+                self.outbox.append((j, m))
+        return reply
+
+    def _release_held(self, world: World) -> None:
+        """Process every held package whose session has closed, as the model's server
+        does, and hand each reply to the request waiting for it."""
+        while True:
+            for (i, msg), pkg in list(self._held.items()):
+                if (i, msg) in self._replies:
+                    continue
+                steps = self._receivers(world, i, msg, "held")
+                if steps:
+                    world, sent = self._fire(world, steps[0])
+                    self._replies[(i, msg)] = self._reply(i, sent, pkg)
+                    self._lock.notify_all()
+                    break
+            else:
+                return
+
+    # ------------------------------------------------------- the operator's steps
+    def steps(self) -> list[ServerStep]:
+        """The server's environment steps enabled now (admin, tenant, timers)."""
+        with self._lock:
+            world = self._world(self.store.server())
+            return [_steps_of(s) for s in self._environment(world)]
+
+    def _environment(self, world: World) -> list[LiveStep]:
+        return [
+            s
+            for s in self.live.enabled(world)
+            if s.row.machine == "server" and s.row.receives is None
+        ]
+
+    def step(self, wanted: ServerStep) -> ServerStep:
+        """Fire the enabled environment step `wanted`; `LookupError` (naming what is
+        enabled) when it is not."""
+        with self._lock:
+            world = self._world(self.store.server())
+            options = self._environment(world)
+            for s in options:
+                if _steps_of(s) == wanted:
+                    world, sent = self._fire(world, s)
+                    self.outbox.extend(sent)
+                    self._release_held(world)
+                    return wanted
+            enabled = ", ".join(_label(_steps_of(s)) for s in options) or "none"
+            raise LookupError(f"{_label(wanted)} is not enabled; enabled: {enabled}")
+
+    def enroll(
+        self,
+        devid: str,
+        generation: int,
+        kind: str,
+        platform: str,
+        local_admin: bool,
+        device: int | None = None,
+    ) -> tuple[str, ...]:
+        """The enrollment exchange (MS-MDE2, not SyncML) for DevID `devid`: the body of
+        the server's response, ``("token",)`` or ``("fault", code)``; ``()`` when the
+        server sends none."""
+        if device is not None:
+            self.store.bind_device(devid, device)
+        index = self.store.device_index(devid)
+        msg = Msg(
+            "enroll_request",
+            generation,
+            "-",
+            (kind, platform, "admin" if local_admin else "no_admin"),
+        )
+        with self._lock:
+            world = self._world(self.store.server(), index, msg)
+            steps = self._receivers(world, index, msg, "net")
+            if not steps:
+                return ()
+            world, sent = self._fire(world, steps[0])
+            body: tuple[str, ...] = ()
+            for j, m in sent:
+                if j == index and m.kind == "enroll_response" and not body:
+                    body = m.body
+                else:
+                    self.outbox.append((j, m))
+            return body
+
+    def records(self) -> list[dict[str, Any]]:
+        """The record table, for the operator (ghost fields left out)."""
+        from lifecycle.mdm.state import RECORD_GHOSTS
+
+        out = []
+        for r in self.store.server().records:
+            fields = {k: v for k, v in r._asdict().items() if k not in RECORD_GHOSTS}
+            fields["queue"] = [list(c) for c in r.queue]
+            fields["held"] = [[i, list(m)] for i, m in r.held]
+            out.append(fields)
+        return out
+
+
+def _label(s: ServerStep) -> str:
+    if s.device is None:
+        return s.trigger
+    return f"{s.trigger}(device {s.device}, generation {s.generation})"

@@ -1,0 +1,426 @@
+"""`lifecycle replay CAPTURE --server URL`: a capture's device, played against a live
+management endpoint.
+
+The device's packages of the capture are posted to the endpoint
+(``application/vnd.syncml.dm+xml``, F58), each at the point where the capture's
+server took it (a package the capture lost is never posted; one still in flight at
+its end is recorded but not posted). Each request runs on its own thread, because a
+wait design's server may hold a request open until another of the device's requests
+closes a session. Where the capture has the server's answer, the replay waits for the
+endpoint's; the device answers the endpoint's commands as the capture's device did
+(its Status package rebuilt to point at the endpoint's own CmdIDs, F67). Where the
+endpoint answers otherwise than the capture (another kind or other commands), the
+device's script no longer applies: the replay records the answer and stops there.
+
+What is not SyncML is not sent: the enrollment (MS-MDE2) and the server's
+environment steps (the admin's requests, the tenant's switch, the timers) are the
+operator's. Given ``--admin`` (the admin interface of `lifecycle serve`), the replay
+takes them there, at their point of the capture; without it, it says it skipped them.
+
+The replay is recorded as a new capture (same format, the endpoint's packages as it
+sent them), which `lifecycle conform` then checks against the design.
+
+Bounded: every request has a timeout, nothing is retried, and a held request that is
+never answered ends the replay when its wait runs out.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lifecycle.reading import InputError, printable, read_json
+from lifecycle.syncml.codec import build, parse
+from lifecycle.syncml.conform import CaptureError, read_capture_dir
+from lifecycle.syncml.errors import SyncMLError
+from lifecycle.syncml.export import CAPTURE_VERSION, Capture, device_uri
+from lifecycle.syncml.files import read_capture
+from lifecycle.syncml.mapping import Endpoints, from_package, to_package
+from lifecycle.syncml.package import Package
+
+__all__ = ["Admin", "Client", "ReplayError", "Replayed", "replay"]
+
+SYNCML_TYPE = "application/vnd.syncml.dm+xml"
+GENERATION_HEADER = "X-Enrollment-Generation"
+MAX_MANIFEST = 16 * 1024 * 1024
+#: The largest answer read from an endpoint (a package is at most 1 MiB, the codec's cap).
+MAX_ANSWER = 1 << 20
+
+
+class ReplayError(ValueError):
+    """A replay that cannot run: bad input, or an endpoint that cannot be reached or
+    answers outside the protocol (one line, exit 2)."""
+
+
+class Client:
+    """Posts packages to a management endpoint: HTTP, or HTTPS with an optional
+    client certificate (mutual TLS) and CA file. One attempt per package, with a
+    timeout."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        cert: str | None = None,
+        key: str | None = None,
+        ca: str | None = None,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ReplayError(f"--server {printable(url)}: give an http:// or https:// URL")
+        self.url = url
+        self.timeout = timeout
+        self.context: ssl.SSLContext | None = None
+        if url.startswith("https://"):
+            try:
+                self.context = ssl.create_default_context(cafile=ca)
+                if cert is not None:
+                    self.context.load_cert_chain(cert, key)
+            except (OSError, ssl.SSLError) as exc:
+                raise ReplayError(f"--cert/--key/--ca: {printable(str(exc))}") from None
+        elif cert is not None or key is not None or ca is not None:
+            raise ReplayError("--cert, --key and --ca need an https:// --server")
+
+    def post(self, xml: bytes, generation: int) -> tuple[int, bytes]:
+        """Post one package; the status and the body of the answer."""
+        req = urllib.request.Request(
+            self.url,
+            data=xml,
+            method="POST",
+            headers={"Content-Type": SYNCML_TYPE, GENERATION_HEADER: str(generation)},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout, context=self.context) as r:
+                return r.status, r.read(MAX_ANSWER + 1)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(200).decode("utf-8", "replace").strip()
+            raise ReplayError(f"{self.url}: HTTP {exc.code}: {printable(detail)}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ReplayError(f"{self.url}: {printable(str(reason))}") from None
+
+
+class Admin:
+    """The admin interface of `lifecycle serve` (see `lifecycle.syncml.serve`)."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ReplayError(f"--admin {printable(url)}: give an http:// or https:// URL")
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def call(self, path: str, body: dict[str, Any]) -> Any:
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as r:
+                return json.loads(r.read(MAX_ANSWER))
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(300).decode("utf-8", "replace").strip()
+            raise ReplayError(f"{self.url}{path}: HTTP {exc.code}: {printable(detail)}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise ReplayError(f"{self.url}{path}: {printable(str(exc))}") from None
+
+
+@dataclass
+class Replayed:
+    """The replay's record: the new capture, what was skipped or differed, and the
+    capture's file in whose place the endpoint answered otherwise (None: it never
+    did)."""
+
+    capture: Capture
+    notes: list[str] = field(default_factory=list)
+    diverged: str | None = None
+    posted: int = 0
+
+
+@dataclass
+class _Entry:
+    """One message of the capture to replay, at the point the replay takes it."""
+
+    at: tuple[int, int]
+    n: int
+    data: dict[str, Any]
+    xml: bytes | None = None
+
+
+#: What replay reads of a manifest's message and server step: field -> (types,
+#: required). Anything else is left as it is.
+_MESSAGE_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "step": ((int,), True),
+    "from": ((str,), True),
+    "taken": ((int, type(None)), False),
+    "held": ((int, type(None)), False),
+    "lost": ((bool,), False),
+    "generation": ((int,), False),
+    "device": ((int,), False),
+    "kind": ((str,), False),
+    "body": ((list,), False),
+    "file": ((str, type(None)), False),
+}
+_STEP_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "step": ((int,), True),
+    "trigger": ((str,), True),
+    "device": ((int, type(None)), False),
+    "generation": ((int, type(None)), False),
+}
+
+
+def _check_fields(item: Any, fields: dict[str, tuple[tuple[type, ...], bool]], where: str) -> None:
+    """One line naming the first field of `item` replay cannot use."""
+    if not isinstance(item, dict):
+        raise ReplayError(f"{where}: not an object")
+    for name, (types, required) in fields.items():
+        if name not in item:
+            if required:
+                raise ReplayError(f"{where}: no {name!r}")
+            continue
+        value = item[name]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise ReplayError(f"{where}: {name!r} is {printable(repr(value))[:60]}")
+    if item.get("from", "device") not in ("device", "server"):
+        raise ReplayError(f"{where}: 'from' is neither 'device' nor 'server'")
+    body = item.get("body", [])
+    if item.get("kind") == "enroll_request" and (
+        len(body) != 3 or not all(isinstance(t, str) for t in body)
+    ):
+        raise ReplayError(f"{where}: an enrollment request's body is [kind, platform, admin]")
+
+
+def _entries(path: Path) -> tuple[list[_Entry], dict[str, Any]]:
+    """The capture's messages and server steps, in the order the replay takes them:
+    a device's package when the capture's server took it, a server's when it was
+    sent, an operator's step at its step; without a manifest, the files in order."""
+    where = printable(str(path))
+    try:
+        read_capture_dir(path)  # the same checks as conform: names, sizes, XML
+    except CaptureError as exc:
+        raise ReplayError(str(exc)) from None
+    manifest_path = path / "manifest.json"
+    if manifest_path.exists():
+        try:
+            manifest = read_json(manifest_path, MAX_MANIFEST, "a capture manifest")
+        except InputError as exc:
+            raise ReplayError(f"{where}/manifest.json: {exc}") from None
+    else:
+        names = sorted(p.name for p in path.glob("*.xml"))
+        manifest = {
+            "messages": [
+                {
+                    "n": i,
+                    "step": i,
+                    "taken": i,
+                    "file": name,
+                    "lost": False,
+                    "syncml": True,
+                    "from": "device" if name.endswith("-device.xml") else "server",
+                    "generation": 1,
+                }
+                for i, name in enumerate(names, start=1)
+            ]
+        }
+    if not isinstance(manifest, dict):
+        raise ReplayError(f"{where}/manifest.json: not a capture manifest")
+    out: list[_Entry] = []
+    for i, m in enumerate(manifest.get("messages") or [], start=1):
+        _check_fields(m, _MESSAGE_FIELDS, f"{where}/manifest.json: message {i}")
+        device_side = m["from"] == "device"
+        when = m.get("taken") if device_side else m["step"]
+        if device_side and m.get("held") is not None:
+            when = m["held"]  # the server took it then, and held it
+        elif device_side and (m.get("lost") or when is None):
+            when = m["step"]  # recorded, never posted
+        entry = _Entry((int(when), 1), i, m)
+        name = m.get("file")
+        if name is not None:
+            try:
+                entry.xml = read_capture(path / Path(name).name)
+            except SyncMLError as exc:
+                raise ReplayError(f"{where}/{printable(name)}: {exc}") from None
+        out.append(entry)
+    for i, st in enumerate(manifest.get("server_steps") or [], start=1):
+        _check_fields(st, _STEP_FIELDS, f"{where}/manifest.json: server step {i}")
+        out.append(_Entry((st["step"], 0), 0, {"server_step": st}))
+    out.sort(key=lambda e: (e.at, e.n))
+    return out, manifest
+
+
+def _model_message(pkg: Package, alert_sessions: set[tuple[str, str]], generation: int) -> Any:
+    """`from_package` with the session told by SessionID, as conform reads captures."""
+    h = pkg.header
+    device = h.source if h.target.startswith(("http://", "https://")) else h.target
+    alert = (device, h.session_id) in alert_sessions
+    ends = Endpoints(
+        device=device,
+        server=h.target if device == h.source else h.source,
+        main_session="" if alert else h.session_id,
+        alert_session=h.session_id if alert else "",
+    )
+    return from_package(pkg, ends, generation=generation)
+
+
+def replay(
+    path: Path, client: Client, admin: Admin | None = None, *, hold_grace: float = 1.0
+) -> Replayed:
+    """Replay the device of the capture at `path` against `client`'s endpoint.
+    `hold_grace`: how long a request may take before the replay goes on without its
+    answer (the endpoint holds it, as a wait design's server does)."""
+    entries, manifest = _entries(path)
+    files: dict[str, str] = {}
+    new_entries: list[dict[str, Any]] = []
+    done = Replayed(Capture(files, {}))
+    pending: dict[tuple[str, str], Future[tuple[int, bytes]]] = {}
+    last_answer: dict[tuple[str, str], Package] = {}
+    alert_sessions: set[tuple[str, str]] = set()
+    skipped_steps = 0
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="replay")
+
+    recorded: list[tuple[int, dict[str, Any], bytes | None]] = []
+
+    def record(entry: _Entry, xml: bytes | None, sender: str) -> None:
+        recorded.append((entry.n, {**entry.data, "n": entry.n, "from": sender}, xml))
+
+    try:
+        for e in entries:
+            m = e.data
+            if "server_step" in m:
+                step = m["server_step"]
+                if admin is None:
+                    skipped_steps += 1
+                    continue
+                admin.call(
+                    "/admin/step", {k: step.get(k) for k in ("trigger", "device", "generation")}
+                )
+                continue
+            generation = int(m.get("generation", 1))
+            if m.get("from") == "device" and m.get("kind") == "enroll_request":
+                body = m.get("body") or []
+                if admin is not None and m.get("taken") is not None and not m.get("lost"):
+                    got = admin.call(
+                        "/admin/enroll",
+                        {
+                            "devid": device_uri(int(m.get("device", 0))),
+                            "device": int(m.get("device", 0)),
+                            "generation": generation,
+                            "kind": body[0],
+                            "platform": body[1],
+                            "local_admin": body[2] == "admin",
+                        },
+                    )
+                    done.notes.append(
+                        f"enrolled generation {generation}: "
+                        f"{' '.join(got['response']) or 'no response'}"
+                    )
+                record(e, None, "device")
+                continue
+            if e.xml is None:  # a push, an agent's request, the enrollment response
+                record(e, None, m.get("from", "server"))
+                continue
+            pkg = parse(e.xml)
+            h = pkg.header
+            if m.get("from") == "device":
+                msg = _model_message(pkg, alert_sessions, generation)
+                if msg.kind == "pkg1" and msg.session == "alert":
+                    alert_sessions.add((h.source, h.session_id))
+                xml = e.xml
+                key = (h.source, h.session_id)
+                if msg.kind == "pkg3" and key in last_answer:
+                    # Answer the endpoint's own package, as the capture's device did.
+                    xml = build(to_package(msg, reply_to=last_answer[key])).encode()
+                record(e, xml, "device")
+                held = isinstance(m.get("held"), int)
+                if not held and (m.get("lost") or m.get("taken") is None):
+                    continue
+                future = pool.submit(client.post, xml, generation)
+                pending[key] = future
+                done.posted += 1
+                # Let the endpoint take it before the next step: an answer that does
+                # not come in `hold_grace` seconds is a request the server holds.
+                wait([future], timeout=hold_grace)
+                continue
+            # The capture's server answered here: wait for the endpoint's answer.
+            key = (h.target, h.session_id)
+            waiting = pending.pop(key, None)
+            if waiting is None:
+                done.notes.append(
+                    f"{e.data['file']}: the server's package answers no request posted"
+                )
+                done.diverged = e.data["file"]
+                break
+            try:
+                status, answer = waiting.result(timeout=client.timeout + 1)
+            except FutureTimeout:
+                raise ReplayError(f"{client.url}: no answer within {client.timeout:g} s") from None
+            if status == 204 or not answer:
+                done.notes.append(
+                    f"{e.data['file']}: the endpoint sent no answer where the capture has one"
+                )
+                done.diverged = e.data["file"]
+                break
+            if len(answer) > MAX_ANSWER:
+                raise ReplayError(f"{client.url}: an answer larger than {MAX_ANSWER:,} bytes")
+            try:
+                got_pkg = parse(answer)
+                got = _model_message(got_pkg, alert_sessions, generation)
+            except SyncMLError as exc:
+                raise ReplayError(
+                    f"{client.url}: its answer in place of {e.data['file']}: {exc}"
+                ) from None
+            want = _model_message(pkg, alert_sessions, generation)
+            record(e, answer, "server")
+            last_answer[key] = got_pkg
+            if (got.kind, got.body) != (want.kind, want.body):
+                done.notes.append(
+                    f"{e.data['file']}: the endpoint sent a {got.kind} ({', '.join(got.body)}) "
+                    f"where the capture has a {want.kind} ({', '.join(want.body)})"
+                )
+                done.diverged = e.data["file"]
+                break
+        for key, left in pending.items():
+            if left.done() and not left.exception():
+                status, answer = left.result()
+                if status == 200 and answer:
+                    done.notes.append(
+                        f"the endpoint answered session {key[1]} of {key[0]} where the capture "
+                        "has no answer (the device had stopped waiting): not recorded"
+                    )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    # In the capture's sending order, the files numbered in it.
+    for _, entry, package_xml in sorted(recorded, key=lambda item: item[0]):
+        if package_xml is not None:
+            entry["file"] = f"{len(files) + 1:04d}-{entry['from']}.xml"
+            files[entry["file"]] = package_xml.decode("utf-8")
+        new_entries.append(entry)
+    if skipped_steps:
+        done.notes.append(
+            f"{skipped_steps} step(s) of the server's operator not taken "
+            "(give --admin to take them)"
+        )
+    done.capture.manifest.update(
+        {
+            "capture_version": CAPTURE_VERSION,
+            "title": f"replay of {manifest.get('title') or path.name} against {client.url}",
+            "server_uri": client.url,
+            "scope": manifest.get("scope"),
+            "messages": [{**m, "n": i} for i, m in enumerate(new_entries, start=1)],
+            "server_steps": manifest.get("server_steps", []),
+            "replay": {"notes": done.notes, "diverged": done.diverged},
+        }
+    )
+    toml = path / "capture.toml"
+    if toml.is_file():
+        files["capture.toml"] = toml.read_text()
+    return done
