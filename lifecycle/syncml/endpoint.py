@@ -137,6 +137,11 @@ class ManagementEndpoint:
         cannot be read is a `SyncMLError`."""
         pkg = parse(xml)
         h = pkg.header
+        if not h.target.startswith(("http://", "https://")):
+            raise SyncMLError(
+                f"Target {h.target!r} is not a server URL: a device's package goes to the "
+                "server (F65); is this a server's package?"
+            )
         device = self.store.device_index(h.source)
         alert = self.store.is_alert_session(device, h.session_id)
         ends = Endpoints(

@@ -30,6 +30,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -144,10 +145,12 @@ def make_endpoint_server(
     port: int = 0,
     token: str | None = None,
     hold_timeout: float = 10.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[BaseWSGIServer, ManagementEndpoint, str]:
     """A threaded HTTP server for `design`'s endpoint (not yet serving), the
     endpoint, and the admin token. Only loopback hosts are accepted (`ValueError`);
-    a port in use is an `OSError`."""
+    a port in use is an `OSError`. `ssl_context` serves HTTPS (the tests' mutual-TLS
+    server)."""
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -158,7 +161,12 @@ def make_endpoint_server(
     endpoint = ManagementEndpoint(design, Store(db), hold_timeout=hold_timeout)
     try:
         server = make_server(
-            host, port, create_app(endpoint, token), threaded=True, request_handler=_Quiet
+            host,
+            port,
+            create_app(endpoint, token),
+            threaded=True,
+            request_handler=_Quiet,
+            ssl_context=ssl_context,
         )
     except BaseException:
         endpoint.store.close()

@@ -17,26 +17,20 @@ import pytest
 from click.testing import CliRunner
 
 from lifecycle.cli import cli
-from lifecycle.engine import check
 from lifecycle.mdm import LifecycleModel, Scope, presets
-from lifecycle.render.diagrams import smallest_scope
 from lifecycle.syncml.conform import LOGGED, CaptureError, conform, read_capture_dir
 from lifecycle.syncml.export import capture_of, messages, write_capture
-
-BAD = sorted(n for n, d in presets().items() if d.expected_violations)
+from tests.syncml.counterexamples import BAD, counterexample
 
 
 def _export(name: str, out: Path) -> tuple[Path, Scope] | None:
-    """The first counterexample of `name` with a trace, as a capture: at the smallest
-    scope when it shows one, else at the preset's own."""
-    design = presets()[name]
-    for scope in (design.scope(smallest_scope()), design.scope(Scope())):
-        result = check(LifecycleModel(design, scope, liveness=False), stop_on_violation=True)
-        traced = [v for v in result.violations if v.trace.states]
-        if traced:
-            capture = capture_of(traced[0].trace, title=name, scope=scope)
-            return write_capture(out, f"counterexample-{name}", capture), scope
-    return None
+    """The first counterexample of `name` with a trace, as a capture."""
+    found = counterexample(name)
+    if found is None:
+        return None
+    trace, scope = found
+    capture = capture_of(trace, title=name, scope=scope)
+    return write_capture(out, f"counterexample-{name}", capture), scope
 
 
 @pytest.mark.parametrize("name", BAD)
