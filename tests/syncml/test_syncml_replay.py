@@ -453,3 +453,19 @@ def test_replay_passes_a_client_certificate_to_a_server_that_requires_one(tmp_pa
     original = json.loads((capture / "manifest.json").read_text())["messages"]
     # The endpoint answered over mutual TLS, package for package.
     assert kinds == [m["kind"] for m in original if m.get("file")] and "pkg2" in kinds
+
+
+def test_the_replays_drive_the_operators_steps_and_the_timers() -> None:
+    """The replays above take, through the admin interface, the admin's unenroll and
+    wipe requests, the tenant turning MDM off, and the server's timers."""
+    taken: set[str] = set()
+    for name in BAD:
+        found = counterexample(name)
+        if found is not None:
+            taken |= {s["trigger"] for s in capture_of(found[0]).manifest["server_steps"]}
+    for path in CORPUS.iterdir():
+        taken |= {
+            s["trigger"] for s in json.loads((path / "manifest.json").read_text())["server_steps"]
+        }
+    assert {"AdminRequestUnenroll", "AdminRequestWipe", "TurnOffMDM"} <= taken
+    assert {"ConfirmUnenrolled", "AbandonSession"} <= taken
