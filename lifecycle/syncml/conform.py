@@ -48,6 +48,7 @@ from lifecycle.syncml.errors import SyncMLError
 from lifecycle.syncml.export import channel_changes
 from lifecycle.syncml.files import read_capture
 from lifecycle.syncml.mapping import Endpoints, from_package
+from lifecycle.syncml.multimessage import join
 from lifecycle.syncml.package import Alert, Package
 
 __all__ = ["CaptureError", "Conformance", "Event", "conform", "read_capture_dir"]
@@ -186,6 +187,8 @@ def _device_toml(path: Path, where: str) -> dict[str, Any]:
 
 
 def _events(packages: list[tuple[str, Package]], where: str) -> list[Event]:
+    # A package sent in several messages is one package of the model (F74).
+    packages = join(packages)
     devices: dict[str, int] = {}
     server = next((p.header.target for _, p in packages if _is_client(p)), Endpoints().server)
     # The alert sessions: those whose package 1 carries an unenroll alert (F6).

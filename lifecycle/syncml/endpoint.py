@@ -47,10 +47,14 @@ from lifecycle.runtime.live import LiveStep
 from lifecycle.syncml.codec import build, parse
 from lifecycle.syncml.errors import SyncMLError
 from lifecycle.syncml.mapping import Endpoints, from_package, to_package
+from lifecycle.syncml.multimessage import is_next_message, join, next_message_reply
 from lifecycle.syncml.package import Package
 from lifecycle.syncml.store import Store
 
 __all__ = ["Answer", "ManagementEndpoint", "ServerStep"]
+
+#: Sessions whose messages the endpoint keeps (to join multi-message packages).
+MAX_SESSIONS = 256
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class ManagementEndpoint:
         # Requests a wait design holds: (device, message) -> the package, for its reply.
         self._held: dict[tuple[int, Msg], Package] = {}
         self._replies: dict[tuple[int, Msg], bytes | None] = {}
+        # Each open session's messages, as the wire had them: (sender, package).
+        self._wire: dict[tuple[str, str], list[tuple[str, Package]]] = {}
         #: What the server sent that no HTTP request carries back: pushes, agent
         #: requests, enrollment responses (for the operator to read).
         self.outbox: list[tuple[int, Msg]] = []
@@ -142,6 +148,12 @@ class ManagementEndpoint:
                 f"Target {h.target!r} is not a server URL: a device's package goes to the "
                 "server (F65); is this a server's package?"
             )
+        with self._lock:
+            joined = self._join(pkg)
+        if joined is None:  # more messages of this package follow (F74)
+            history = self._wire[(h.source, h.session_id)]
+            return Answer("NextMessage", build(history[-1][1]).encode())
+        pkg = joined
         device = self.store.device_index(h.source)
         alert = self.store.is_alert_session(device, h.session_id)
         ends = Endpoints(
@@ -175,15 +187,41 @@ class ManagementEndpoint:
             self._held.pop(key, None)
             return Answer(step.row.trigger, self._replies.pop(key, None), held=True)
 
+    def _join(self, pkg: Package) -> Package | None:
+        """The package `pkg` completes, as one message (`multimessage.join` over the
+        session's messages so far), or None when more messages of it follow: the Next
+        Message reply is then the session's last message."""
+        key = (pkg.header.source, pkg.header.session_id)
+        history = self._wire.setdefault(key, [])
+        while len(self._wire) > MAX_SESSIONS:  # the oldest sessions are long over
+            self._wire.pop(next(iter(self._wire)))
+        history.append(("device", pkg))
+        if not pkg.final:
+            sent = sum(1 for side, _ in history if side == "server")
+            history.append(("server", next_message_reply(pkg, sent + 1)))
+            return None
+        if not any(is_next_message(p) for _, p in history):
+            return pkg
+        return join([(str(n), p) for n, (_, p) in enumerate(history)])[-1][1]
+
     def _reply(
         self, device: int, sent: tuple[tuple[int, Msg], ...], request: Package
     ) -> bytes | None:
-        """The package answering `request` among what a row sent; the rest goes to the
-        outbox."""
+        """The package answering `request` among what a row sent, its MsgID after the
+        Next Message replies of the session; the rest goes to the outbox."""
+        key = (request.header.source, request.header.session_id)
+        history = self._wire.setdefault(key, [])
+        shift = sum(1 for side, p in history if side == "server" and is_next_message(p))
         reply = None
         for j, m in sent:
             if j == device and m.kind in ("pkg2", "pkg4") and reply is None:
-                reply = build(to_package(m, reply_to=request)).encode()
+                package = to_package(m, reply_to=request)
+                header = dataclasses.replace(package.header, msg_id=package.header.msg_id + shift)
+                package = dataclasses.replace(package, header=header)
+                history.append(("server", package))
+                if m.kind == "pkg4":
+                    self._wire.pop(key, None)  # the session is over
+                reply = build(package).encode()
             else:
                 self.outbox.append((j, m))
         return reply

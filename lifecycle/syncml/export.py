@@ -302,11 +302,13 @@ CORPUS_PATHS = (
 
 def corpus() -> dict[str, Capture]:
     """A capture of each path of `CORPUS_PATHS`, of the reference design at the
-    smallest scope that has every enrollment path (`smallest_scope`): the captures
-    under tests/syncml/data/captures (`lifecycle syncml corpus`)."""
+    smallest scope that has every enrollment path (`smallest_scope`), and the admin's
+    unenroll with multi-message packages: the captures under tests/syncml/data/captures
+    (`lifecycle syncml corpus`)."""
     from lifecycle.engine import check
     from lifecycle.mdm import Design, LifecycleModel
     from lifecycle.mdm.design import smallest_scope
+    from lifecycle.syncml.multimessage import split_capture
 
     scope = smallest_scope()
     result = check(LifecycleModel(Design(), scope, liveness=False))
@@ -317,6 +319,10 @@ def corpus() -> dict[str, Capture]:
             raise RuntimeError(f"the reference design has no witness of {name} at {scope}")
         path = name.removesuffix("_completes")
         out[path] = capture_of(witness, title=f"reference: {name}", scope=scope)
+    # The admin's unenroll again, from a device that sends each package of two
+    # commands or more in two messages (F74).
+    out["admin_unenroll_multimessage"] = split_capture(out["admin_unenroll"])
+    out["admin_unenroll_multimessage"].manifest["title"] += ", in messages of half a package"
     return out
 
 

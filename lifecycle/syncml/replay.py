@@ -43,6 +43,7 @@ from lifecycle.syncml.errors import SyncMLError
 from lifecycle.syncml.export import CAPTURE_VERSION, Capture, device_uri
 from lifecycle.syncml.files import read_capture
 from lifecycle.syncml.mapping import Endpoints, from_package, to_package
+from lifecycle.syncml.multimessage import is_next_message
 from lifecycle.syncml.package import Package
 
 __all__ = ["Admin", "Client", "ReplayError", "Replayed", "replay"]
@@ -278,12 +279,14 @@ def replay(
     `hold_grace`: how long a request may take before the replay goes on without its
     answer (the endpoint holds it, as a wait design's server does)."""
     entries, manifest = _entries(path)
+    where = printable(str(path))
     files: dict[str, str] = {}
     new_entries: list[dict[str, Any]] = []
     done = Replayed(Capture(files, {}))
     pending: dict[tuple[str, str], Future[tuple[int, bytes]]] = {}
     last_answer: dict[tuple[str, str], Package] = {}
     alert_sessions: set[tuple[str, str]] = set()
+    multi: set[tuple[str, str]] = set()  # sessions with a multi-message package (F74)
     skipped_steps = 0
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="replay")
 
@@ -331,12 +334,30 @@ def replay(
             pkg = parse(e.xml)
             h = pkg.header
             if m.get("from") == "device":
-                msg = _model_message(pkg, alert_sessions, generation)
-                if msg.kind == "pkg1" and msg.session == "alert":
-                    alert_sessions.add((h.source, h.session_id))
-                xml = e.xml
                 key = (h.source, h.session_id)
-                if msg.kind == "pkg3" and key in last_answer:
+                # A later message of a package (after a Next Message reply) is posted
+                # as the capture has it, and so is every message of a session that
+                # had one: only a one-message Status package is rebuilt.
+                continuing = key in last_answer and is_next_message(last_answer[key])
+                if continuing or not pkg.final:
+                    multi.add(key)
+                probe = None  # the first message of a package, read as the model's
+                if not continuing:
+                    try:
+                        probe = _model_message(pkg, alert_sessions, generation)
+                    except SyncMLError as exc:
+                        if pkg.final:  # a whole package the model has no message for
+                            raise ReplayError(f"{where}/{e.data['file']}: {exc}") from None
+                if probe is not None and probe.kind == "pkg1" and probe.session == "alert":
+                    alert_sessions.add((h.source, h.session_id))
+                msg = probe if pkg.final else None
+                xml = e.xml
+                if (
+                    msg is not None
+                    and msg.kind == "pkg3"
+                    and key in last_answer
+                    and key not in multi
+                ):
                     # Answer the endpoint's own package, as the capture's device did.
                     xml = build(to_package(msg, reply_to=last_answer[key])).encode()
                 record(e, xml, "device")
@@ -373,6 +394,17 @@ def replay(
                 raise ReplayError(f"{client.url}: an answer larger than {MAX_ANSWER:,} bytes")
             try:
                 got_pkg = parse(answer)
+                if is_next_message(pkg) or is_next_message(got_pkg):
+                    record(e, answer, "server")
+                    last_answer[key] = got_pkg
+                    if is_next_message(pkg) and is_next_message(got_pkg):
+                        continue
+                    done.notes.append(
+                        f"{e.data['file']}: the endpoint and the capture disagree on whether "
+                        "more messages of the device's package are due (Alert 1222, F74)"
+                    )
+                    done.diverged = e.data["file"]
+                    break
                 got = _model_message(got_pkg, alert_sessions, generation)
             except SyncMLError as exc:
                 raise ReplayError(

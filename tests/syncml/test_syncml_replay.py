@@ -100,7 +100,10 @@ def test_every_preset_counterexample_replays_over_http_as_the_model_ran_it(
     assert _conforms(design, replayed) is True
 
 
-@pytest.mark.parametrize("path", ["user_unenroll", "admin_unenroll", "aad_unenroll", "wipe"])
+@pytest.mark.parametrize(
+    "path",
+    ["user_unenroll", "admin_unenroll", "aad_unenroll", "wipe", "admin_unenroll_multimessage"],
+)
 def test_the_reference_happy_paths_replay_over_http(path: str, tmp_path: Path) -> None:
     design = presets()["reference"]
     original = json.loads((CORPUS / path / "manifest.json").read_text())
