@@ -53,6 +53,9 @@ from lifecycle.syncml.store import Store
 
 __all__ = ["Answer", "ManagementEndpoint", "ServerStep"]
 
+#: Facts the endpoint follows (collected into docs/facts.md).
+FACTS = ("F6", "F58", "F61", "F65", "F84")
+
 #: Sessions whose messages the endpoint keeps (to join multi-message packages).
 MAX_SESSIONS = 256
 

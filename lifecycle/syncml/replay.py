@@ -48,6 +48,9 @@ from lifecycle.syncml.package import Package
 
 __all__ = ["Admin", "Client", "ReplayError", "Replayed", "replay"]
 
+#: Facts the replay follows (collected into docs/facts.md).
+FACTS = ("F58", "F67", "F74")
+
 SYNCML_TYPE = "application/vnd.syncml.dm+xml"
 GENERATION_HEADER = "X-Enrollment-Generation"
 MAX_MANIFEST = 16 * 1024 * 1024
