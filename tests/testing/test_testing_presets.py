@@ -168,7 +168,11 @@ def test_the_reference_design_survives_long_interleavings_beyond_the_exhaustive_
     # the exhaustive check enumerates. Every step is cross-checked against the engine.
     scope = Scope(devices=3, reenrollments=2, max_in_flight=3 if DEEP else 2)
     machine = lifecycle_machine("reference", scope)
-    budget = {} if DEEP else {"max_examples": 30, "stateful_step_count": 100}
+    # A pinned seed: derandomized generation still varies with the constants
+    # Hypothesis collects from whatever modules are loaded, and the step count with it.
+    budget: dict[str, Any] = (
+        {} if DEEP else {"seed": 0, "max_examples": 30, "stateful_step_count": 100}
+    )
     assert find_failure(machine, **budget) is None
     assert machine.stats.steps > (2000 if not DEEP else 50_000)
 
