@@ -1434,6 +1434,8 @@ def serve(
     from lifecycle.syncml.serve import DM_PATH, make_endpoint_server
 
     loaded = _load(design)
+    if admin_token is not None and not admin_token.strip():
+        fail("--admin-token: give a token (or leave the option out for a fresh one)")
     try:
         server, endpoint, token = make_endpoint_server(
             loaded, Path(db), host=host, port=port, token=admin_token, hold_timeout=hold_timeout
@@ -1444,7 +1446,7 @@ def serve(
         fail(f"--db {_one_line(db)}: {_one_line(str(exc))}")
     except OSError as exc:
         fail(f"--host {_one_line(host)} --port {port}: cannot listen: {exc.strerror or exc}")
-    url = f"http://{host}:{server.server_port}"
+    url = f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}"
     click.echo(
         f"serving {_one_line(loaded.name)} at {url}{DM_PATH}, admin at {url}/admin, "
         f"records in {_one_line(db)} (Ctrl-C stops it)",
@@ -1529,7 +1531,11 @@ def replay(
         fail("--key needs --cert")
     try:
         client = Client(server_url, timeout=timeout, cert=cert, key=key, ca=ca)
-        admin = Admin(admin_url, admin_token or "", timeout=timeout) if admin_url else None
+        admin = (
+            Admin(admin_url, admin_token or "", timeout=timeout, context=client.context)
+            if admin_url
+            else None
+        )
         done = run_replay(Path(capture), client, admin)
     except ReplayError as exc:
         fail(f"{where}: {exc}")
@@ -1549,7 +1555,14 @@ def replay(
         click.echo(f"  {_one_line(note)}")
     click.echo(f"replayed capture written to {_one_line(str(written))}")
     # conform's own defaults fill its other options (the capture records the scope).
-    return int(ctx.invoke(conform, capture=str(written), design=design))
+    verdict = int(ctx.invoke(conform, capture=str(written), design=design))
+    if done.silent and verdict == EXIT_OK:
+        click.echo(
+            "replay fails: the endpoint left a package unanswered where the capture's server "
+            "answered it (a DM server answers every message, F66)"
+        )
+        return EXIT_VIOLATED
+    return verdict
 
 
 def _conform_infer(

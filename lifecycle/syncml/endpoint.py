@@ -56,8 +56,14 @@ __all__ = ["Answer", "ManagementEndpoint", "ServerStep"]
 #: Facts the endpoint follows (collected into docs/facts.md).
 FACTS = ("F6", "F58", "F61", "F65", "F84")
 
-#: Sessions whose messages the endpoint keeps (to join multi-message packages).
+#: Sessions whose messages the endpoint keeps (to join multi-message packages), and
+#: the most messages and commands one package may take.
 MAX_SESSIONS = 256
+MAX_MESSAGES = 32
+MAX_COMMANDS = 4096
+#: The most devices the endpoint keeps records of (each request's world has one
+#: placeholder per device).
+MAX_DEVICES = 64
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,8 @@ class ManagementEndpoint:
         #: What the server sent that no HTTP request carries back: pushes, agent
         #: requests, enrollment responses (for the operator to read).
         self.outbox: list[tuple[int, Msg]] = []
+        #: The operator's steps taken, in order.
+        self.taken: list[ServerStep] = []
 
     # ------------------------------------------------------------------ the world
     def _world(self, server: Server, device: int = -1, msg: Msg | None = None) -> World:
@@ -143,7 +151,7 @@ class ManagementEndpoint:
     # --------------------------------------------------------------- the packages
     def receive(self, xml: bytes, generation: int) -> Answer:
         """Answer one package a device sent for enrollment `generation`. A package that
-        cannot be read is a `SyncMLError`."""
+        cannot be read, or that the endpoint will not keep, is a `SyncMLError`."""
         pkg = parse(xml)
         h = pkg.header
         if not h.target.startswith(("http://", "https://")):
@@ -153,35 +161,40 @@ class ManagementEndpoint:
             )
         with self._lock:
             joined = self._join(pkg)
-        if joined is None:  # more messages of this package follow (F74)
-            history = self._wire[(h.source, h.session_id)]
-            return Answer("NextMessage", build(history[-1][1]).encode())
-        pkg = joined
-        device = self.store.device_index(h.source)
-        alert = self.store.is_alert_session(device, h.session_id)
-        ends = Endpoints(
-            device=h.source,
-            server=h.target,
-            main_session="" if alert else h.session_id,
-            alert_session=h.session_id if alert else "",
-        )
-        msg = from_package(pkg, ends, generation=generation)
-        if msg.kind not in ("pkg1", "pkg3"):
-            raise SyncMLError(f"a {msg.kind} is a server's package; a device sent it")
-        if msg.kind == "pkg1" and msg.session == "alert":
-            self.store.mark_alert_session(device, h.session_id)
-        key = (device, msg)
-        with self._lock:
+            if isinstance(joined, bytes):  # more messages of this package follow (F74)
+                return Answer("NextMessage", joined)
+            known = self.store.find_device(h.source)
+            device = known if known is not None else self._new_device()
+            alert = known is not None and self.store.is_alert_session(device, h.session_id)
+            ends = Endpoints(
+                device=h.source,
+                server=h.target,
+                main_session="" if alert else h.session_id,
+                alert_session=h.session_id if alert else "",
+            )
+            msg = from_package(joined, ends, generation=generation)
+            if msg.kind not in ("pkg1", "pkg3"):
+                raise SyncMLError(f"a {msg.kind} is a server's package; a device sent it")
             world = self._world(self.store.server(), device, msg)
             steps = self._receivers(world, device, msg, "net")
             if not steps:
                 return Answer(None, None)
+            # The reply answers the message on the wire (its MsgID), for the package.
+            request = dataclasses.replace(joined, header=h)
+            key = (device, msg)
             step = steps[0]
             world, sent = self._fire(world, step)
-            reply = self._reply(device, sent, pkg)
+            # A device is kept once the server holds a record of it: a stranger whose
+            # package was refused leaves nothing behind.
+            if known is None and any(r.device == device for r in world.server.records):
+                self.store.bind_device(h.source, device)
+                known = device
+            if known is not None and msg.kind == "pkg1" and msg.session == "alert":
+                self.store.mark_alert_session(device, h.session_id)
+            reply = self._reply(device, sent, request)
             held = any(key in r.held for r in world.server.records)
             if held:
-                self._held[key] = pkg
+                self._held[key] = request
             self._release_held(world)
             if not held:
                 return Answer(step.row.trigger, reply)
@@ -190,19 +203,44 @@ class ManagementEndpoint:
             self._held.pop(key, None)
             return Answer(step.row.trigger, self._replies.pop(key, None), held=True)
 
-    def _join(self, pkg: Package) -> Package | None:
+    def _new_device(self) -> int:
+        """The index a DevID not seen before would get; refused past `MAX_DEVICES`."""
+        try:
+            return self._new_device_index()
+        except ValueError as exc:
+            raise SyncMLError(str(exc)) from None
+
+    def _new_device_index(self) -> int:
+        known = self.store.devices()
+        if len(known) >= MAX_DEVICES:
+            raise ValueError(f"this endpoint serves at most {MAX_DEVICES} devices")
+        free = sorted(set(range(MAX_DEVICES)) - set(known.values()))
+        return free[0]
+
+    def _join(self, pkg: Package) -> Package | bytes:
         """The package `pkg` completes, as one message (`multimessage.join` over the
-        session's messages so far), or None when more messages of it follow: the Next
-        Message reply is then the session's last message."""
+        session's messages so far), or the Next Message reply (its bytes) when more
+        messages of it follow. A device message with MsgID 1 starts the session again
+        (a SessionID may be reused)."""
         key = (pkg.header.source, pkg.header.session_id)
+        if pkg.header.msg_id == 1:
+            self._wire.pop(key, None)
         history = self._wire.setdefault(key, [])
         while len(self._wire) > MAX_SESSIONS:  # the oldest sessions are long over
             self._wire.pop(next(iter(self._wire)))
         history.append(("device", pkg))
         if not pkg.final:
+            size = sum(len(p.commands) for _, p in history)
+            if len(history) > 2 * MAX_MESSAGES or size > MAX_COMMANDS:
+                self._wire.pop(key, None)
+                raise SyncMLError(
+                    f"a package of more than {MAX_MESSAGES} messages or {MAX_COMMANDS} "
+                    "commands: refused"
+                )
             sent = sum(1 for side, _ in history if side == "server")
-            history.append(("server", next_message_reply(pkg, sent + 1)))
-            return None
+            reply = next_message_reply(pkg, sent + 1)
+            history.append(("server", reply))
+            return build(reply).encode()
         if not any(is_next_message(p) for _, p in history):
             return pkg
         return join([(str(n), p) for n, (_, p) in enumerate(history)])[-1][1]
@@ -231,19 +269,29 @@ class ManagementEndpoint:
 
     def _release_held(self, world: World) -> None:
         """Process every held package whose session has closed, as the model's server
-        does, and hand each reply to the request waiting for it."""
+        does, and hand each reply to the request waiting for it; with none waiting
+        (its wait ran out, or `serve` restarted), the reply goes to the outbox."""
         while True:
-            for (i, msg), pkg in list(self._held.items()):
-                if (i, msg) in self._replies:
-                    continue
-                steps = self._receivers(world, i, msg, "held")
+            for record in world.server.records:
+                steps = [
+                    s
+                    for i, msg in record.held
+                    if (i, msg) not in self._replies
+                    for s in self._receivers(world, i, msg, "held")
+                ]
                 if steps:
-                    world, sent = self._fire(world, steps[0])
-                    self._replies[(i, msg)] = self._reply(i, sent, pkg)
-                    self._lock.notify_all()
                     break
             else:
                 return
+            step = steps[0]
+            i, msg = step.party or 0, step.arg[1]
+            world, sent = self._fire(world, step)
+            request = self._held.get((i, msg))
+            if request is None:
+                self.outbox.extend(sent)
+                continue
+            self._replies[(i, msg)] = self._reply(i, sent, request)
+            self._lock.notify_all()
 
     # ------------------------------------------------------- the operator's steps
     def steps(self) -> list[ServerStep]:
@@ -269,6 +317,7 @@ class ManagementEndpoint:
                 if _steps_of(s) == wanted:
                     world, sent = self._fire(world, s)
                     self.outbox.extend(sent)
+                    self.taken.append(wanted)
                     self._release_held(world)
                     return wanted
             enabled = ", ".join(_label(_steps_of(s)) for s in options) or "none"
@@ -285,10 +334,15 @@ class ManagementEndpoint:
     ) -> tuple[str, ...]:
         """The enrollment exchange (MS-MDE2, not SyncML) for DevID `devid`: the body of
         the server's response, ``("token",)`` or ``("fault", code)``; ``()`` when the
-        server sends none."""
-        if device is not None:
+        server sends none. What the operator gives is checked before anything is
+        stored (`ValueError`, one line)."""
+        _check_enrollment(devid, generation, kind, platform, local_admin, device)
+        with self._lock:
+            known = self.store.find_device(devid)
+            if device is None:
+                device = known if known is not None else self._new_device_index()
             self.store.bind_device(devid, device)
-        index = self.store.device_index(devid)
+        index = device
         msg = Msg(
             "enroll_request",
             generation,
@@ -320,6 +374,34 @@ class ManagementEndpoint:
             fields["held"] = [[i, list(m)] for i, m in r.held]
             out.append(fields)
         return out
+
+
+def _check_enrollment(
+    devid: object,
+    generation: object,
+    kind: object,
+    platform: object,
+    local_admin: object,
+    device: object,
+) -> None:
+    """One line naming the first field of an enrollment the endpoint cannot take."""
+    from lifecycle.mdm.design import KINDS, PLATFORMS
+
+    def integer(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not isinstance(devid, str) or not devid or len(devid) > 1000:
+        raise ValueError("devid: give the device's DevID (its LocURI), a non-empty string")
+    if not integer(generation) or not 1 <= generation < 1000:  # type: ignore[operator]
+        raise ValueError("generation: give the enrollment generation, an integer from 1 to 999")
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r}: one of {', '.join(KINDS)}")
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform {platform!r}: one of {', '.join(PLATFORMS)}")
+    if not isinstance(local_admin, bool):
+        raise ValueError("local_admin: true or false")
+    if device is not None and (not integer(device) or not 0 <= device < MAX_DEVICES):  # type: ignore[operator]
+        raise ValueError(f"device: an index from 0 to {MAX_DEVICES - 1}, or leave it out")
 
 
 def _label(s: ServerStep) -> str:

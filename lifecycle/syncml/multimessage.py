@@ -133,6 +133,10 @@ def join(packages: Sequence[Named]) -> list[Named]:
     for name, pkg in packages:
         key = _session(pkg)
         side = _device_side(pkg)
+        if side and pkg.header.msg_id == 1:  # a new session (a SessionID may be reused)
+            if key in pending:
+                flush(key)
+            absorbed[(*key, True)] = absorbed[(*key, False)] = 0
         part = pending.get(key)
         if part is not None and is_next_message(pkg) and part.device_side != side:
             part.reply_id = pkg.header.msg_id

@@ -26,15 +26,20 @@ never answered ends the replay when its wait runs out.
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
 import ssl
+import threading
 import urllib.error
+import urllib.parse
 import urllib.request
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lifecycle.reading import InputError, printable, read_json
 from lifecycle.syncml.codec import build, parse
@@ -58,14 +63,72 @@ MAX_MANIFEST = 16 * 1024 * 1024
 MAX_ANSWER = 1 << 20
 
 
+T = TypeVar("T")
+
+
 class ReplayError(ValueError):
     """A replay that cannot run: bad input, or an endpoint that cannot be reached or
     answers outside the protocol (one line, exit 2)."""
 
 
+def _checked_url(url: str, flag: str) -> str:
+    """`url` if it is an http(s) URL with a host and a valid port, else one line."""
+    if not url.startswith(("http://", "https://")):
+        raise ReplayError(f"{flag} {printable(url)}: give an http:// or https:// URL")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError as exc:
+        raise ReplayError(f"{flag} {printable(url)}: {exc}") from None
+    if not parts.hostname:
+        raise ReplayError(f"{flag} {printable(url)}: no host")
+    return url
+
+
+def spawn(work: Callable[[], T]) -> Future[T]:
+    """Run `work` on a daemon thread: a request that never ends cannot keep the
+    process alive once the replay has given up on it."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to whoever waits
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True, name="replay-request").start()
+    return future
+
+
+def _request(
+    req: urllib.request.Request, timeout: float, context: ssl.SSLContext | None, where: str
+) -> tuple[int, bytes]:
+    """One HTTP exchange within `timeout` seconds in all (not per socket read: an
+    endpoint that trickles its answer is cut off too). The status and the body."""
+
+    def exchange() -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
+                return r.status, r.read(MAX_ANSWER + 1)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(300).decode("utf-8", "replace").strip()
+            raise ReplayError(f"{where}: HTTP {exc.code}: {printable(detail)}") from None
+        except http.client.HTTPException as exc:
+            detail = f"{type(exc).__name__}: {str(exc)[:80]}"
+            raise ReplayError(f"{where}: not an HTTP answer ({printable(detail)})") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ReplayError(f"{where}: {printable(str(reason)) or type(exc).__name__}") from None
+
+    try:
+        return spawn(exchange).result(timeout=timeout)
+    except FutureTimeout:
+        raise ReplayError(f"{where}: no answer within {timeout:g} s") from None
+
+
 class Client:
     """Posts packages to a management endpoint: HTTP, or HTTPS with an optional
-    client certificate (mutual TLS) and CA file. One attempt per package, with a
+    client certificate (mutual TLS) and CA file. One attempt per package, within a
     timeout."""
 
     def __init__(
@@ -77,9 +140,7 @@ class Client:
         key: str | None = None,
         ca: str | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ReplayError(f"--server {printable(url)}: give an http:// or https:// URL")
-        self.url = url
+        self.url = _checked_url(url, "--server")
         self.timeout = timeout
         self.context: ssl.SSLContext | None = None
         if url.startswith("https://"):
@@ -100,42 +161,34 @@ class Client:
             method="POST",
             headers={"Content-Type": SYNCML_TYPE, GENERATION_HEADER: str(generation)},
         )
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout, context=self.context) as r:
-                return r.status, r.read(MAX_ANSWER + 1)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(200).decode("utf-8", "replace").strip()
-            raise ReplayError(f"{self.url}: HTTP {exc.code}: {printable(detail)}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ReplayError(f"{self.url}: {printable(str(reason))}") from None
+        return _request(req, self.timeout, self.context, self.url)
 
 
 class Admin:
-    """The admin interface of `lifecycle serve` (see `lifecycle.syncml.serve`)."""
+    """The admin interface of `lifecycle serve` (see `lifecycle.syncml.serve`); over
+    HTTPS with the client's TLS settings."""
 
-    def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ReplayError(f"--admin {printable(url)}: give an http:// or https:// URL")
-        self.url = url.rstrip("/")
+    def __init__(
+        self, url: str, token: str, *, timeout: float = 10.0, context: ssl.SSLContext | None = None
+    ) -> None:
+        self.url = _checked_url(url, "--admin").rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.context = context if url.startswith("https://") else None
 
     def call(self, path: str, body: dict[str, Any]) -> Any:
+        where = f"{self.url}{path}"
         req = urllib.request.Request(
-            f"{self.url}{path}",
+            where,
             data=json.dumps(body).encode(),
             method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
         )
+        _status, raw = _request(req, self.timeout, self.context, where)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:
-                return json.loads(r.read(MAX_ANSWER))
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(300).decode("utf-8", "replace").strip()
-            raise ReplayError(f"{self.url}{path}: HTTP {exc.code}: {printable(detail)}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise ReplayError(f"{self.url}{path}: {printable(str(exc))}") from None
+            return json.loads(raw)
+        except ValueError:
+            raise ReplayError(f"{where}: the answer is not JSON") from None
 
 
 @dataclass
@@ -148,6 +201,9 @@ class Replayed:
     notes: list[str] = field(default_factory=list)
     diverged: str | None = None
     posted: int = 0
+    #: The endpoint sent nothing where the capture's server answered: a DM server
+    #: answers every message (F66), so the replay fails whatever conform says.
+    silent: bool = False
 
 
 @dataclass
@@ -237,6 +293,9 @@ def _entries(path: Path) -> tuple[list[_Entry], dict[str, Any]]:
         }
     if not isinstance(manifest, dict):
         raise ReplayError(f"{where}/manifest.json: not a capture manifest")
+    for listed in ("messages", "server_steps"):
+        if not isinstance(manifest.get(listed) or [], list):
+            raise ReplayError(f"{where}/manifest.json: {listed!r} is not a list")
     out: list[_Entry] = []
     for i, m in enumerate(manifest.get("messages") or [], start=1):
         _check_fields(m, _MESSAGE_FIELDS, f"{where}/manifest.json: message {i}")
@@ -259,6 +318,28 @@ def _entries(path: Path) -> tuple[list[_Entry], dict[str, Any]]:
         out.append(_Entry((st["step"], 0), 0, {"server_step": st}))
     out.sort(key=lambda e: (e.at, e.n))
     return out, manifest
+
+
+def _enroll(admin: Admin, m: dict[str, Any], generation: int) -> str:
+    """The capture's enrollment request, taken through the admin interface; a note of
+    the answer."""
+    body = m.get("body") or []
+    device = int(m.get("device", 0))
+    got = admin.call(
+        "/admin/enroll",
+        {
+            "devid": device_uri(device),
+            "device": device,
+            "generation": generation,
+            "kind": body[0],
+            "platform": body[1],
+            "local_admin": body[2] == "admin",
+        },
+    )
+    response = got.get("response") if isinstance(got, dict) else None
+    if not isinstance(response, list) or not all(isinstance(t, str) for t in response):
+        raise ReplayError(f"{admin.url}/admin/enroll: not an enrollment answer")
+    return f"enrolled generation {generation}: {' '.join(response) or 'no response'}"
 
 
 def _model_message(pkg: Package, alert_sessions: set[tuple[str, str]], generation: int) -> Any:
@@ -290,159 +371,156 @@ def replay(
     last_answer: dict[tuple[str, str], Package] = {}
     alert_sessions: set[tuple[str, str]] = set()
     multi: set[tuple[str, str]] = set()  # sessions with a multi-message package (F74)
-    skipped_steps = 0
-    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="replay")
-
+    skipped = {"steps": 0, "enrollments": 0}
     recorded: list[tuple[int, dict[str, Any], bytes | None]] = []
 
-    def record(entry: _Entry, xml: bytes | None, sender: str) -> None:
-        recorded.append((entry.n, {**entry.data, "n": entry.n, "from": sender}, xml))
+    def record(entry: _Entry, xml: bytes | None, sender: str, **truth: Any) -> None:
+        """The entry as the replay saw it: for a package, what it carries."""
+        recorded.append((entry.n, {**entry.data, "n": entry.n, "from": sender, **truth}, xml))
 
-    try:
-        for e in entries:
-            m = e.data
-            if "server_step" in m:
-                step = m["server_step"]
+    def stop(entry: _Entry, text: str, *, silent: bool = False) -> None:
+        done.notes.append(f"{entry.data['file']}: {text}")
+        done.diverged = entry.data["file"]
+        done.silent = silent
+
+    for e in entries:
+        m = e.data
+        if "server_step" in m:
+            step = m["server_step"]
+            if admin is None:
+                skipped["steps"] += 1
+                continue
+            admin.call("/admin/step", {k: step.get(k) for k in ("trigger", "device", "generation")})
+            continue
+        generation = int(m.get("generation", 1))
+        if m.get("from") == "device" and m.get("kind") == "enroll_request":
+            if m.get("taken") is not None and not m.get("lost"):
                 if admin is None:
-                    skipped_steps += 1
-                    continue
-                admin.call(
-                    "/admin/step", {k: step.get(k) for k in ("trigger", "device", "generation")}
+                    skipped["enrollments"] += 1
+                else:
+                    done.notes.append(_enroll(admin, m, generation))
+            record(e, None, "device")
+            continue
+        if e.xml is None:  # a push, an agent's request, the enrollment response
+            record(e, None, m.get("from", "server"))
+            continue
+        pkg = parse(e.xml)
+        h = pkg.header
+        if m.get("from") == "device":
+            key = (h.source, h.session_id)
+            # A later message of a package (after a Next Message reply) is posted as
+            # the capture has it, and so is every message of a session that had one:
+            # only a one-message Status package is rebuilt.
+            continuing = key in last_answer and is_next_message(last_answer[key])
+            if continuing or not pkg.final:
+                multi.add(key)
+            probe = None  # the first message of a package, read as the model's
+            if not continuing:
+                try:
+                    probe = _model_message(pkg, alert_sessions, generation)
+                except SyncMLError as exc:
+                    if pkg.final:  # a whole package the model has no message for
+                        raise ReplayError(f"{where}/{m['file']}: {exc}") from None
+            if probe is not None and probe.kind == "pkg1" and probe.session == "alert":
+                alert_sessions.add(key)
+            msg = probe if pkg.final else None
+            xml = e.xml
+            if msg is not None and msg.kind == "pkg3" and key in last_answer and key not in multi:
+                # Answer the endpoint's own package, as the capture's device did.
+                xml = build(to_package(msg, reply_to=last_answer[key])).encode()
+            record(e, xml, "device", msg_id=parse(xml).header.msg_id)
+            held = m.get("held") is not None
+            if not held and (m.get("lost") or m.get("taken") is None):
+                continue
+            future = spawn(functools.partial(client.post, xml, generation))
+            pending[key] = future
+            done.posted += 1
+            # Let the endpoint take it before the next step: an answer that does not
+            # come in `hold_grace` seconds is a request the server holds.
+            wait([future], timeout=hold_grace)
+            continue
+        # The capture's server answered here: wait for the endpoint's answer.
+        key = (h.target, h.session_id)
+        waiting = pending.pop(key, None)
+        if waiting is None:
+            raise ReplayError(
+                f"{where}/{m['file']}: the capture's server answers a request the replay "
+                "never posted (its device package is lost, or not taken, in the manifest)"
+            )
+        try:
+            status, answer = waiting.result(timeout=client.timeout + 1)
+        except FutureTimeout:
+            raise ReplayError(f"{client.url}: no answer within {client.timeout:g} s") from None
+        if status == 204 or not answer:
+            stop(e, "the endpoint sent no answer where the capture has one", silent=True)
+            break
+        if len(answer) > MAX_ANSWER:
+            raise ReplayError(f"{client.url}: an answer larger than {MAX_ANSWER:,} bytes")
+        try:
+            got_pkg = parse(answer)
+            text = answer.decode("utf-8")
+        except SyncMLError as exc:
+            raise ReplayError(f"{client.url}: its answer in place of {m['file']}: {exc}") from None
+        except UnicodeDecodeError:
+            text = build(got_pkg)  # another encoding: kept as the codec writes it
+            done.notes.append(f"{m['file']}: the endpoint's answer re-encoded as UTF-8")
+        last_answer[key] = got_pkg
+        if is_next_message(pkg) or is_next_message(got_pkg):
+            record(
+                e, text.encode(), "server", kind="next_message" if is_next_message(got_pkg) else "?"
+            )
+            if not (is_next_message(pkg) and is_next_message(got_pkg)):
+                stop(
+                    e,
+                    "the endpoint and the capture disagree on whether more messages of the "
+                    "device's package are due (Alert 1222, F74)",
                 )
-                continue
-            generation = int(m.get("generation", 1))
-            if m.get("from") == "device" and m.get("kind") == "enroll_request":
-                body = m.get("body") or []
-                if admin is not None and m.get("taken") is not None and not m.get("lost"):
-                    got = admin.call(
-                        "/admin/enroll",
-                        {
-                            "devid": device_uri(int(m.get("device", 0))),
-                            "device": int(m.get("device", 0)),
-                            "generation": generation,
-                            "kind": body[0],
-                            "platform": body[1],
-                            "local_admin": body[2] == "admin",
-                        },
-                    )
-                    done.notes.append(
-                        f"enrolled generation {generation}: "
-                        f"{' '.join(got['response']) or 'no response'}"
-                    )
-                record(e, None, "device")
-                continue
-            if e.xml is None:  # a push, an agent's request, the enrollment response
-                record(e, None, m.get("from", "server"))
-                continue
-            pkg = parse(e.xml)
-            h = pkg.header
-            if m.get("from") == "device":
-                key = (h.source, h.session_id)
-                # A later message of a package (after a Next Message reply) is posted
-                # as the capture has it, and so is every message of a session that
-                # had one: only a one-message Status package is rebuilt.
-                continuing = key in last_answer and is_next_message(last_answer[key])
-                if continuing or not pkg.final:
-                    multi.add(key)
-                probe = None  # the first message of a package, read as the model's
-                if not continuing:
-                    try:
-                        probe = _model_message(pkg, alert_sessions, generation)
-                    except SyncMLError as exc:
-                        if pkg.final:  # a whole package the model has no message for
-                            raise ReplayError(f"{where}/{e.data['file']}: {exc}") from None
-                if probe is not None and probe.kind == "pkg1" and probe.session == "alert":
-                    alert_sessions.add((h.source, h.session_id))
-                msg = probe if pkg.final else None
-                xml = e.xml
-                if (
-                    msg is not None
-                    and msg.kind == "pkg3"
-                    and key in last_answer
-                    and key not in multi
-                ):
-                    # Answer the endpoint's own package, as the capture's device did.
-                    xml = build(to_package(msg, reply_to=last_answer[key])).encode()
-                record(e, xml, "device")
-                held = isinstance(m.get("held"), int)
-                if not held and (m.get("lost") or m.get("taken") is None):
-                    continue
-                future = pool.submit(client.post, xml, generation)
-                pending[key] = future
-                done.posted += 1
-                # Let the endpoint take it before the next step: an answer that does
-                # not come in `hold_grace` seconds is a request the server holds.
-                wait([future], timeout=hold_grace)
-                continue
-            # The capture's server answered here: wait for the endpoint's answer.
-            key = (h.target, h.session_id)
-            waiting = pending.pop(key, None)
-            if waiting is None:
-                done.notes.append(
-                    f"{e.data['file']}: the server's package answers no request posted"
-                )
-                done.diverged = e.data["file"]
                 break
-            try:
-                status, answer = waiting.result(timeout=client.timeout + 1)
-            except FutureTimeout:
-                raise ReplayError(f"{client.url}: no answer within {client.timeout:g} s") from None
-            if status == 204 or not answer:
-                done.notes.append(
-                    f"{e.data['file']}: the endpoint sent no answer where the capture has one"
-                )
-                done.diverged = e.data["file"]
-                break
-            if len(answer) > MAX_ANSWER:
-                raise ReplayError(f"{client.url}: an answer larger than {MAX_ANSWER:,} bytes")
-            try:
-                got_pkg = parse(answer)
-                if is_next_message(pkg) or is_next_message(got_pkg):
-                    record(e, answer, "server")
-                    last_answer[key] = got_pkg
-                    if is_next_message(pkg) and is_next_message(got_pkg):
-                        continue
-                    done.notes.append(
-                        f"{e.data['file']}: the endpoint and the capture disagree on whether "
-                        "more messages of the device's package are due (Alert 1222, F74)"
-                    )
-                    done.diverged = e.data["file"]
-                    break
-                got = _model_message(got_pkg, alert_sessions, generation)
-            except SyncMLError as exc:
-                raise ReplayError(
-                    f"{client.url}: its answer in place of {e.data['file']}: {exc}"
-                ) from None
+            continue
+        try:
+            got = _model_message(got_pkg, alert_sessions, generation)
+        except SyncMLError as exc:
+            raise ReplayError(f"{client.url}: its answer in place of {m['file']}: {exc}") from None
+        record(
+            e,
+            text.encode(),
+            "server",
+            kind=got.kind,
+            body=list(got.body),
+            msg_id=got_pkg.header.msg_id,
+        )
+        try:
             want = _model_message(pkg, alert_sessions, generation)
-            record(e, answer, "server")
-            last_answer[key] = got_pkg
-            if (got.kind, got.body) != (want.kind, want.body):
+        except SyncMLError:  # the capture's server sent its package in several messages
+            stop(
+                e, "the capture's server sent this package in several messages; the endpoint in one"
+            )
+            break
+        if (got.kind, got.body) != (want.kind, want.body):
+            stop(
+                e,
+                f"the endpoint sent a {got.kind} ({', '.join(got.body)}) where the capture "
+                f"has a {want.kind} ({', '.join(want.body)})",
+            )
+            break
+    for key, left in pending.items():
+        if left.done() and left.exception() is None:
+            status, answer = left.result()
+            if status == 200 and answer:
                 done.notes.append(
-                    f"{e.data['file']}: the endpoint sent a {got.kind} ({', '.join(got.body)}) "
-                    f"where the capture has a {want.kind} ({', '.join(want.body)})"
+                    f"the endpoint answered session {key[1]} of {key[0]} where the capture "
+                    "has no answer (the device had stopped waiting): not recorded"
                 )
-                done.diverged = e.data["file"]
-                break
-        for key, left in pending.items():
-            if left.done() and not left.exception():
-                status, answer = left.result()
-                if status == 200 and answer:
-                    done.notes.append(
-                        f"the endpoint answered session {key[1]} of {key[0]} where the capture "
-                        "has no answer (the device had stopped waiting): not recorded"
-                    )
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
     # In the capture's sending order, the files numbered in it.
     for _, entry, package_xml in sorted(recorded, key=lambda item: item[0]):
         if package_xml is not None:
             entry["file"] = f"{len(files) + 1:04d}-{entry['from']}.xml"
             files[entry["file"]] = package_xml.decode("utf-8")
         new_entries.append(entry)
-    if skipped_steps:
+    if skipped["steps"] or skipped["enrollments"]:
         done.notes.append(
-            f"{skipped_steps} step(s) of the server's operator not taken "
-            "(give --admin to take them)"
+            f"{skipped['enrollments']} enrollment(s) and {skipped['steps']} step(s) of the "
+            "server's operator not taken (give --admin to take them)"
         )
     done.capture.manifest.update(
         {
@@ -451,7 +529,7 @@ def replay(
             "server_uri": client.url,
             "scope": manifest.get("scope"),
             "messages": [{**m, "n": i} for i, m in enumerate(new_entries, start=1)],
-            "server_steps": manifest.get("server_steps", []),
+            "server_steps": manifest.get("server_steps") or [],
             "replay": {"notes": done.notes, "diverged": done.diverged},
         }
     )

@@ -5,7 +5,9 @@ The DM endpoint is ``POST /ManagementServer/MDM.svc`` with a SyncML body
 (F58). The enrollment is the client certificate in a real deployment; over plain HTTP
 the request names it in ``X-Enrollment-Generation``. The answer is the server's
 package (200), or 204 when no row of the server's table takes the package (the model
-leaves it unanswered) or a held package's session did not close in time.
+leaves it unanswered) or a held package's session did not close in time. The
+``X-Server-Row`` header names the row that took it (``NextMessage`` for the Next
+Message reply to a message without Final, F74).
 
 The admin interface, for tests and operators only, is JSON under ``/admin`` and needs
 ``Authorization: Bearer TOKEN`` (the token `lifecycle serve` prints or is given):
@@ -69,7 +71,7 @@ def create_app(endpoint: ManagementEndpoint, token: str) -> Flask:
         if request.mimetype != SYNCML_TYPE:
             return _error(f"Content-Type {request.mimetype!r}: a DM package is {SYNCML_TYPE}", 415)
         raw = request.headers.get(GENERATION_HEADER, "")
-        if not raw.isdigit() or not 0 < int(raw) < 1000:
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 1000:
             return _error(
                 f"{GENERATION_HEADER} {raw!r}: give the enrollment generation (1, 2, ...)", 401
             )
@@ -119,14 +121,14 @@ def create_app(endpoint: ManagementEndpoint, token: str) -> Flask:
             return _error(f"an enrollment gives {', '.join(fields)} (and device)", 400)
         try:
             answer = endpoint.enroll(
-                str(body["devid"]),
-                int(body["generation"]),
-                str(body["kind"]),
-                str(body["platform"]),
-                bool(body["local_admin"]),
+                body["devid"],
+                body["generation"],
+                body["kind"],
+                body["platform"],
+                body["local_admin"],
                 device=body.get("device"),
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             return _error(str(exc), 400)
         return _json({"response": list(answer)})
 
@@ -158,7 +160,12 @@ def make_endpoint_server(
     if not loopback:
         raise ValueError(f"--host {host}: lifecycle serve listens on loopback addresses only")
     token = token or secrets.token_urlsafe(16)
-    endpoint = ManagementEndpoint(design, Store(db), hold_timeout=hold_timeout)
+    store = Store(db)
+    try:
+        endpoint = ManagementEndpoint(design, store, hold_timeout=hold_timeout)
+    except BaseException:
+        store.close()
+        raise
     try:
         server = make_server(
             host,
@@ -175,7 +182,10 @@ def make_endpoint_server(
 
 
 class _Quiet(WSGIRequestHandler):
-    """No line per request on stderr: `lifecycle serve` prints its own."""
+    """No line per request on stderr (`lifecycle serve` prints its own), and a client
+    that stalls mid-request is dropped after `timeout` seconds."""
+
+    timeout = 30
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass

@@ -83,7 +83,10 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # A second process on the same file waits for the lock rather than failing.
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=10
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
@@ -122,20 +125,17 @@ class Store:
             db.execute("COMMIT")
 
     # ------------------------------------------------------------------ the devices
-    def device_index(self, devid: str) -> int:
-        """The index of the device with DevID `devid`, learnt the first time it is seen."""
+    def find_device(self, devid: str) -> int | None:
+        """The index of the device with DevID `devid`, if the server has heard of it."""
         with self._lock:
             row = self._db.execute("SELECT idx FROM devices WHERE devid = ?", (devid,)).fetchone()
-            if row is not None:
-                return int(row[0])
-            top = self._db.execute("SELECT MAX(idx) FROM devices").fetchone()[0]
-            index = 0 if top is None else int(top) + 1
-            self._db.execute("INSERT INTO devices VALUES (?, ?)", (devid, index))
-            return index
+        return None if row is None else int(row[0])
 
     def bind_device(self, devid: str, index: int) -> None:
         """Give DevID `devid` the device index `index` (an enrollment that says which
         device of a counterexample it is); `ValueError` if either is bound otherwise."""
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise ValueError(f"device index {index!r}: a non-negative integer")
         with self._lock:
             row = self._db.execute("SELECT idx FROM devices WHERE devid = ?", (devid,)).fetchone()
             if row is not None and int(row[0]) == index:

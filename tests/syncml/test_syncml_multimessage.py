@@ -104,3 +104,13 @@ def test_the_next_message_reply_answers_every_command_and_carries_alert_1222() -
     assert len(reply.commands) == 1 + len(pkg.commands) + 1
     with pytest.raises(ValueError, match="cannot go in"):
         split([("x", pkg)], 0, len(pkg.commands) + 1)
+
+
+def test_a_session_id_used_again_starts_the_numbering_again() -> None:
+    packages = _packages("policy_acknowledged")
+    once = split(packages, 0, 2)
+    # The same session run twice under one SessionID, each time split.
+    twice = [*once, *[(f"again-{n}", p) for n, p in once]]
+    joined = [p for _, p in join(twice)]
+    assert joined == [p for _, p in packages] * 2
+    assert min(p.header.msg_id for p in joined) >= 1

@@ -69,6 +69,25 @@ def _messages(manifest: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(m["device"], m["kind"], m["body"], m["lost"]) for m in manifest["messages"]]
 
 
+def _wire(where: Path) -> list[tuple[Any, ...]]:
+    """What the files of a capture carry, read back from them (not the manifest)."""
+    events, _ = read_capture_dir(where)
+    return [(e.device, e.kind, e.session, e.body, e.msgid) for e in events]
+
+
+def _answers_point_at_their_requests(where: Path) -> None:
+    """Every server message's SyncHdr Status points at the device message it follows
+    in its session (F66): MsgRef is that message's MsgID."""
+    last: dict[str, int] = {}
+    for name in sorted(p.name for p in where.glob("*.xml")):
+        pkg = parse((where / name).read_bytes())
+        if name.endswith("-device.xml"):
+            last[pkg.header.session_id] = pkg.header.msg_id
+            continue
+        status = next(c for c in pkg.commands if getattr(c, "cmd", None) == "SyncHdr")
+        assert status.msg_ref == last[pkg.header.session_id], name
+
+
 def _conforms(design: Any, where: Path) -> bool | None:
     events, recorded = read_capture_dir(where)
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in (recorded or {}).items()}
@@ -90,13 +109,16 @@ def test_every_preset_counterexample_replays_over_http_as_the_model_ran_it(
     original = json.loads((where / "manifest.json").read_text())
     with endpoint(design, tmp_path / "records.sqlite") as (url, ep, token):
         done = replay(where, Client(url + DM_PATH, timeout=10), Admin(url, token))
-        stored = ep.store.server()
+        stored, taken = ep.store.server(), list(ep.taken)
     assert done.diverged is None, done.notes
-    # The endpoint sent the trace's packages, and its records are the trace's.
+    replayed = write_capture(tmp_path, "replayed", done.capture)
+    # The endpoint sent the trace's packages (read back from its own files), took the
+    # operator's steps the trace takes, and its records are the trace's.
+    assert _wire(replayed) == _wire(where)
     assert _messages(done.capture.manifest) == _messages(original)
+    assert [s.trigger for s in taken] == [s["trigger"] for s in original["server_steps"]]
     assert _real(stored.records) == _real(trace.states[-1].server.records)
     assert stored.mdm == trace.states[-1].server.mdm
-    replayed = write_capture(tmp_path, "replayed", done.capture)
     assert _conforms(design, replayed) is True
 
 
@@ -111,10 +133,13 @@ def test_the_reference_happy_paths_replay_over_http(path: str, tmp_path: Path) -
         done = replay(CORPUS / path, Client(url + DM_PATH), Admin(url, token))
         records = ep.records()
     assert done.diverged is None, done.notes
+    replayed = write_capture(tmp_path, "replayed", done.capture)
+    assert _wire(replayed) == _wire(CORPUS / path)
     assert _messages(done.capture.manifest) == _messages(original)
+    _answers_point_at_their_requests(replayed)
     # Each path ends with the server's record retired.
     assert [r["status"] for r in records] == ["unenrolled"]
-    assert _conforms(design, write_capture(tmp_path, "replayed", done.capture)) is True
+    assert _conforms(design, replayed) is True
 
 
 def _post(url: str, xml: bytes, generation: int | None = 1, **headers: str) -> tuple[int, bytes]:
@@ -196,11 +221,18 @@ def test_a_held_package_whose_session_never_closes_gets_204_after_the_timeout(
     tmp_path: Path,
 ) -> None:
     design = presets()["keeps_sessions_and_waits"]
-    with endpoint(design, tmp_path / "db.sqlite", hold_timeout=0.2) as (url, _ep, token):
+    with endpoint(design, tmp_path / "db.sqlite", hold_timeout=0.2) as (url, ep, token):
         _enroll(url, token, device_uri(0))
-        _post(url, build(_package("pkg1", "main", ("1201",))).encode())
+        _, answer = _post(url, build(_package("pkg1", "main", ("1201",))).encode())
         status, body = _post(url, build(_package("pkg1", "alert", ("1201", "unenroll"))).encode())
-    assert (status, body) == (204, b"")
+        assert (status, body) == (204, b"")
+        assert any(r["held"] for r in ep.records())
+        # The session closes: the held package is processed all the same, and its
+        # answer, which no request waits for, goes to the outbox.
+        pkg3 = _package("pkg3", "main", ("ok",), reply_to=parse(answer))
+        assert _post(url, build(pkg3).encode())[0] == 200
+        assert not any(r["held"] for r in ep.records())
+        assert [(m.kind, m.session) for _, m in ep.outbox] == [("pkg2", "alert")]
 
 
 def test_the_endpoint_refuses_bad_requests_in_one_line(tmp_path: Path) -> None:
@@ -362,6 +394,20 @@ def test_replay_cli_exit_codes(tmp_path: Path) -> None:
             assert result.exit_code == 2, (args, result.output)
             assert text in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "h").exists()
+    steps = tmp_path / "steps"
+    shutil.copytree(capture, steps)
+    manifest = json.loads((steps / "manifest.json").read_text())
+    manifest["server_steps"] = 5
+    (steps / "manifest.json").write_text(json.dumps(manifest))
+    for args, text in [
+        (["replay", str(steps), "--server", "http://x"], "'server_steps' is not a list"),
+        (["replay", str(capture), "--server", "http://127.0.0.1:abc/x"], "cast to integer"),
+        (["replay", str(capture), "--server", "http://[::1/x"], "IPv6"),
+        (["serve", "--admin-token", "", "--db", str(tmp_path / "t")], "--admin-token"),
+    ]:
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert text in result.output and len(result.output.strip().splitlines()) == 1
 
 
 @contextmanager
@@ -472,3 +518,138 @@ def test_the_replays_drive_the_operators_steps_and_the_timers() -> None:
         }
     assert {"AdminRequestUnenroll", "AdminRequestWipe", "TurnOffMDM"} <= taken
     assert {"ConfirmUnenrolled", "AbandonSession"} <= taken
+
+
+def test_the_endpoint_keeps_nothing_of_what_it_refuses(tmp_path: Path) -> None:
+    with endpoint(presets()["reference"], tmp_path / "db.sqlite") as (url, ep, token):
+        # Packages no row takes, from DevIDs never enrolled: no device is learnt.
+        for n in range(5):
+            ends = Endpoints(device=f"urn:stranger:{n}", main_session="1")
+            stray = to_package(Msg("pkg3", 1, "main", ("ok",)), ends)
+            _post(url, build(stray).encode())
+        assert ep.store.devices() == {}
+        bad = [
+            {"device": -3},
+            {"device": "abc"},
+            {"device": 1.5},
+            {"device": 10**6},
+            {"generation": 10**21},
+            {"generation": 1e300},
+            {"kind": "nonsense"},
+            {"platform": "toaster"},
+            {"local_admin": "false"},
+            {"devid": ""},
+        ]
+        for change in bad:
+            body = {
+                "devid": device_uri(0),
+                "generation": 1,
+                "kind": "work_access",
+                "platform": "desktop",
+                "local_admin": True,
+                **change,
+            }
+            status, text = _admin(url, token, "/admin/enroll", body)
+            assert status == 400 and text.count("\n") <= 1, (change, status, text)
+        assert ep.store.devices() == {} and ep.records() == []
+        # A header whose digits are not ASCII digits is not a generation.
+        good = build(_package("pkg1", "main", ("1201",))).encode()
+        assert _post(url, good, generation=None, **{"X-Enrollment-Generation": "\u00b2"})[0] == 401
+
+
+class _Stub:
+    """A management endpoint that misbehaves in one way, on loopback, in a thread."""
+
+    def __init__(self, mode: str) -> None:
+        import http.server
+
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if stub.mode == "silent":
+                    self.send_response(204)
+                    self.end_headers()
+                elif stub.mode == "trickle":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    for _ in range(600):
+                        if stub.stopping.is_set():
+                            return
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        stub.stopping.wait(0.5)
+                elif stub.mode == "garbage":
+                    self.wfile.write(b"HELLO THERE\r\n\r\n")
+                else:  # "empty json" for the admin interface
+                    body = b"{}"
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+        self.mode = mode
+        self.stopping = threading.Event()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "text"),
+    [
+        ("trickle", 2, "no answer within"),
+        ("garbage", 2, "BadStatusLine"),
+        ("silent", 1, "a DM server answers every message"),
+    ],
+)
+def test_replay_against_an_endpoint_that_misbehaves_ends_bounded(
+    mode: str, code: int, text: str, tmp_path: Path
+) -> None:
+    stub = _Stub(mode)
+    try:
+        # A subprocess, so that a request left hanging would show as a hang here.
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lifecycle",
+                "replay",
+                str(CORPUS / "policy_acknowledged"),
+                "--server",
+                stub.url + DM_PATH,
+                "--timeout",
+                "1",
+                "--out",
+                str(tmp_path / "r"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        stub.close()
+    assert result.returncode == code, result.stdout + result.stderr
+    assert text in result.stdout + result.stderr
+    if code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1 and not result.stdout
+
+
+def test_replay_refuses_an_admin_interface_that_answers_nonsense(tmp_path: Path) -> None:
+    stub = _Stub("empty json")
+    try:
+        with pytest.raises(ReplayError, match="not an enrollment answer"):
+            replay(CORPUS / "admin_unenroll", Client(stub.url + DM_PATH), Admin(stub.url, "T"))
+    finally:
+        stub.close()
