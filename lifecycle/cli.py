@@ -527,6 +527,23 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return with_scope
 
 
+def listen_options(port: int, host_help: str) -> Callable[[Any], Any]:
+    """``--host`` and ``--port`` for a command that serves on localhost (`explore`,
+    `serve`)."""
+
+    def decorate(func: Any) -> Any:
+        func = click.option(
+            "--port",
+            type=click.IntRange(0, 65535),
+            default=port,
+            show_default=True,
+            help="0: any free port",
+        )(func)
+        return click.option("--host", default="127.0.0.1", show_default=True, help=host_help)(func)
+
+    return decorate
+
+
 SCOPE_FLAGS = (
     "devices",
     "reenrollments",
@@ -1142,14 +1159,7 @@ def mutate(
 @cli.command()
 @click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
 @scope_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8765,
-    show_default=True,
-    help="0: any free port",
-)
+@listen_options(port=8765, host_help="address to listen on")
 @click.option(
     "--check/--no-check",
     "run_check",
@@ -1394,14 +1404,7 @@ def conform(
 
 @cli.command()
 @click.option("--design", default="reference", show_default=True, help="preset name or TOML file")
-@click.option("--host", default="127.0.0.1", show_default=True, help="a loopback address")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8780,
-    show_default=True,
-    help="0: any free port",
-)
+@listen_options(port=8780, host_help="a loopback address")
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),

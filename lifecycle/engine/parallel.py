@@ -86,8 +86,25 @@ _STOP_SIGNALS = tuple(
 _STEP_BITS = 32  # a state's order: its parent's, shifted, or'ed with its step
 _STEPS = 1 << _STEP_BITS
 # The shared table (fingerprint store): a claim is `level << 48 | rank << 16 | step`.
-_TABLE_SLOTS = 1 << 24  # 256 MiB of address space; pages are touched as slots fill
+_TABLE_SLOTS = 1 << 24  # the least: 256 MiB of address space, touched as slots fill
+_TABLE_MAX_SLOTS = 1 << 28  # the most: 4 GiB
 _TABLE_FULL = 0.7  # stop, incomplete, before probing gets slow
+
+
+def _table_slots(max_states: int | None) -> int:
+    """The shared table's size: twice `max_states` when the search is bounded by it;
+    else a sixteenth of the machine's memory (pages are touched only as slots fill, so
+    a small search costs little), between `_TABLE_SLOTS` and `_TABLE_MAX_SLOTS`."""
+    if max_states is not None:
+        return max(1 << 16, 1 << (2 * max_states - 1).bit_length())
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        memory = 0
+    fits = max(memory // (16 * 16), 1)
+    return min(_TABLE_MAX_SLOTS, max(_TABLE_SLOTS, 1 << (fits.bit_length() - 1)))
+
+
 _LEVEL_SHIFT, _RANK_SHIFT = 48, 16
 _SHARED_STEPS = 1 << _RANK_SHIFT
 _SHARED_RANKS = 1 << (_LEVEL_SHIFT - _RANK_SHIFT)
@@ -164,8 +181,7 @@ class ParallelSearch(_Search):
         ctx = self.context
         n = self.workers
         if self.shared:
-            wanted = 2 * self.max_states if self.max_states is not None else _TABLE_SLOTS
-            self.slots = max(1 << 16, 1 << (wanted - 1).bit_length())
+            self.slots = _table_slots(self.max_states)
             # MAP_SHARED and anonymous: the forked workers see the same pages.
             self.table = mmap.mmap(-1, 16 * self.slots)
             _claims.attach(self.table)

@@ -5,6 +5,7 @@ models; bounds, errors and unforkable models."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
 from typing import Any
@@ -171,3 +172,17 @@ def test_a_model_error_in_a_worker_names_the_state_and_action() -> None:
         check(Raises(2), workers=2)
     assert str(parallel.value) == str(serial.value)
     assert "ZeroDivisionError" in str(parallel.value) or "planted" in str(parallel.value)
+
+
+def test_the_shared_table_is_sized_by_the_bound_or_by_the_machine() -> None:
+    from lifecycle.engine.parallel import _TABLE_MAX_SLOTS, _TABLE_SLOTS, _table_slots
+
+    # Bounded: room for twice the bound, a power of two, never below 2**16.
+    assert _table_slots(10) == 1 << 16
+    assert _table_slots(1_000_000) == 1 << 21
+    # Unbounded: a sixteenth of the memory, within the bounds.
+    unbounded = _table_slots(None)
+    assert _TABLE_SLOTS <= unbounded <= _TABLE_MAX_SLOTS
+    assert unbounded & (unbounded - 1) == 0
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert unbounded == _TABLE_SLOTS or 16 * unbounded <= memory // 16

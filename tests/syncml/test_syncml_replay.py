@@ -334,41 +334,23 @@ def test_serve_refuses_what_it_cannot_do_in_one_line(tmp_path: Path) -> None:
     assert len(junk.output.strip().splitlines()) == 1
 
 
+def _replay_cli(design: str, capture: Path, out: Path) -> Any:
+    """`lifecycle replay` of `capture` against `design`'s endpoint, with its admin."""
+    with endpoint(presets()[design], out.with_suffix(".sqlite")) as (url, _ep, token):
+        args = ["replay", str(capture), "--server", url + DM_PATH]
+        args += ["--admin", url, "--admin-token", token, "--out", str(out)]
+        return CliRunner().invoke(cli, args)
+
+
 def test_replay_cli_exit_codes(tmp_path: Path) -> None:
     runner = CliRunner()
     capture = CORPUS / "admin_unenroll"
-    with endpoint(presets()["reference"], tmp_path / "a.sqlite") as (url, _ep, token):
-        args = [
-            "replay",
-            str(capture),
-            "--server",
-            url + DM_PATH,
-            "--admin",
-            url,
-            "--admin-token",
-            token,
-            "--out",
-            str(tmp_path / "ok"),
-        ]
-        ok = runner.invoke(cli, args)
+    ok = _replay_cli("reference", capture, tmp_path / "ok")
     assert ok.exit_code == 0, ok.output
     assert "package for package" in ok.output and "conforms to reference" in ok.output
     # A server that challenges where the reference does not: the replay does not
     # conform to the reference, and the knob that would explain it is named.
-    with endpoint(presets()["challenge_drops_alert"], tmp_path / "b.sqlite") as (url, _ep, token):
-        args = [
-            "replay",
-            str(capture),
-            "--server",
-            url + DM_PATH,
-            "--admin",
-            url,
-            "--admin-token",
-            token,
-            "--out",
-            str(tmp_path / "bad"),
-        ]
-        bad = runner.invoke(cli, args)
+    bad = _replay_cli("challenge_drops_alert", capture, tmp_path / "bad")
     assert bad.exit_code == 1, bad.output
     assert "does not conform to reference" in bad.output and "auth_challenge" in bad.output
     hostile = tmp_path / "hostile"
