@@ -1459,13 +1459,14 @@ def serve(
         click.echo(f"admin token: {token}", err=True)
     restore = _stop_on_signals()
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl-C (werkzeug takes the interrupt)
     except KeyboardInterrupt:
-        click.echo("endpoint stopped", err=True)
+        pass
     finally:
         restore()
         server.server_close()
         endpoint.store.close()
+    click.echo("endpoint stopped", err=True)
     return EXIT_OK
 
 
@@ -1532,6 +1533,12 @@ def replay(
         fail("--admin needs --admin-token (or LIFECYCLE_ADMIN_TOKEN)")
     if key is not None and cert is None:
         fail("--key needs --cert")
+    target = Path(out) if out is not None else Path(capture).parent / f"{Path(capture).name}-replay"
+    if target.resolve() == Path(capture).resolve():
+        fail(f"--out {_one_line(str(target))}: that is the capture being replayed")
+    if target.exists() and not (target / "manifest.json").is_file():
+        # A capture written before is replaced; anything else is the user's.
+        fail(f"--out {_one_line(str(target))}: exists and is not a capture; give a new directory")
     try:
         client = Client(server_url, timeout=timeout, cert=cert, key=key, ca=ca)
         admin = (
@@ -1542,7 +1549,6 @@ def replay(
         done = run_replay(Path(capture), client, admin)
     except ReplayError as exc:
         fail(f"{where}: {exc}")
-    target = Path(out) if out is not None else Path(capture).parent / f"{Path(capture).name}-replay"
     try:
         written = write_capture(target.parent, target.name, done.capture)
     except OSError as exc:

@@ -47,7 +47,7 @@ from lifecycle.runtime.live import LiveStep
 from lifecycle.syncml.codec import build, parse
 from lifecycle.syncml.errors import SyncMLError
 from lifecycle.syncml.mapping import Endpoints, from_package, to_package
-from lifecycle.syncml.multimessage import is_next_message, join, next_message_reply
+from lifecycle.syncml.multimessage import join, next_message_reply
 from lifecycle.syncml.package import Package
 from lifecycle.syncml.store import Store
 
@@ -77,6 +77,17 @@ class ServerStep:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class _Session:
+    """What the endpoint keeps of an open session: how many messages it sent, how
+    many of them were Next Message replies (its later MsgIDs count them, F71), and,
+    once a package came in several messages, the messages since (to join them)."""
+
+    sent: int = 0
+    next_replies: int = 0
+    history: list[tuple[str, Package]] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +125,8 @@ class ManagementEndpoint:
         # Requests a wait design holds: (device, message) -> the package, for its reply.
         self._held: dict[tuple[int, Msg], Package] = {}
         self._replies: dict[tuple[int, Msg], bytes | None] = {}
-        # Each open session's messages, as the wire had them: (sender, package).
-        self._wire: dict[tuple[str, str], list[tuple[str, Package]]] = {}
+        # Each open session's wire bookkeeping, by (DevID, SessionID).
+        self._sessions: dict[tuple[str, str], _Session] = {}
         #: What the server sent that no HTTP request carries back: pushes, agent
         #: requests, enrollment responses (for the operator to read).
         self.outbox: list[tuple[int, Msg]] = []
@@ -219,31 +230,40 @@ class ManagementEndpoint:
 
     def _join(self, pkg: Package) -> Package | bytes:
         """The package `pkg` completes, as one message (`multimessage.join` over the
-        session's messages so far), or the Next Message reply (its bytes) when more
-        messages of it follow. A device message with MsgID 1 starts the session again
-        (a SessionID may be reused)."""
+        session's messages since its first multi-message package), or the Next Message
+        reply (its bytes) when more messages of it follow. A device message with MsgID
+        1 starts the session again (a SessionID may be reused). Only a session that has
+        had a multi-message package keeps its messages, and only so many."""
         key = (pkg.header.source, pkg.header.session_id)
         if pkg.header.msg_id == 1:
-            self._wire.pop(key, None)
-        history = self._wire.setdefault(key, [])
-        while len(self._wire) > MAX_SESSIONS:  # the oldest sessions are long over
-            self._wire.pop(next(iter(self._wire)))
-        history.append(("device", pkg))
-        if not pkg.final:
-            size = sum(len(p.commands) for _, p in history)
-            if len(history) > 2 * MAX_MESSAGES or size > MAX_COMMANDS:
-                self._wire.pop(key, None)
-                raise SyncMLError(
-                    f"a package of more than {MAX_MESSAGES} messages or {MAX_COMMANDS} "
-                    "commands: refused"
-                )
-            sent = sum(1 for side, _ in history if side == "server")
-            reply = next_message_reply(pkg, sent + 1)
-            history.append(("server", reply))
-            return build(reply).encode()
-        if not any(is_next_message(p) for _, p in history):
+            self._sessions.pop(key, None)
+        session = self._session(key)
+        if pkg.final and session.history is None:
             return pkg
-        return join([(str(n), p) for n, (_, p) in enumerate(history)])[-1][1]
+        history = session.history = session.history if session.history is not None else []
+        history.append(("device", pkg))
+        size = sum(len(p.commands) for _, p in history)
+        if len(history) > 2 * MAX_MESSAGES or size > MAX_COMMANDS:
+            self._sessions.pop(key, None)
+            raise SyncMLError(
+                f"a package of more than {MAX_MESSAGES} messages or {MAX_COMMANDS} "
+                "commands: refused"
+            )
+        if pkg.final:
+            return join([(str(n), p) for n, (_, p) in enumerate(history)])[-1][1]
+        reply = next_message_reply(pkg, session.sent + 1)
+        session.sent += 1
+        session.next_replies += 1
+        history.append(("server", reply))
+        return build(reply).encode()
+
+    def _session(self, key: tuple[str, str]) -> _Session:
+        session = self._sessions.get(key)
+        if session is None:
+            while len(self._sessions) >= MAX_SESSIONS:  # the oldest are long over
+                self._sessions.pop(next(iter(self._sessions)))
+            session = self._sessions[key] = _Session()
+        return session
 
     def _reply(
         self, device: int, sent: tuple[tuple[int, Msg], ...], request: Package
@@ -251,17 +271,20 @@ class ManagementEndpoint:
         """The package answering `request` among what a row sent, its MsgID after the
         Next Message replies of the session; the rest goes to the outbox."""
         key = (request.header.source, request.header.session_id)
-        history = self._wire.setdefault(key, [])
-        shift = sum(1 for side, p in history if side == "server" and is_next_message(p))
+        session = self._session(key)
         reply = None
         for j, m in sent:
             if j == device and m.kind in ("pkg2", "pkg4") and reply is None:
                 package = to_package(m, reply_to=request)
-                header = dataclasses.replace(package.header, msg_id=package.header.msg_id + shift)
-                package = dataclasses.replace(package, header=header)
-                history.append(("server", package))
+                msg_id = package.header.msg_id + session.next_replies
+                package = dataclasses.replace(
+                    package, header=dataclasses.replace(package.header, msg_id=msg_id)
+                )
+                session.sent += 1
+                if session.history is not None:
+                    session.history.append(("server", package))
                 if m.kind == "pkg4":
-                    self._wire.pop(key, None)  # the session is over
+                    self._sessions.pop(key, None)  # the session is over
                 reply = build(package).encode()
             else:
                 self.outbox.append((j, m))
@@ -282,7 +305,11 @@ class ManagementEndpoint:
                 if steps:
                     break
             else:
-                return
+                released = self._release_orphans(world)
+                if released is None:
+                    return
+                world = released
+                continue
             step = steps[0]
             i, msg = step.party or 0, step.arg[1]
             world, sent = self._fire(world, step)
@@ -292,6 +319,26 @@ class ManagementEndpoint:
                 continue
             self._replies[(i, msg)] = self._reply(i, sent, request)
             self._lock.notify_all()
+
+    def _release_orphans(self, world: World) -> World | None:
+        """A waiting request whose package no record holds any more (the record that
+        held it was replaced, say): the package is back in flight, as in the model,
+        and the server takes it as it would any other. The world after, or None when
+        there was none."""
+        held = {entry for record in world.server.records for entry in record.held}
+        for (i, msg), request in self._held.items():
+            if (i, msg) in self._replies or (i, msg) in held:
+                continue
+            here = self._world(world.server, i, msg)
+            steps = self._receivers(here, i, msg, "net")
+            reply = None
+            if steps:
+                here, sent = self._fire(here, steps[0])
+                reply = self._reply(i, sent, request)
+            self._replies[(i, msg)] = reply
+            self._lock.notify_all()
+            return self._world(here.server)
+        return None
 
     # ------------------------------------------------------- the operator's steps
     def steps(self) -> list[ServerStep]:
@@ -361,6 +408,8 @@ class ManagementEndpoint:
                     body = m.body
                 else:
                     self.outbox.append((j, m))
+            # A record replaced may have held a package (see `_release_orphans`).
+            self._release_held(self._world(world.server))
             return body
 
     def records(self) -> list[dict[str, Any]]:

@@ -68,7 +68,12 @@ T = TypeVar("T")
 
 class ReplayError(ValueError):
     """A replay that cannot run: bad input, or an endpoint that cannot be reached or
-    answers outside the protocol (one line, exit 2)."""
+    answers outside the protocol (one line, exit 2). `status`: the HTTP status of a
+    refused request, if that is what it was."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _checked_url(url: str, flag: str) -> str:
@@ -112,7 +117,7 @@ def _request(
                 return r.status, r.read(MAX_ANSWER + 1)
         except urllib.error.HTTPError as exc:
             detail = exc.read(300).decode("utf-8", "replace").strip()
-            raise ReplayError(f"{where}: HTTP {exc.code}: {printable(detail)}") from None
+            raise ReplayError(f"{where}: HTTP {exc.code}: {printable(detail)}", exc.code) from None
         except http.client.HTTPException as exc:
             detail = f"{type(exc).__name__}: {str(exc)[:80]}"
             raise ReplayError(f"{where}: not an HTTP answer ({printable(detail)})") from None
@@ -187,7 +192,7 @@ class Admin:
         _status, raw = _request(req, self.timeout, self.context, where)
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ReplayError(f"{where}: the answer is not JSON") from None
 
 
@@ -294,7 +299,7 @@ def _entries(path: Path) -> tuple[list[_Entry], dict[str, Any]]:
     if not isinstance(manifest, dict):
         raise ReplayError(f"{where}/manifest.json: not a capture manifest")
     for listed in ("messages", "server_steps"):
-        if not isinstance(manifest.get(listed) or [], list):
+        if not isinstance(manifest.get(listed, []), list):
             raise ReplayError(f"{where}/manifest.json: {listed!r} is not a list")
     out: list[_Entry] = []
     for i, m in enumerate(manifest.get("messages") or [], start=1):
@@ -320,15 +325,15 @@ def _entries(path: Path) -> tuple[list[_Entry], dict[str, Any]]:
     return out, manifest
 
 
-def _enroll(admin: Admin, m: dict[str, Any], generation: int) -> str:
-    """The capture's enrollment request, taken through the admin interface; a note of
-    the answer."""
+def _enroll(admin: Admin, m: dict[str, Any], generation: int, devids: dict[int, str]) -> str:
+    """The capture's enrollment request, taken through the admin interface for the
+    device's own DevID (the LocURI its packages carry); a note of the answer."""
     body = m.get("body") or []
     device = int(m.get("device", 0))
     got = admin.call(
         "/admin/enroll",
         {
-            "devid": device_uri(device),
+            "devid": devids.get(device, device_uri(device)),
             "device": device,
             "generation": generation,
             "kind": body[0],
@@ -373,6 +378,11 @@ def replay(
     multi: set[tuple[str, str]] = set()  # sessions with a multi-message package (F74)
     skipped = {"steps": 0, "enrollments": 0}
     recorded: list[tuple[int, dict[str, Any], bytes | None]] = []
+    # Each device's DevID, as its first package in the capture gives it.
+    devids: dict[int, str] = {}
+    for e in entries:
+        if e.xml is not None and e.data.get("from") == "device":
+            devids.setdefault(int(e.data.get("device", 0)), parse(e.xml).header.source)
 
     def record(entry: _Entry, xml: bytes | None, sender: str, **truth: Any) -> None:
         """The entry as the replay saw it: for a package, what it carries."""
@@ -390,7 +400,16 @@ def replay(
             if admin is None:
                 skipped["steps"] += 1
                 continue
-            admin.call("/admin/step", {k: step.get(k) for k in ("trigger", "device", "generation")})
+            wanted = {k: step.get(k) for k in ("trigger", "device", "generation")}
+            try:
+                admin.call("/admin/step", wanted)
+            except ReplayError as exc:
+                if exc.status != 409:
+                    raise
+                # The endpoint's server is not where the capture's was: it diverged.
+                done.notes.append(f"step {step['step']}: {exc}")
+                done.diverged = f"step {step['step']} ({step['trigger']})"
+                break
             continue
         generation = int(m.get("generation", 1))
         if m.get("from") == "device" and m.get("kind") == "enroll_request":
@@ -398,7 +417,7 @@ def replay(
                 if admin is None:
                     skipped["enrollments"] += 1
                 else:
-                    done.notes.append(_enroll(admin, m, generation))
+                    done.notes.append(_enroll(admin, m, generation, devids))
             record(e, None, "device")
             continue
         if e.xml is None:  # a push, an agent's request, the enrollment response
@@ -427,7 +446,10 @@ def replay(
             xml = e.xml
             if msg is not None and msg.kind == "pkg3" and key in last_answer and key not in multi:
                 # Answer the endpoint's own package, as the capture's device did.
-                xml = build(to_package(msg, reply_to=last_answer[key])).encode()
+                try:
+                    xml = build(to_package(msg, reply_to=last_answer[key])).encode()
+                except SyncMLError as exc:  # nothing in it to answer: sent as captured
+                    done.notes.append(f"{m['file']}: sent as captured ({exc})")
             record(e, xml, "device", msg_id=parse(xml).header.msg_id)
             held = m.get("held") is not None
             if not held and (m.get("lost") or m.get("taken") is None):
@@ -504,7 +526,12 @@ def replay(
             )
             break
     for key, left in pending.items():
-        if left.done() and left.exception() is None:
+        if left.done() and left.exception() is not None:
+            done.notes.append(
+                f"a request of session {key[1]} that the capture leaves unanswered failed: "
+                f"{left.exception()}"
+            )
+        elif left.done():
             status, answer = left.result()
             if status == 200 and answer:
                 done.notes.append(

@@ -33,6 +33,7 @@ import ipaddress
 import json
 import secrets
 import ssl
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,15 @@ def create_app(endpoint: ManagementEndpoint, token: str) -> Flask:
     def steps() -> Response:
         return _json([s.as_dict() for s in endpoint.steps()])
 
+    def json_body() -> Any:
+        try:
+            return request.get_json(silent=True)
+        except RecursionError:  # nested too deep to be a request of this interface
+            return None
+
     @app.post("/admin/step")
     def step() -> Response:
-        body = request.get_json(silent=True)
+        body = json_body()
         if not isinstance(body, dict) or not isinstance(body.get("trigger"), str):
             return _error('a step is {"trigger": ..., "device": ..., "generation": ...}', 400)
         wanted = ServerStep(body["trigger"], body.get("device"), body.get("generation"))
@@ -115,7 +122,7 @@ def create_app(endpoint: ManagementEndpoint, token: str) -> Flask:
 
     @app.post("/admin/enroll")
     def enroll() -> Response:
-        body = request.get_json(silent=True)
+        body = json_body()
         fields = ("devid", "generation", "kind", "platform", "local_admin")
         if not isinstance(body, dict) or any(f not in body for f in fields):
             return _error(f"an enrollment gives {', '.join(fields)} (and device)", 400)
@@ -178,12 +185,22 @@ def make_endpoint_server(
     except BaseException:
         endpoint.store.close()
         raise
+    server.log = _one_line_log  # type: ignore[method-assign]
     return server, endpoint, token
+
+
+def _one_line_log(type: str, message: str, *args: Any) -> None:
+    """The server's log: a request that fails below the app (a client dropped
+    mid-request) is one line on stderr, not a traceback."""
+    if type == "error":
+        text = message % args if args else message
+        lines = [line for line in text.splitlines() if line.strip()]
+        sys.stderr.write(f"lifecycle serve: {(lines[-1] if lines else type)[:200]}\n")
 
 
 class _Quiet(WSGIRequestHandler):
     """No line per request on stderr (`lifecycle serve` prints its own), and a client
-    that stalls mid-request is dropped after `timeout` seconds."""
+    that stalls for `timeout` seconds in one read is dropped."""
 
     timeout = 30
 

@@ -568,8 +568,8 @@ class _Stub:
                         stub.stopping.wait(0.5)
                 elif stub.mode == "garbage":
                     self.wfile.write(b"HELLO THERE\r\n\r\n")
-                else:  # "empty json" for the admin interface
-                    body = b"{}"
+                else:  # "empty json" or "deep json", for the admin interface
+                    body = b"{}" if stub.mode == "empty json" else b"[" * 200_000
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
@@ -632,6 +632,101 @@ def test_replay_refuses_an_admin_interface_that_answers_nonsense(tmp_path: Path)
     stub = _Stub("empty json")
     try:
         with pytest.raises(ReplayError, match="not an enrollment answer"):
+            replay(CORPUS / "admin_unenroll", Client(stub.url + DM_PATH), Admin(stub.url, "T"))
+    finally:
+        stub.close()
+
+
+def test_a_held_package_whose_record_is_replaced_goes_back_to_the_server(
+    tmp_path: Path,
+) -> None:
+    design = presets()["keeps_sessions_and_waits"]
+    with endpoint(design, tmp_path / "db.sqlite", hold_timeout=120) as (url, ep, token):
+        _enroll(url, token, device_uri(0))
+        _post(url, build(_package("pkg1", "main", ("1201",))).encode())
+        alert = build(_package("pkg1", "alert", ("1201", "unenroll"))).encode()
+        got: list[tuple[int, bytes]] = []
+        waiter = threading.Thread(target=lambda: got.append(_post(url, alert)))
+        waiter.start()
+        for _ in range(400):
+            if any(r["held"] for r in ep.records()):
+                break
+            waiter.join(0.05)
+        assert any(r["held"] for r in ep.records())
+        # The device enrolls again: the record that held the alert is replaced, and
+        # the alert is back in flight: the server takes it, and its request is
+        # answered long before its two-minute wait would run out.
+        assert _enroll(url, token, device_uri(0), generation=2)[0] == 200
+        waiter.join(60)
+        assert got, "the held request was left waiting"
+        assert not any(r["held"] for r in ep.records())
+
+
+def test_sessions_of_one_message_packages_keep_no_messages(tmp_path: Path) -> None:
+    with endpoint(presets()["reference"], tmp_path / "db.sqlite") as (url, ep, _token):
+        package = build(_package("pkg1", "main", ("1201",)))
+        again = package.replace("<MsgID>1</MsgID>", "<MsgID>2</MsgID>", 1).encode()
+        for _ in range(40):
+            _post(url, again)
+        assert all(s.history is None for s in ep._sessions.values())
+        assert len(ep._sessions) <= 1
+
+
+def test_replay_uses_the_captures_own_devid_and_keeps_what_out_held(tmp_path: Path) -> None:
+    renamed = tmp_path / "renamed"
+    shutil.copytree(CORPUS / "admin_unenroll", renamed)
+    old, new = device_uri(0), "urn:uuid:0f0f0f0f-1111-2222-3333-444444444444"
+    for f in renamed.iterdir():
+        f.write_text(f.read_text().replace(old, new))
+    with endpoint(presets()["reference"], tmp_path / "db.sqlite") as (url, ep, token):
+        done = replay(renamed, Client(url + DM_PATH), Admin(url, token))
+        assert set(ep.store.devices()) == {new}
+    assert done.diverged is None, done.notes
+    runner = CliRunner()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    for out, text in ((mine, "is not a capture"), (renamed, "the capture being replayed")):
+        result = runner.invoke(
+            cli, ["replay", str(renamed), "--server", "http://x", "--out", str(out)]
+        )
+        assert result.exit_code == 2 and text in result.output, result.output
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_an_operator_step_the_endpoint_does_not_offer_is_a_divergence(tmp_path: Path) -> None:
+    # never_learns' counterexample has a timer the reference's server never starts.
+    found = counterexample("never_learns")
+    assert found is not None
+    trace, scope = found
+    where = write_capture(tmp_path, "cx", capture_of(trace, title="never_learns", scope=scope))
+    triggers = [
+        s["trigger"] for s in json.loads((where / "manifest.json").read_text())["server_steps"]
+    ]
+    with endpoint(presets()["reference"], tmp_path / "db.sqlite") as (url, _ep, token):
+        done = replay(where, Client(url + DM_PATH), Admin(url, token))
+    assert done.diverged is not None and done.diverged.startswith("step ")
+    assert any("is not enabled" in n for n in done.notes)
+    assert done.diverged.split("(")[1].rstrip(")") in triggers
+
+
+def test_nested_json_is_refused_in_one_line(tmp_path: Path) -> None:
+    with endpoint(presets()["reference"], tmp_path / "db.sqlite") as (url, _ep, token):
+        deep = b"[" * 100_000
+        for path in ("/admin/enroll", "/admin/step"):
+            req = urllib.request.Request(
+                url + path,
+                data=deep,
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(req, timeout=20)
+            assert refused.value.code == 400
+            assert refused.value.read().decode().count("\n") <= 1
+    stub = _Stub("deep json")
+    try:
+        with pytest.raises(ReplayError, match="not JSON"):
             replay(CORPUS / "admin_unenroll", Client(stub.url + DM_PATH), Admin(stub.url, "T"))
     finally:
         stub.close()
