@@ -184,6 +184,21 @@ def _package(kind: str, session: str, body: tuple[str, ...], *, reply_to: Any = 
     return to_package(Msg(kind, 1, session, body), ends, reply_to=reply_to)
 
 
+def _held_alert(url: str, ep: Any) -> tuple[threading.Thread, list[tuple[int, bytes]]]:
+    """Post device 0's unenroll alert on a thread, and wait until the endpoint holds
+    it: the thread, and the list its answer will be put in."""
+    alert = build(_package("pkg1", "alert", ("1201", "unenroll"))).encode()
+    got: list[tuple[int, bytes]] = []
+    waiter = threading.Thread(target=lambda: got.append(_post(url, alert)))
+    waiter.start()
+    for _ in range(400):
+        if any(r["held"] for r in ep.records()):
+            break
+        waiter.join(0.05)
+    assert any(r["held"] for r in ep.records()), "the alert was never held"
+    return waiter, got
+
+
 def test_a_held_package_is_answered_when_the_session_that_holds_it_closes(
     tmp_path: Path,
 ) -> None:
@@ -195,15 +210,7 @@ def test_a_held_package_is_answered_when_the_session_that_holds_it_closes(
         policy = parse(answer)
         assert status == 200 and from_package(policy).body == ("policy",)
         # The unenroll alert, in its own session, while package 3 is awaited: held.
-        alert = build(_package("pkg1", "alert", ("1201", "unenroll"))).encode()
-        got: list[tuple[int, bytes]] = []
-        waiter = threading.Thread(target=lambda: got.append(_post(url, alert)))
-        waiter.start()
-        for _ in range(400):
-            if any(r["held"] for r in ep.records()):
-                break
-            waiter.join(0.05)
-        assert any(r["held"] for r in ep.records()), "the alert was never held"
+        waiter, got = _held_alert(url, ep)
         assert not got  # still waiting: the session is open
         status3, closing = _post(
             url, build(_package("pkg3", "main", ("ok",), reply_to=policy)).encode()
@@ -644,15 +651,7 @@ def test_a_held_package_whose_record_is_replaced_goes_back_to_the_server(
     with endpoint(design, tmp_path / "db.sqlite", hold_timeout=120) as (url, ep, token):
         _enroll(url, token, device_uri(0))
         _post(url, build(_package("pkg1", "main", ("1201",))).encode())
-        alert = build(_package("pkg1", "alert", ("1201", "unenroll"))).encode()
-        got: list[tuple[int, bytes]] = []
-        waiter = threading.Thread(target=lambda: got.append(_post(url, alert)))
-        waiter.start()
-        for _ in range(400):
-            if any(r["held"] for r in ep.records()):
-                break
-            waiter.join(0.05)
-        assert any(r["held"] for r in ep.records())
+        waiter, got = _held_alert(url, ep)
         # The device enrolls again: the record that held the alert is replaced, and
         # the alert is back in flight: the server takes it, and its request is
         # answered long before its two-minute wait would run out.
