@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +235,12 @@ def test_every_row_fires_somewhere_across_the_designs() -> None:
         def properties(self) -> list[Any]:
             return []
 
-    runs = [Rows(d, small, liveness=False) for d in designs]
+    # keep_old is the one design whose row (KeepOldEnrollment) no other reaches; it
+    # does without offline periods, at a third of the states.
+    runs = [
+        Rows(d, replace(small, max_offline=0) if d.name == "keeping" else small, liveness=False)
+        for d in designs
+    ]
     runs.append(Rows(Design(), Scope(), liveness=False))
     never: set[str] | None = None
     for model in runs:
