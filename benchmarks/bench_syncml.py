@@ -30,8 +30,8 @@ from lifecycle.engine.liveness import model_fairness
 from lifecycle.mdm import LifecycleModel, Scope, presets
 from lifecycle.render.diagrams import smallest_scope
 from lifecycle.syncml.codec import parse
-from lifecycle.syncml.conform import LOGGED, conform, read_capture_dir
-from lifecycle.syncml.export import capture_of, messages, write_capture
+from lifecycle.syncml.conform import LOGGED, conform, conform_capture, read_capture_dir
+from lifecycle.syncml.export import capture_of, first_counterexample, messages, write_capture
 
 PRESETS = ("keeps_aad_association", "exec_done_at_send", "data_only_alerts", "mobile_aadj_proceeds")
 
@@ -108,56 +108,34 @@ def bench_conform(packages: int = 200) -> float:
 
 
 def bench_replay() -> float:
-    import dataclasses
-    import threading
-
     from lifecycle.syncml.replay import Admin, Client, replay
-    from lifecycle.syncml.serve import DM_PATH, make_endpoint_server
+    from lifecycle.syncml.serve import DM_PATH, serving
 
     bad = sorted(n for n, d in presets().items() if d.expected_violations)
     start = time.perf_counter()
-    found = {}
-    for name in bad:
-        design = presets()[name]
-        for scope in (design.scope(smallest_scope()), design.scope(Scope())):
-            result = check(LifecycleModel(design, scope, liveness=False), stop_on_violation=True)
-            traced = [v.trace for v in result.violations if v.trace.states]
-            if traced:
-                found[name] = (traced[0], scope)
-                break
+    found = {name: first_counterexample(presets()[name]) for name in bad}
+    traced = {name: pair for name, pair in found.items() if pair is not None}
     finding = time.perf_counter() - start
     posted = conforming = same = 0
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        for name, (trace, scope) in found.items():
+        for name, (trace, scope) in traced.items():
             design = presets()[name]
             where = write_capture(Path(tmp), name, capture_of(trace, title=name, scope=scope))
-            server, endpoint, token = make_endpoint_server(design, Path(tmp) / f"{name}.sqlite")
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
-            thread.start()
-            url = f"http://127.0.0.1:{server.server_port}"
-            try:
+            with serving(design, Path(tmp) / f"{name}.sqlite") as (url, _endpoint, token):
                 done = replay(where, Client(url + DM_PATH), Admin(url, token))
-            finally:
-                server.shutdown()
-                server.server_close()
-                endpoint.store.close()
             posted += done.posted
             same += done.diverged is None
             replayed = write_capture(Path(tmp), f"{name}-replay", done.capture)
-            events, recorded = read_capture_dir(replayed)
-            fields = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()}
-            narrowed = dataclasses.replace(design.scope(), **fields)
-            model = LifecycleModel(design, narrowed, liveness=False)
-            conforming += conform(model, events).conforms is True
+            conforming += conform_capture(design, replayed).conforms is True
         seconds = time.perf_counter() - start
     print(
-        f"replay: {len(found)} presets' counterexamples ({len(bad) - len(found)} with no "
+        f"replay: {len(traced)} presets' counterexamples ({len(bad) - len(traced)} with no "
         f"trace), {posted} packages posted, {same} answered package for package, "
         f"{conforming} replayed captures conform; {seconds:.2f} s in all (finding the "
         f"counterexamples: {finding:.1f} s)"
     )
-    ok = same == conforming == len(found)
+    ok = same == conforming == len(traced)
     return seconds if ok else float("inf")
 
 

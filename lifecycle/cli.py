@@ -1312,7 +1312,12 @@ def conform(
     import dataclasses
 
     from lifecycle.mdm import DesignError, LifecycleModel
-    from lifecycle.syncml.conform import CaptureError, explain_by_knobs, read_capture_dir
+    from lifecycle.syncml.conform import (
+        CaptureError,
+        explain_by_knobs,
+        read_capture_dir,
+        recorded_scope,
+    )
     from lifecycle.syncml.conform import conform as run_conform
 
     loaded = _load(design)
@@ -1325,11 +1330,7 @@ def conform(
         fail(f"--time-limit {time_limit}: give a positive number of seconds")
     try:
         # The design's scope, then what the capture records, then the flags.
-        base = loaded.scope()
-        if recorded:
-            base = dataclasses.replace(
-                base, **{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()}
-            )
+        base = recorded_scope(loaded.scope(), recorded)
         scope = _scope_from_options(loaded, **scope_flags, base=base)
         model = LifecycleModel(loaded, scope, liveness=False)
     except (DesignError, ValueError, TypeError) as exc:

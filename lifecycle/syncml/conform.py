@@ -47,7 +47,12 @@ from lifecycle.syncml.codec import parse
 from lifecycle.syncml.errors import SyncMLError
 from lifecycle.syncml.export import channel_changes
 from lifecycle.syncml.files import read_capture
-from lifecycle.syncml.mapping import Endpoints, from_package
+from lifecycle.syncml.mapping import (
+    from_device,
+    from_package,
+    session_endpoints,
+    session_of,
+)
 from lifecycle.syncml.multimessage import join
 from lifecycle.syncml.package import Alert, Package
 
@@ -87,10 +92,6 @@ class Event:
         return f"{self.kind} ({self.session} session, {', '.join(self.body)}, MsgID {self.msgid})"
 
 
-def _is_client(pkg: Package) -> bool:
-    return pkg.header.target.startswith(("http://", "https://"))
-
-
 def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
     """The events of a capture directory, in order, and the scope its manifest
     records (None without one). `CaptureError` names the file and the problem."""
@@ -122,6 +123,25 @@ def read_capture_dir(path: Path) -> tuple[list[Event], dict[str, Any] | None]:
         except SyncMLError as exc:
             raise CaptureError(f"{printable(str(file))}: {exc}") from None
     return _events(packages, where), scope
+
+
+def recorded_scope(base: Any, recorded: dict[str, Any] | None) -> Any:
+    """`base` (a `Scope`) with the fields a capture records (`read_capture_dir`: its
+    manifest's scope, narrowed by capture.toml), JSON's lists read back as tuples."""
+    import dataclasses
+
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in (recorded or {}).items()}
+    return dataclasses.replace(base, **fields)
+
+
+def conform_capture(design: Any, path: Path, **bounds: Any) -> Conformance:
+    """`conform` of the capture directory at `path` against `design`, at the design's
+    scope with what the capture records (`recorded_scope`); `bounds` as `conform`'s."""
+    from lifecycle.mdm import LifecycleModel
+
+    events, recorded = read_capture_dir(path)
+    model = LifecycleModel(design, recorded_scope(design.scope(), recorded), liveness=False)
+    return conform(model, events, **bounds)
 
 
 def _manifest(path: Path, where: str) -> tuple[list[str], dict[str, Any] | None]:
@@ -190,27 +210,20 @@ def _events(packages: list[tuple[str, Package]], where: str) -> list[Event]:
     # A package sent in several messages is one package of the model (F74).
     packages = join(packages)
     devices: dict[str, int] = {}
-    server = next((p.header.target for _, p in packages if _is_client(p)), Endpoints().server)
     # The alert sessions: those whose package 1 carries an unenroll alert (F6).
     alert_sessions: set[tuple[str, str]] = set()
     for _, p in packages:
-        if _is_client(p) and any(
+        if from_device(p) and any(
             isinstance(c, Alert) and c.data == 1226 and _unenroll_alert(c) for c in p.commands
         ):
-            alert_sessions.add((p.header.source, p.header.session_id))
+            alert_sessions.add(session_of(p))
     events = []
     for name, p in packages:
-        device_uri = p.header.source if _is_client(p) else p.header.target
-        device = devices.setdefault(device_uri, len(devices))
-        alert = (device_uri, p.header.session_id) in alert_sessions
-        ends = Endpoints(
-            device=device_uri,
-            server=server,
-            main_session="" if alert else p.header.session_id,
-            alert_session=p.header.session_id if alert else "",
-        )
+        key = session_of(p)
+        device = devices.setdefault(key[0], len(devices))
+        alert = key in alert_sessions
         try:
-            msg = from_package(p, ends)
+            msg = from_package(p, session_endpoints(p, alert))
         except SyncMLError as exc:
             raise CaptureError(f"{where}/{name}: {exc}") from None
         events.append(Event(name, device, msg.kind, msg.session, msg.body, msg.msgid))

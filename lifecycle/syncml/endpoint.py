@@ -46,7 +46,13 @@ from lifecycle.runtime import LiveWorld
 from lifecycle.runtime.live import LiveStep
 from lifecycle.syncml.codec import build, parse
 from lifecycle.syncml.errors import SyncMLError
-from lifecycle.syncml.mapping import Endpoints, from_package, to_package
+from lifecycle.syncml.mapping import (
+    from_device,
+    from_package,
+    session_endpoints,
+    session_of,
+    to_package,
+)
 from lifecycle.syncml.multimessage import join, next_message_reply
 from lifecycle.syncml.package import Package
 from lifecycle.syncml.store import Store
@@ -165,7 +171,7 @@ class ManagementEndpoint:
         cannot be read, or that the endpoint will not keep, is a `SyncMLError`."""
         pkg = parse(xml)
         h = pkg.header
-        if not h.target.startswith(("http://", "https://")):
+        if not from_device(pkg):
             raise SyncMLError(
                 f"Target {h.target!r} is not a server URL: a device's package goes to the "
                 "server (F65); is this a server's package?"
@@ -177,12 +183,7 @@ class ManagementEndpoint:
             known = self.store.find_device(h.source)
             device = known if known is not None else self._new_device()
             alert = known is not None and self.store.is_alert_session(device, h.session_id)
-            ends = Endpoints(
-                device=h.source,
-                server=h.target,
-                main_session="" if alert else h.session_id,
-                alert_session=h.session_id if alert else "",
-            )
+            ends = session_endpoints(joined, alert)
             msg = from_package(joined, ends, generation=generation)
             if msg.kind not in ("pkg1", "pkg3"):
                 raise SyncMLError(f"a {msg.kind} is a server's package; a device sent it")
@@ -215,18 +216,12 @@ class ManagementEndpoint:
             return Answer(step.row.trigger, self._replies.pop(key, None), held=True)
 
     def _new_device(self) -> int:
-        """The index a DevID not seen before would get; refused past `MAX_DEVICES`."""
-        try:
-            return self._new_device_index()
-        except ValueError as exc:
-            raise SyncMLError(str(exc)) from None
-
-    def _new_device_index(self) -> int:
+        """The index a DevID not seen before would get; refused past `MAX_DEVICES`
+        (a `SyncMLError`, which is a `ValueError`: a 400 either way)."""
         known = self.store.devices()
         if len(known) >= MAX_DEVICES:
-            raise ValueError(f"this endpoint serves at most {MAX_DEVICES} devices")
-        free = sorted(set(range(MAX_DEVICES)) - set(known.values()))
-        return free[0]
+            raise SyncMLError(f"this endpoint serves at most {MAX_DEVICES} devices")
+        return min(set(range(MAX_DEVICES)) - set(known.values()))
 
     def _join(self, pkg: Package) -> Package | bytes:
         """The package `pkg` completes, as one message (`multimessage.join` over the
@@ -234,7 +229,7 @@ class ManagementEndpoint:
         reply (its bytes) when more messages of it follow. A device message with MsgID
         1 starts the session again (a SessionID may be reused). Only a session that has
         had a multi-message package keeps its messages, and only so many."""
-        key = (pkg.header.source, pkg.header.session_id)
+        key = session_of(pkg)
         if pkg.header.msg_id == 1:
             self._sessions.pop(key, None)
         session = self._session(key)
@@ -270,7 +265,7 @@ class ManagementEndpoint:
     ) -> bytes | None:
         """The package answering `request` among what a row sent, its MsgID after the
         Next Message replies of the session; the rest goes to the outbox."""
-        key = (request.header.source, request.header.session_id)
+        key = session_of(request)
         session = self._session(key)
         reply = None
         for j, m in sent:
@@ -387,7 +382,7 @@ class ManagementEndpoint:
         with self._lock:
             known = self.store.find_device(devid)
             if device is None:
-                device = known if known is not None else self._new_device_index()
+                device = known if known is not None else self._new_device()
             self.store.bind_device(devid, device)
         index = device
         msg = Msg(

@@ -56,6 +56,7 @@ __all__ = [
     "Sent",
     "capture_of",
     "device_uri",
+    "first_counterexample",
     "messages",
     "server_steps",
     "write_capture",
@@ -298,6 +299,22 @@ CORPUS_PATHS = (
     "aad_unenroll_completes",
     "wipe_completes",
 )
+
+
+def first_counterexample(design: Any) -> tuple[Trace, Any] | None:
+    """The first counterexample of `design` with a trace, and its scope: at the
+    smallest scope that shows one (`smallest_scope`, then the design's own). None when
+    only a `sometimes` property breaks, which leaves no trace to export."""
+    from lifecycle.engine import check
+    from lifecycle.mdm import LifecycleModel, Scope
+    from lifecycle.mdm.design import smallest_scope
+
+    for scope in (design.scope(smallest_scope()), design.scope(Scope())):
+        result = check(LifecycleModel(design, scope, liveness=False), stop_on_violation=True)
+        traced = [v for v in result.violations if v.trace.states]
+        if traced:
+            return traced[0].trace, scope
+    return None
 
 
 def corpus() -> dict[str, Capture]:

@@ -308,13 +308,45 @@ def to_package(
 
 
 # --------------------------------------------------------------------------- reading
+#: How a package travels over HTTP (F58), and the header that names the enrollment
+#: (the client certificate's stand-in on plain HTTP: `lifecycle serve` and `replay`).
+SYNCML_TYPE = "application/vnd.syncml.dm+xml"
+GENERATION_HEADER = "X-Enrollment-Generation"
+
+
+def from_device(pkg: Package) -> bool:
+    """Whether `pkg` is a device's: its Target is the server, a URL (F65)."""
+    return pkg.header.target.startswith(("http://", "https://"))
+
+
+def session_of(pkg: Package) -> tuple[str, str]:
+    """The session a message belongs to: its device's LocURI and its SessionID."""
+    h = pkg.header
+    return (h.source if from_device(pkg) else h.target, h.session_id)
+
+
+def session_endpoints(pkg: Package, alert: bool) -> Endpoints:
+    """The names to read `pkg` with when its names are not the defaults: its device
+    and server from its header, and its SessionID as the alert session (F6) when
+    `alert`, else as the main one."""
+    h = pkg.header
+    device, server = (h.source, h.target) if from_device(pkg) else (h.target, h.source)
+    sid = h.session_id
+    return Endpoints(
+        device=device,
+        server=server,
+        main_session="" if alert else sid,
+        alert_session=sid if alert else "",
+    )
+
+
 def _to_server(pkg: Package, ends: Endpoints) -> bool:
     """Whether `pkg` goes device to server: its Target is the server (F65), by name or,
     in a capture with other names, by being a URL."""
     h = pkg.header
     if ends.server in (h.target, h.source):
         return h.target == ends.server
-    return h.target.startswith(("http://", "https://"))
+    return from_device(pkg)
 
 
 def _alert_token(alert: Alert) -> str:

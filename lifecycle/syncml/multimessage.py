@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lifecycle.syncml.mapping import from_device, session_of
 from lifecycle.syncml.package import (
     NEXT_MESSAGE,
     Alert,
@@ -39,16 +40,6 @@ FACTS = ("F71", "F74")
 
 #: (name, package) as a capture lists them.
 Named = tuple[str, Package]
-
-
-def _device_side(pkg: Package) -> bool:
-    return pkg.header.target.startswith(("http://", "https://"))
-
-
-def _session(pkg: Package) -> tuple[str, str]:
-    """The session a message belongs to: the device's LocURI and the SessionID."""
-    h = pkg.header
-    return (h.source if _device_side(pkg) else h.target, h.session_id)
 
 
 def is_next_message(pkg: Package) -> bool:
@@ -131,8 +122,8 @@ def join(packages: Sequence[Named]) -> list[Named]:
         out.append((part.name, _renumbered(merged, part.shift, part.ref_shift)))
 
     for name, pkg in packages:
-        key = _session(pkg)
-        side = _device_side(pkg)
+        key = session_of(pkg)
+        side = from_device(pkg)
         if side and pkg.header.msg_id == 1:  # a new session (a SessionID may be reused)
             if key in pending:
                 flush(key)
@@ -174,7 +165,7 @@ def split(packages: Sequence[Named], index: int, parts: int) -> list[Named]:
     commands = list(pkg.commands)
     if not 2 <= parts <= len(commands):
         raise ValueError(f"a package of {len(commands)} commands cannot go in {parts} messages")
-    key, side = _session(pkg), _device_side(pkg)
+    key, side = session_of(pkg), from_device(pkg)
     cuts = [round(k * len(commands) / parts) for k in range(parts + 1)]
     runs = [commands[cuts[k] : cuts[k + 1]] for k in range(parts)]
     sent: list[Package] = []
@@ -207,15 +198,15 @@ def split(packages: Sequence[Named], index: int, parts: int) -> list[Named]:
                 *(
                     p.header.msg_id
                     for _, p in packages[:index]
-                    if _session(p) == key and _device_side(p) == s
+                    if session_of(p) == key and from_device(p) == s
                 ),
             ]
         )
         for s in (True, False)
     }
     for _, later in packages[index + 1 :]:
-        if _session(later) == key:
-            boundary = before[not _device_side(later)]
+        if session_of(later) == key:
+            boundary = before[not from_device(later)]
             moved = tuple(
                 dataclasses.replace(c, msg_ref=c.msg_ref + extra)
                 if isinstance(c, Status | Results) and c.msg_ref > boundary
@@ -226,7 +217,7 @@ def split(packages: Sequence[Named], index: int, parts: int) -> list[Named]:
             later = dataclasses.replace(later, header=header, commands=moved)
         out.append(later)
     return [
-        (f"{n:04d}-{'device' if _device_side(p) else 'server'}.xml", p)
+        (f"{n:04d}-{'device' if from_device(p) else 'server'}.xml", p)
         for n, p in enumerate(out, start=1)
     ]
 
@@ -238,7 +229,7 @@ def _next_receiver_id(
     message it sent in the session before package `index` (1 if none)."""
     last = 0
     for _, p in packages[:index]:
-        if _session(p) == key and _device_side(p) != side:
+        if session_of(p) == key and from_device(p) != side:
             last = max(last, p.header.msg_id)
     return last + 1
 
@@ -260,7 +251,7 @@ def split_capture(capture: Any, parts: int = 2) -> Any:
     index = 0  # forward: a split sees the MsgIDs the earlier ones moved
     while index < len(packages):
         pkg, entry = packages[index][1], filed[origin[index]]
-        whole = kinds[index] == "first" and _device_side(pkg) and len(pkg.commands) >= parts
+        whole = kinds[index] == "first" and from_device(pkg) and len(pkg.commands) >= parts
         # A package the server never read whole was never answered message by message.
         if whole and not (entry.get("lost") or entry.get("taken") is None or entry.get("held")):
             packages = split(packages, index, parts)

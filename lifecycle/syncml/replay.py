@@ -26,11 +26,11 @@ never answered ends the replay when its wait runs out.
 
 from __future__ import annotations
 
-import functools
 import http.client
 import json
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,7 +47,14 @@ from lifecycle.syncml.conform import CaptureError, read_capture_dir
 from lifecycle.syncml.errors import SyncMLError
 from lifecycle.syncml.export import CAPTURE_VERSION, Capture, device_uri
 from lifecycle.syncml.files import read_capture
-from lifecycle.syncml.mapping import Endpoints, from_package, to_package
+from lifecycle.syncml.mapping import (
+    GENERATION_HEADER,
+    SYNCML_TYPE,
+    from_package,
+    session_endpoints,
+    session_of,
+    to_package,
+)
 from lifecycle.syncml.multimessage import is_next_message
 from lifecycle.syncml.package import Package
 
@@ -56,8 +63,6 @@ __all__ = ["Admin", "Client", "ReplayError", "Replayed", "replay"]
 #: Facts the replay follows (collected into docs/facts.md).
 FACTS = ("F58", "F67", "F74")
 
-SYNCML_TYPE = "application/vnd.syncml.dm+xml"
-GENERATION_HEADER = "X-Enrollment-Generation"
 MAX_MANIFEST = 16 * 1024 * 1024
 #: The largest answer read from an endpoint (a package is at most 1 MiB, the codec's cap).
 MAX_ANSWER = 1 << 20
@@ -105,11 +110,12 @@ def spawn(work: Callable[[], T]) -> Future[T]:
     return future
 
 
-def _request(
+def _exchange(
     req: urllib.request.Request, timeout: float, context: ssl.SSLContext | None, where: str
-) -> tuple[int, bytes]:
-    """One HTTP exchange within `timeout` seconds in all (not per socket read: an
-    endpoint that trickles its answer is cut off too). The status and the body."""
+) -> Future[tuple[int, bytes]]:
+    """One HTTP exchange, started on its own daemon thread: its status and body, or a
+    `ReplayError`. The caller bounds the wait for it as a whole (`_within`): a socket
+    timeout alone bounds each read, so an endpoint that trickles would never end."""
 
     def exchange() -> tuple[int, bytes]:
         try:
@@ -125,10 +131,15 @@ def _request(
             reason = getattr(exc, "reason", exc)
             raise ReplayError(f"{where}: {printable(str(reason)) or type(exc).__name__}") from None
 
+    return spawn(exchange)
+
+
+def _within(future: Future[T], seconds: float, where: str) -> T:
+    """The result of `future` within `seconds`, or a `ReplayError` saying it did not come."""
     try:
-        return spawn(exchange).result(timeout=timeout)
+        return future.result(timeout=max(0.0, seconds))
     except FutureTimeout:
-        raise ReplayError(f"{where}: no answer within {timeout:g} s") from None
+        raise ReplayError(f"{where}: no answer within the timeout") from None
 
 
 class Client:
@@ -158,15 +169,19 @@ class Client:
         elif cert is not None or key is not None or ca is not None:
             raise ReplayError("--cert, --key and --ca need an https:// --server")
 
-    def post(self, xml: bytes, generation: int) -> tuple[int, bytes]:
-        """Post one package; the status and the body of the answer."""
+    def send(self, xml: bytes, generation: int) -> Future[tuple[int, bytes]]:
+        """Start posting one package: the status and body of the answer, to come."""
         req = urllib.request.Request(
             self.url,
             data=xml,
             method="POST",
             headers={"Content-Type": SYNCML_TYPE, GENERATION_HEADER: str(generation)},
         )
-        return _request(req, self.timeout, self.context, self.url)
+        return _exchange(req, self.timeout, self.context, self.url)
+
+    def post(self, xml: bytes, generation: int) -> tuple[int, bytes]:
+        """Post one package and wait for the answer, within the timeout."""
+        return _within(self.send(xml, generation), self.timeout, self.url)
 
 
 class Admin:
@@ -189,7 +204,9 @@ class Admin:
             method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
         )
-        _status, raw = _request(req, self.timeout, self.context, where)
+        _status, raw = _within(
+            _exchange(req, self.timeout, self.context, where), self.timeout, where
+        )
         try:
             return json.loads(raw)
         except (ValueError, RecursionError):
@@ -349,16 +366,8 @@ def _enroll(admin: Admin, m: dict[str, Any], generation: int, devids: dict[int, 
 
 def _model_message(pkg: Package, alert_sessions: set[tuple[str, str]], generation: int) -> Any:
     """`from_package` with the session told by SessionID, as conform reads captures."""
-    h = pkg.header
-    device = h.source if h.target.startswith(("http://", "https://")) else h.target
-    alert = (device, h.session_id) in alert_sessions
-    ends = Endpoints(
-        device=device,
-        server=h.target if device == h.source else h.source,
-        main_session="" if alert else h.session_id,
-        alert_session=h.session_id if alert else "",
-    )
-    return from_package(pkg, ends, generation=generation)
+    alert = session_of(pkg) in alert_sessions
+    return from_package(pkg, session_endpoints(pkg, alert), generation=generation)
 
 
 def replay(
@@ -372,7 +381,7 @@ def replay(
     files: dict[str, str] = {}
     new_entries: list[dict[str, Any]] = []
     done = Replayed(Capture(files, {}))
-    pending: dict[tuple[str, str], Future[tuple[int, bytes]]] = {}
+    pending: dict[tuple[str, str], tuple[Future[tuple[int, bytes]], float]] = {}
     last_answer: dict[tuple[str, str], Package] = {}
     alert_sessions: set[tuple[str, str]] = set()
     multi: set[tuple[str, str]] = set()  # sessions with a multi-message package (F74)
@@ -424,9 +433,8 @@ def replay(
             record(e, None, m.get("from", "server"))
             continue
         pkg = parse(e.xml)
-        h = pkg.header
         if m.get("from") == "device":
-            key = (h.source, h.session_id)
+            key = session_of(pkg)
             # A later message of a package (after a Next Message reply) is posted as
             # the capture has it, and so is every message of a session that had one:
             # only a one-message Status package is rebuilt.
@@ -454,25 +462,23 @@ def replay(
             held = m.get("held") is not None
             if not held and (m.get("lost") or m.get("taken") is None):
                 continue
-            future = spawn(functools.partial(client.post, xml, generation))
-            pending[key] = future
+            future = client.send(xml, generation)
+            pending[key] = (future, time.monotonic() + client.timeout)
             done.posted += 1
             # Let the endpoint take it before the next step: an answer that does not
             # come in `hold_grace` seconds is a request the server holds.
             wait([future], timeout=hold_grace)
             continue
         # The capture's server answered here: wait for the endpoint's answer.
-        key = (h.target, h.session_id)
-        waiting = pending.pop(key, None)
-        if waiting is None:
+        key = session_of(pkg)
+        posted = pending.pop(key, None)
+        if posted is None:
             raise ReplayError(
                 f"{where}/{m['file']}: the capture's server answers a request the replay "
                 "never posted (its device package is lost, or not taken, in the manifest)"
             )
-        try:
-            status, answer = waiting.result(timeout=client.timeout + 1)
-        except FutureTimeout:
-            raise ReplayError(f"{client.url}: no answer within {client.timeout:g} s") from None
+        waiting, deadline = posted
+        status, answer = _within(waiting, deadline - time.monotonic(), client.url)
         if status == 204 or not answer:
             stop(e, "the endpoint sent no answer where the capture has one", silent=True)
             break
@@ -525,7 +531,7 @@ def replay(
                 f"has a {want.kind} ({', '.join(want.body)})",
             )
             break
-    for key, left in pending.items():
+    for key, (left, _deadline) in pending.items():
         if left.done() and left.exception() is not None:
             done.notes.append(
                 f"a request of session {key[1]} that the capture leaves unanswered failed: "

@@ -34,6 +34,9 @@ import json
 import secrets
 import ssl
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +47,13 @@ from lifecycle.mdm import Design
 from lifecycle.syncml.codec import MAX_BYTES
 from lifecycle.syncml.endpoint import ManagementEndpoint, ServerStep
 from lifecycle.syncml.errors import SyncMLError
+from lifecycle.syncml.mapping import GENERATION_HEADER, SYNCML_TYPE
 from lifecycle.syncml.store import Store
 
-__all__ = ["DM_PATH", "SYNCML_TYPE", "create_app", "make_endpoint_server"]
+__all__ = ["DM_PATH", "create_app", "make_endpoint_server", "serving"]
 
 #: Where Windows posts its DM sessions (the discovery response's MDM URL, F58).
 DM_PATH = "/ManagementServer/MDM.svc"
-SYNCML_TYPE = "application/vnd.syncml.dm+xml"
-GENERATION_HEADER = "X-Enrollment-Generation"
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -187,6 +189,24 @@ def make_endpoint_server(
         raise
     server.log = _one_line_log  # type: ignore[method-assign]
     return server, endpoint, token
+
+
+@contextmanager
+def serving(
+    design: Design, db: Path, **options: Any
+) -> Iterator[tuple[str, ManagementEndpoint, str]]:
+    """`make_endpoint_server` serving on a thread until the block ends (tests and
+    benchmarks): its base URL, its endpoint and its admin token."""
+    server, endpoint, token = make_endpoint_server(design, db, **options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        scheme = "https" if options.get("ssl_context") else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_port}", endpoint, token
+    finally:
+        server.shutdown()
+        server.server_close()
+        endpoint.store.close()
 
 
 def _one_line_log(type: str, message: str, *args: Any) -> None:

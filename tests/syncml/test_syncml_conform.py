@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from lifecycle.cli import cli
 from lifecycle.mdm import LifecycleModel, Scope, presets
-from lifecycle.syncml.conform import LOGGED, CaptureError, conform, read_capture_dir
+from lifecycle.syncml.conform import LOGGED, CaptureError, conform, read_capture_dir, recorded_scope
 from lifecycle.syncml.export import capture_of, messages, write_capture
 from tests.syncml.counterexamples import BAD, counterexample
 
@@ -43,7 +43,7 @@ def test_every_exported_counterexample_conforms_to_its_design(name: str, tmp_pat
     events, recorded = read_capture_dir(where)
     # The manifest's scope, narrowed by capture.toml to the device's kind and platform.
     assert recorded is not None
-    narrowed = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    narrowed = recorded_scope(Scope(), recorded)
     assert set(narrowed.kinds) <= set(scope.kinds)
     assert set(narrowed.platforms) <= set(scope.platforms)
     assert dataclasses.replace(narrowed, kinds=scope.kinds, platforms=scope.platforms) == scope
@@ -130,7 +130,7 @@ def test_a_capture_edited_by_one_package_fails_there_or_the_model_allows_the_edi
     where, _scope = exported
     events, recorded = read_capture_dir(where)
     assert recorded is not None
-    scope = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    scope = recorded_scope(Scope(), recorded)
     model = LifecycleModel(presets()["keeps_aad_association"], scope, liveness=False)
     names = [e.file for e in events]
     edits: list[tuple[str, int, list[str], dict[str, str]]] = []
@@ -177,7 +177,7 @@ def test_a_capture_of_a_one_knob_design_names_that_knob(name: str, tmp_path: Pat
     where, _scope = exported
     events, recorded = read_capture_dir(where)
     assert recorded is not None
-    scope = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    scope = recorded_scope(Scope(), recorded)
     assert conform(LifecycleModel(Design(), scope, liveness=False), events).conforms is False
     verdicts = dict(explain_by_knobs(Design(), scope, events))
     shown = f'"{value}"' if isinstance(value, str) else str(value).lower()
@@ -247,3 +247,28 @@ def test_infer_honours_the_bound_and_its_exit_code_says_what_it_found() -> None:
     assert cut.exit_code == 3 and "conforms to 0 of" in cut.output, cut.output
     found = runner.invoke(cli, ["conform", str(CORPUS / "first_session"), "--infer"])
     assert found.exit_code == 0 and "conforms          preset reference" in found.output
+
+
+def test_the_server_s_answer_in_an_alert_session_is_read_as_of_that_session(
+    tmp_path: Path,
+) -> None:
+    from lifecycle.mdm.state import Msg
+    from lifecycle.syncml.codec import build
+    from lifecycle.syncml.mapping import Endpoints, to_package
+
+    ends = Endpoints(main_session="1", alert_session="2")
+    alert = to_package(Msg("pkg1", 1, "alert", ("1201", "unenroll")), ends)
+    answer = to_package(Msg("pkg2", 1, "alert", ("final",)), ends, reply_to=alert)
+    main = to_package(Msg("pkg1", 1, "main", ("1201",)), ends)
+    reply = to_package(Msg("pkg2", 1, "main", ("final",)), ends, reply_to=main)
+    for n, pkg in enumerate((alert, answer, main, reply), start=1):
+        side = "device" if n % 2 else "server"
+        (tmp_path / f"{n:04d}-{side}.xml").write_text(build(pkg))
+    events, _ = read_capture_dir(tmp_path)
+    # The SessionID tells the server's packages apart: the alert session's is its own.
+    assert [(e.kind, e.session) for e in events] == [
+        ("pkg1", "alert"),
+        ("pkg2", "alert"),
+        ("pkg1", "main"),
+        ("pkg2", "main"),
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.mdm import Design, LifecycleModel, Scope
-from lifecycle.syncml.conform import conform, read_capture_dir
+from lifecycle.syncml.conform import conform, read_capture_dir, recorded_scope
 from lifecycle.syncml.export import CORPUS_PATHS, corpus
 
 DATA = Path(__file__).parent / "data" / "captures"
@@ -42,7 +42,7 @@ SIGNATURE = {
 def test_each_capture_of_the_corpus_conforms_to_the_reference(name: str) -> None:
     events, recorded = read_capture_dir(DATA / name)
     assert recorded is not None
-    scope = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    scope = recorded_scope(Scope(), recorded)
     verdict = conform(LifecycleModel(Design(), scope, liveness=False), events)
     assert verdict.conforms is True, name
     kind, session, token = SIGNATURE[name]

@@ -9,7 +9,6 @@ to the preset. So a known-bad design's server reproduces its bug over HTTP.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import re
@@ -30,32 +29,21 @@ import pytest
 from click.testing import CliRunner
 
 from lifecycle.cli import cli
-from lifecycle.mdm import LifecycleModel, presets
+from lifecycle.mdm import presets
 from lifecycle.mdm.state import RECORD_GHOSTS, Msg
 from lifecycle.syncml.codec import build, parse
-from lifecycle.syncml.conform import conform, read_capture_dir
+from lifecycle.syncml.conform import conform_capture, read_capture_dir
 from lifecycle.syncml.export import capture_of, device_uri, write_capture
-from lifecycle.syncml.mapping import Endpoints, from_package, to_package
+from lifecycle.syncml.mapping import SYNCML_TYPE, Endpoints, from_package, to_package
 from lifecycle.syncml.replay import Admin, Client, ReplayError, replay
-from lifecycle.syncml.serve import DM_PATH, SYNCML_TYPE, make_endpoint_server
+from lifecycle.syncml.serve import DM_PATH, serving
 from tests.syncml.counterexamples import BAD, counterexample
 
 CORPUS = Path(__file__).parent / "data" / "captures"
 
 
-@contextmanager
-def endpoint(design: Any, db: Path, **options: Any) -> Iterator[tuple[str, Any, str]]:
-    """`lifecycle serve`'s server for `design`, on a free loopback port, in a thread."""
-    server, ep, token = make_endpoint_server(design, db, **options)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        scheme = "https" if options.get("ssl_context") else "http"
-        yield f"{scheme}://127.0.0.1:{server.server_port}", ep, token
-    finally:
-        server.shutdown()
-        server.server_close()
-        ep.store.close()
+#: `lifecycle serve`'s server for a design, on a free loopback port, in a thread.
+endpoint = serving
 
 
 def _real(records: Any) -> list[tuple[Any, ...]]:
@@ -89,10 +77,7 @@ def _answers_point_at_their_requests(where: Path) -> None:
 
 
 def _conforms(design: Any, where: Path) -> bool | None:
-    events, recorded = read_capture_dir(where)
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in (recorded or {}).items()}
-    scope = dataclasses.replace(design.scope(), **fields)
-    return conform(LifecycleModel(design, scope, liveness=False), events).conforms
+    return conform_capture(design, where).conforms
 
 
 @pytest.mark.parametrize("name", BAD)
