@@ -65,18 +65,12 @@ try:  # the shared fingerprint table, compiled at install time (setup.py)
     from lifecycle.engine import _claims  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - without a compiler: ship states to owners
     _claims = None
+from lifecycle.engine.diagnose import diagnose, diagnose_predicate
+from lifecycle.engine.memory import _size, group_memory
 from lifecycle.engine.model import action_name
-from lifecycle.engine.properties import Kind
+from lifecycle.engine.properties import DEADLOCK, Kind
 from lifecycle.engine.result import ModelError
-from lifecycle.engine.search import (
-    _CHUNK,
-    DEADLOCK,
-    _count_names,
-    _Search,
-    _size,
-    _Stop,
-    group_memory,
-)
+from lifecycle.engine.search import _CHUNK, _count_names, _Search, _Stop
 
 _BATCH = 2048  # successors per shipped batch
 _POLL = 0.5  # seconds between progress reports while a level runs
@@ -116,9 +110,10 @@ class _WorkerFailed(Exception):
 
 
 class ParallelSearch(_Search):
-    """`_Search` with `_bfs` run over `workers` forked processes. The result builder,
-    the trace rebuild and the graph-based checks are the serial search's own; only the
-    store lives in the workers, so `_chain` asks them for parents."""
+    """`_Search` with `_bfs` run over `workers` forked processes. The result builder
+    (`build`), the graph-based checks (`graph_checks`), the diagnosis (`diagnose`) and
+    the trace rebuild are shared with the serial search; only the store lives in the
+    workers, so `_chain` asks them for parents."""
 
     least_workers = 2  # one worker is the serial search
 
@@ -294,10 +289,10 @@ class ParallelSearch(_Search):
         if exc is None:
             exc = _WorkerFailed(text)
         if where == "predicate":
-            raise self._diagnose_predicate(state, exc) from exc
+            raise diagnose_predicate(self, state, exc) from exc
         if isinstance(exc, ModelError):
             raise exc
-        raise self._diagnose(state, action, nxt, exc) from exc
+        raise diagnose(self, state, action, nxt, exc) from exc
 
     def _bfs(self) -> None:
         self._start()

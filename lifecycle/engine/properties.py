@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+#: The name under which the deadlock check is reported: no property may take it.
+DEADLOCK = "deadlock"
+
 
 class Kind(StrEnum):
     ALWAYS = "always"

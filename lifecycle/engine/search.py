@@ -7,14 +7,23 @@ the (short) trace when a counterexample is printed. When a property needs the
 reachable graph (`always_recoverable`, `eventually`, `leads_to`) the search keeps
 integer ids and successor lists instead, and evaluates those properties on the graph
 after the search.
+
+This module is the serial strategy and the state every strategy shares: `_Search`
+holds the options, the store (`seen`, and in graph mode `keys`, `parent_ids`,
+`adjacency`, the marks in `waiting`), the findings as store keys, the counters, the
+per-state checks, the hot loop (`_expand_level`) and the trace rebuild (`_chain`,
+`_replay`). The parallel search (`parallel`) and the Ray search (`distributed`)
+subclass it and replace the walk (`_bfs`) and the parent lookup. What runs on the
+search's outcome lives apart, one job per module: the graph-based properties
+(`graph_checks`), the `CheckResult` (`build`), the diagnosis of a model error
+(`diagnose`) and the memory bound's readings (`memory`). They read the search; none
+of them imports this module.
 """
 
 from __future__ import annotations
 
 import gc
 import operator
-import resource
-import sys
 import time
 from array import array
 from collections import Counter
@@ -22,28 +31,20 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.engine.adjacency import Adjacency, Rows
+from lifecycle.engine.adjacency import Adjacency
+from lifecycle.engine.build import build_result
+from lifecycle.engine.diagnose import diagnose, diagnose_predicate
 from lifecycle.engine.fingerprint import CannotFingerprint
 from lifecycle.engine.fingerprint import fingerprint as digest
-from lifecycle.engine.liveness import Graph, Lasso, LassoRecheckFailed, find_lasso, model_fairness
-from lifecycle.engine.model import Model, ModelProtocol, action_name
-from lifecycle.engine.properties import Kind, Property, waiting_keys
-from lifecycle.engine.result import (
-    ActionCoverage,
-    CheckResult,
-    Coverage,
-    ModelError,
-    PropertyResult,
-    ReachableGraph,
-    Status,
-    Violation,
-    explain_violation,
-    not_applicable,
-)
+from lifecycle.engine.graph_checks import _ALL, GraphChecks
+from lifecycle.engine.liveness import model_fairness
+from lifecycle.engine.memory import _size, resident_memory
+from lifecycle.engine.model import Model, ModelProtocol
+from lifecycle.engine.properties import DEADLOCK, Kind, Property, waiting_keys
+from lifecycle.engine.result import CheckResult, ModelError
 from lifecycle.engine.trace import Trace
 
 STORES = ("exact", "fingerprint")
-DEADLOCK = "deadlock"
 _CHUNK = 512  # states expanded between clock/progress checks (at most)
 _DRAIN = 1024  # items of a model's generator between clock reads
 #: Freeze the store for the cyclic collector every `_CHUNK` states, rather than pause
@@ -86,6 +87,9 @@ def _optional(model: Any, name: str) -> Callable[[Any], Any] | None:
 
 
 class _Search:
+    """The serial breadth-first search, and the store, findings and counters that
+    every strategy shares (see the module's docstring)."""
+
     #: Whether this strategy's frontier walk freezes the store for the collector
     #: (`_expand_level`); a strategy whose walk does not (the parallel workers) pauses
     #: the collector for the search instead, and its forked workers inherit that.
@@ -217,10 +221,17 @@ class _Search:
             if stop_reason is None and (self.recoverable or self.liveness):
                 started = time.perf_counter()
                 try:
+                    checks = self._graph_checks()
                     if self.recoverable:
-                        self._check_recoverable()
+                        checks.check_recoverable(self.recoverable, self.violations)
                     if self.liveness:
-                        self._check_liveness()
+                        checks.check_liveness(
+                            self.liveness,
+                            len(self.recoverable),
+                            self.fairness,
+                            self.lassos,
+                            self.liveness_unknown,
+                        )
                 except KeyboardInterrupt:
                     stop_reason = "interrupted (Ctrl-C) in the graph checks"
                 self.graph_seconds = time.perf_counter() - started
@@ -230,7 +241,20 @@ class _Search:
             if collecting:
                 gc.enable()
         elapsed = time.perf_counter() - self.start
-        return self._result(stop_reason is None, stop_reason, elapsed)
+        return build_result(self, stop_reason is None, stop_reason, elapsed)
+
+    def _graph_checks(self) -> GraphChecks:
+        """The graph checks on the graph this search stored (in the parallel search,
+        the graph assembled from the workers)."""
+        return GraphChecks(
+            self.keys,
+            self.parent_ids,
+            self.adjacency,
+            self.outside,
+            self.waiting,
+            keep_actions=self.keep_actions,
+            replay=self._replay,
+        )
 
     def _initial_frontier(self) -> tuple[list[Any], _Stop | None]:
         """The stored initial states (representatives, without repeats), and the bound
@@ -358,7 +382,7 @@ class _Search:
         except (_Stop, KeyboardInterrupt):
             raise
         except Exception as exc:
-            raise self._diagnose_predicate(state, exc) from exc
+            raise diagnose_predicate(self, state, exc) from exc
 
     def _check_new_state(self, state: Any) -> None:
         """The open invariants and witnesses on a state just stored. Only a failing
@@ -656,7 +680,7 @@ class _Search:
         except ModelError:
             raise
         except Exception as exc:
-            raise self._diagnose(state, action, nxt, exc) from exc
+            raise diagnose(self, state, action, nxt, exc) from exc
         self.distinct, self.expanded = distinct, expanded
         self._flush_coverage(enabled_actions, new_log)
         return new_frontier, new_keys
@@ -686,148 +710,6 @@ class _Search:
                     time.perf_counter() - self.start,
                 )
             )
-
-    # ------------------------------------------------------------- diagnosis
-    def _diagnose(self, state: Any, action: Any, nxt: Any, exc: Exception) -> ModelError:
-        """Say which part of the model failed, for which state and action."""
-        trace = self._safe_trace(state)
-        model = self.model
-        if isinstance(exc, CannotFingerprint) and _hashable(nxt if nxt is not None else state):
-            bad = nxt if nxt is not None else state
-            return ModelError(
-                f"a state cannot be fingerprinted: {exc} (value {exc.value!r}); use the "
-                "exact store, or build states of ints, strings, tuples, frozensets, enums "
-                "and frozen dataclasses",
-                state=bad,
-                action=action if bad is nxt else None,
-                trace=trace,
-                cause=exc,
-            )
-        try:
-            hash(state)
-        except TypeError as unhashable:
-            return ModelError("a state is unhashable", state=state, trace=trace, cause=unhashable)
-        if nxt is not None:
-            try:
-                hash(nxt)
-            except TypeError as unhashable:
-                source = "successors()" if self.successors is not None else "next_state()"
-                return ModelError(
-                    f"{source} returned an unhashable state "
-                    "(use tuples, frozensets or frozen dataclasses)",
-                    state=state,
-                    action=action,
-                    trace=trace,
-                    cause=unhashable,
-                )
-        if self.within is not None:
-            try:
-                self.within(state)
-            except Exception as inner:
-                return ModelError("within_boundary() raised", state=state, trace=trace, cause=inner)
-        if self.successors is not None:
-            try:
-                for action, nxt in self.successors(state):  # noqa: B007 (named on error)
-                    hash(nxt)
-            except TypeError as inner:
-                return ModelError(
-                    "successors() returned an unhashable state",
-                    state=state,
-                    action=action,
-                    trace=trace,
-                    cause=inner,
-                )
-            except Exception as inner:
-                return ModelError(
-                    "successors() raised", state=state, action=action, trace=trace, cause=inner
-                )
-        else:
-            try:
-                candidates = list(model.actions(state))
-            except Exception as inner:
-                return ModelError("actions() raised", state=state, trace=trace, cause=inner)
-            for candidate in candidates:
-                try:
-                    model.next_state(state, candidate)
-                except Exception as inner:
-                    return ModelError(
-                        "next_state() raised",
-                        state=state,
-                        action=candidate,
-                        trace=trace,
-                        cause=inner,
-                    )
-            try:
-                for candidate in candidates:
-                    hash(candidate)
-            except TypeError as inner:
-                return ModelError(
-                    "actions() returned an unhashable action",
-                    state=state,
-                    action=None,
-                    trace=trace,
-                    cause=inner,
-                )
-        if self.terminal is not None:
-            try:
-                self.terminal(state)
-            except Exception as inner:
-                return ModelError("is_terminal() raised", state=state, trace=trace, cause=inner)
-        if nxt is not None:
-            found = self._diagnose_predicate(nxt, exc, parent=state, action=action)
-            if found.cause is not exc:
-                return found
-            if self.within is not None and self.tracked:  # asked of each new state
-                try:
-                    self.within(nxt)
-                except Exception as inner:
-                    return ModelError(
-                        "within_boundary() raised",
-                        state=nxt,
-                        action=action,
-                        trace=found.trace,
-                        cause=inner,
-                    )
-        return ModelError("the model failed", state=state, action=action, trace=trace, cause=exc)
-
-    def _diagnose_predicate(
-        self, state: Any, exc: Exception, *, parent: Any = None, action: Any = None
-    ) -> ModelError:
-        for prop in self.properties:
-            what = "raised"
-            try:
-                value = prop.predicate(state)
-                if prop.goal is not None:
-                    prop.goal(state)
-                if prop.kind is Kind.RECOVERABLE:
-                    what = "returned keys that are not a bool or an iterable of hashable keys"
-                    for k in waiting_keys(value):
-                        hash(k)
-            except Exception as inner:
-                if parent is not None:
-                    trace = self._safe_trace(parent)
-                    if trace is not None:
-                        trace = Trace((*trace.states, state), (*trace.actions, action))
-                else:
-                    trace = self._safe_trace(state)
-                    if action is None and trace is not None and trace.actions:
-                        action = trace.actions[-1]  # the step that reached the state
-                return ModelError(
-                    f"the predicate of property {prop.name!r} {what}",
-                    state=state,
-                    action=action,
-                    trace=trace,
-                    cause=inner,
-                )
-        return ModelError(
-            "the model failed", state=state, action=action, trace=self._safe_trace(state), cause=exc
-        )
-
-    def _safe_trace(self, state: Any) -> Trace | None:
-        try:
-            return self._trace_to(self._key(state))
-        except Exception:
-            return None
 
     # ----------------------------------------------------------------- traces
     def _chain(self, key: Hashable) -> list[Hashable]:
@@ -884,355 +766,12 @@ class _Search:
             return self.successors(state)
         return _pairs(state, self.model.actions, self.model.next_state)
 
-    # -------------------------------------------------- graph-based properties
-    def _allowed(self, without: Callable[[Any], bool] | frozenset[str] | None) -> Any:
-        """State id -> the successor ids that count as a way out: every edge, or the
-        edges whose action `without` does not accept (a predicate, or a set of action
-        names). Computed per state on demand: the search below visits few states."""
-        adjacency = self.adjacency
-        if without is None:
-            return adjacency.successors
-        assert self.keep_actions, "a filtered recoverable property keeps actions"
-        excluded: Callable[[Any], bool]
-        if isinstance(without, frozenset):
-            names = without
-
-            def excluded(action: Any) -> bool:
-                return action_name(action) in names
-
-        else:
-            excluded = without
-
-        def allowed(i: int) -> list[int]:
-            return [
-                t
-                for t, a in zip(adjacency.successors(i), adjacency.actions_of(i), strict=True)
-                if not excluded(a)
-            ]
-
-        return allowed
-
-    def _first_stuck(self, ids: list[int], out: Any) -> int | None:
-        """The smallest id in `ids` (the states waiting on one key, in id order) from
-        which no state outside `ids` can be reached over `out`'s edges, or None.
-
-        A forward search from each waiting state, with memory: a state from which an
-        escape was found escapes, and when a search exhausts the states it can reach
-        without finding one, all of them are stuck (they are closed under `out` and all
-        wait). A waiting state usually stops waiting within a few steps, so this visits
-        far fewer edges than a backward search from every escaping state would. States
-        outside the boundary were not expanded: they count as escapes, so a bound
-        never raises a false alarm.
-        """
-        waiting = set(ids)
-        outside = self.outside
-        known = bytearray(len(self.keys))  # 0 unknown, 1 escapes, 2 stuck
-        for w in ids:
-            if known[w] == 1 or w in outside:
-                continue
-            if known[w] == 2:
-                return w
-            seen = {w}
-            stack = [(w, iter(out(w)))]
-            found = False
-            while stack and not found:
-                _s, successors = stack[-1]
-                for t in successors:
-                    if known[t] == 1 or t not in waiting or t in outside:
-                        found = True
-                        break
-                    if known[t] == 2 or t in seen:
-                        continue
-                    seen.add(t)
-                    stack.append((t, iter(out(t))))
-                    break
-                else:
-                    stack.pop()
-            if found:
-                for s, _rest in stack:
-                    known[s] = 1
-            else:
-                for s in seen:
-                    known[s] = 2
-                return w
-        return None
-
-    def _check_recoverable(self) -> None:
-        """AG(k waits -> EF k does not wait), for each property and key, on the graph
-        (`_first_stuck`). Ids are in BFS order: the smallest stuck id is a shallowest
-        one, which gives a shortest counterexample."""
-        for index, prop in enumerate(self.recoverable):
-            out = self._allowed(prop.without)
-            stuck: int | None = None
-            for (pindex, _key), ids in self.waiting.items():
-                if pindex != index:
-                    continue
-                first = self._first_stuck(ids, out)
-                if first is not None and (stuck is None or first < stuck):
-                    stuck = first
-            if stuck is not None:
-                self.violations[prop.name] = (Kind.RECOVERABLE, self.keys[stuck])
-
-    def _check_liveness(self) -> None:
-        """`eventually` and `leads_to` on the graph (`liveness.find_lasso`): a fair
-        lasso that keeps the goal false is a violation; none, when the goal-free part
-        reaches a state outside the boundary, leaves the verdict unknown."""
-        n = len(self.keys)
-        graph = Graph(
-            Rows(self.adjacency, n, "successors"),
-            Rows(self.adjacency, n, "actions"),
-            (i for i in range(n) if self.parent_ids[i] < 0),
-            self.outside,
-            self.waiting.get((-1, "terminal"), ()),
-        )
-        base = len(self.recoverable)
-        for j, prop in enumerate(self.liveness):
-            marks: dict[Any, list[int]] = {
-                key: ids for (index, key), ids in self.waiting.items() if index == base + j
-            }
-            # One check per key (eventually has one, the whole state), the shortest
-            # lasso of them all reported.
-            checks: list[tuple[Hashable, Any, Any]] = []
-            if prop.goal is None:
-                checks.append((None, _flags(n, marks.get("goal", ())), None))
-            else:
-                every = marks.get(("goal", _ALL), ())
-                for mark, ids in marks.items():
-                    if mark[0] == "trigger":
-                        goal = _flags(n, every)
-                        for i in marks.get(("goal", mark[1]), ()):
-                            goal[i] = 1
-                        checks.append((mark[1], goal, _flags(n, ids)))
-            best: tuple[Lasso, Hashable] | None = None
-            exact = True
-            for key, goal, trigger in checks:
-                lasso, known = find_lasso(
-                    graph,
-                    goal=goal.__getitem__,
-                    trigger=None if trigger is None else trigger.__getitem__,
-                    fairness=self.fairness,
-                )
-                exact = exact and known
-                if lasso is not None and (best is None or len(lasso.path) < len(best[0].path)):
-                    best = (lasso, key)
-            if best is not None:
-                self.lassos[prop.name] = self._lasso_trace(best[0], prop, best[1])
-            elif not exact:
-                self.liveness_unknown[prop.name] = (
-                    "the states where its goal is false reach the boundary "
-                    "(within_boundary), and what lies beyond was not explored"
-                )
-
-    def _lasso_trace(self, lasso: Lasso, prop: Property, key: Hashable = None) -> Trace:
-        """The lasso's states, replayed from an initial state along its recorded
-        actions (the store may hold fingerprints or representatives), and checked
-        once more on the states themselves."""
-        states, _ = self._replay([self.keys[i] for i in lasso.path], lasso.actions)
-        if any(_reached(prop, key, s) for s in states[lasso.trigger :]):
-            raise LassoRecheckFailed(
-                f"internal error: the lasso of {prop.name!r}, replayed, reaches its goal"
-            )
-        return Trace(tuple(states), tuple(lasso.actions), lasso.cycle_start)
-
-    # ----------------------------------------------------------------- result
-    def _result(self, complete: bool, stop_reason: str | None, elapsed: float) -> CheckResult:
-        violations: list[Violation] = []
-        by_name = {p.name: p for p in self.properties}
-
-        def found(prop: Property | None, name: str, kind: Kind, trace: Trace) -> None:
-            why = explain_violation(prop, kind, trace)
-            violations.append(Violation(name, kind, trace, why))
-
-        for name, (kind, key) in self.violations.items():
-            trace = self._trace_to(key)
-            named = by_name.get(name)
-            if (
-                self.rep is not None
-                and kind is Kind.ALWAYS
-                and named is not None
-                and named.predicate(trace.states[-1])
-            ):
-                # A reduced search's counterexample must fail in the unreduced model too.
-                raise RuntimeError(
-                    f"symmetry: the counterexample of {name!r}, rebuilt without the "
-                    "representative, does not violate it: the representative or the "
-                    "property's symmetry is wrong"
-                )
-            found(named, name, kind, trace)
-        for prop in self.liveness:
-            if prop.name in self.lassos:
-                found(prop, prop.name, prop.kind, self.lassos[prop.name])
-        if complete:
-            for prop in self.sometimes:
-                if prop.name not in self.witnesses:
-                    found(prop, prop.name, Kind.SOMETIMES, Trace((), ()))
-        violated = {v.property for v in violations}
-        results = []
-        listed = list(self.properties)
-        for prop in listed:
-            if prop.name in violated:
-                status = Status.VIOLATED
-            elif prop.kind is Kind.SOMETIMES and prop.name in self.witnesses:
-                status = Status.HOLDS  # a witness is final, complete or not
-            elif prop.name in self.liveness_unknown:
-                status = Status.UNKNOWN
-            else:
-                status = Status.HOLDS if complete else Status.UNKNOWN
-            results.append(PropertyResult(prop.name, prop.kind, status, prop.description))
-        if self.deadlock:
-            status = (
-                Status.VIOLATED
-                if DEADLOCK in violated
-                else (Status.HOLDS if complete else Status.UNKNOWN)
-            )
-            results.append(
-                PropertyResult(
-                    DEADLOCK, Kind.DEADLOCK, status, "every non-terminal state has a successor"
-                )
-            )
-        results += not_applicable(self.model)
-        order = {p.name: i for i, p in enumerate(results)}
-        violations.sort(key=lambda v: order.get(v.property, 0))
-        probability = None
-        if self.fingerprint:
-            # TLC's optimistic estimate: n * (g - n) / 2^64.
-            n, g = self.distinct, self.generated
-            probability = n * max(g - n, 0) / float(1 << 64)
-        extra: dict[str, Any] = {}
-        if self.recoverable or self.liveness:
-            extra["graph_checks_s"] = round(self.graph_seconds, 3)
-        if self.liveness:
-            extra["fairness"] = [f.describe() for f in self.fairness] or [
-                "none declared: every behaviour may stutter for ever"
-            ]
-            if self.liveness_unknown:
-                extra["liveness_unknown"] = dict(self.liveness_unknown)
-        graph = None
-        if self.keep_graph:
-            n = len(self.keys)
-            graph = ReachableGraph(
-                self.keys,
-                Rows(self.adjacency, n, "successors"),
-                Rows(self.adjacency, n, "actions"),
-                self.parent_ids,
-            )
-        witnesses = {name: self._trace_to(key) for name, key in self.witnesses.items()}
-        return CheckResult(
-            ok=complete and not violations and not self.liveness_unknown,
-            complete=complete,
-            distinct_states=self.distinct,
-            generated_states=self.generated,
-            depth=self.depth,
-            elapsed=elapsed,
-            violations=violations,
-            properties=results,
-            coverage=self._coverage(),
-            store="fingerprint" if self.fingerprint else "exact",
-            stop_reason=stop_reason,
-            collision_probability=probability,
-            queue=self.queue,
-            witnesses=witnesses,
-            extra=extra,
-            graph=graph,
-        )
-
-    def _coverage(self) -> Coverage:
-        enabled: Counter[str] = Counter()
-        new: Counter[str] = Counter()
-        for action, count in self.enabled_counts.items():
-            enabled[action_name(action)] += count
-        for action, count in self.new_counts.items():
-            new[action_name(action)] += count
-        known = {action_name(a) for a in self.candidates}
-        names_fn = getattr(self.model, "action_names", None)
-        if callable(names_fn):
-            known.update(names_fn())
-        never = tuple(sorted(known - set(enabled)))
-        table = {name: ActionCoverage(name, enabled[name], new[name]) for name in enabled}
-        return Coverage(table, never)
-
 
 _HEAD = operator.itemgetter(0)
-#: The key of a `leads_to` goal that holds for every key (its `q` returned True).
-_ALL = ("all keys",)
-
-
-_PAGE = resource.getpagesize()
-
-
-def resident_memory() -> int:
-    """The process's resident memory now, in bytes: /proc/self/statm where there is
-    one (Linux), else the peak so far (`getrusage`, KiB on Linux, bytes on macOS).
-    The current figure, not the peak, so that a long-lived process (a test run, a
-    notebook) that once peaked higher is still bounded by what this search adds."""
-    found = _proc_memory("self", "statm")
-    if found is not None:
-        return found
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
-def _proc_memory(pid: str | int, source: str) -> int | None:
-    """A process's memory in bytes from /proc: its resident size (``statm``) or its
-    proportional set size (``smaps_rollup``, Pss); None where it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/{source}", "rb") as handle:
-            if source == "statm":
-                return int(handle.read().split()[1]) * _PAGE
-            for line in handle:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, IndexError, ValueError):
-        pass
-    return None
-
-
-def group_memory(pids: Iterable[int]) -> int:
-    """The memory of this process and its workers `pids` together, in bytes: the sum
-    of their proportional set sizes (/proc/PID/smaps_rollup, Linux), in which a page
-    that forked processes still share counts once, split between them, so the total
-    is what the group holds. Without smaps_rollup, resident sizes are summed, which
-    counts a shared page once per process: a bound that stops early, never late."""
-    own = _proc_memory("self", "smaps_rollup")
-    total = own if own is not None else resident_memory()
-    for pid in pids:  # a worker that has gone counts nothing
-        found = _proc_memory(pid, "smaps_rollup")
-        total += found if found is not None else (_proc_memory(pid, "statm") or 0)
-    return total
-
-
-def _size(n: int) -> str:
-    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= factor:
-            return f"{n / factor:.1f} {unit}"
-    return f"{n} B"
-
-
-def _flags(n: int, ids: Iterable[int]) -> bytearray:
-    flags = bytearray(n)
-    for i in ids:
-        flags[i] = 1
-    return flags
-
-
-def _reached(prop: Property, key: Hashable, state: Any) -> bool:
-    """Whether the goal of `prop` (for `key`, a `leads_to`'s) holds in `state`."""
-    if prop.goal is None:
-        return bool(prop.predicate(state))
-    reached = prop.goal(state)
-    return reached is True or (reached is not False and key in set(waiting_keys(reached)))
 
 
 def _same(state: Any) -> Any:
     return state
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _count_names(counter: Counter[Any], actions: list[Any]) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from lifecycle.engine.checker import resolve_workers
 from lifecycle.engine.fingerprint import CannotFingerprint, fingerprint
 from lifecycle.engine.model import ModelProtocol, action_name
-from lifecycle.engine.properties import Kind, Property
+from lifecycle.engine.properties import DEADLOCK, Kind, Property
 from lifecycle.engine.result import (
     ActionCoverage,
     CheckResult,
@@ -41,7 +41,7 @@ from lifecycle.engine.result import (
     explain_violation,
     not_applicable,
 )
-from lifecycle.engine.search import DEADLOCK, Progress, _optional, _pairs
+from lifecycle.engine.search import Progress, _optional, _pairs
 from lifecycle.engine.trace import Trace
 
 #: One run's findings: property name -> (steps, run, trace).

@@ -320,12 +320,12 @@ def test_a_malformed_fairness_declaration_is_named():
 def test_an_interrupt_in_the_liveness_check_leaves_every_verdict_unknown(monkeypatch):
     # Ctrl-C after the search, while the graph checks run: the result is incomplete,
     # says so, and no property (liveness or not) is reported as holding.
-    import lifecycle.engine.search as search
+    import lifecycle.engine.graph_checks as graph_checks
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(search, "find_lasso", interrupted)
+    monkeypatch.setattr(graph_checks, "find_lasso", interrupted)
     result = check(Peterson(fair=True))
     assert not result.complete and not result.ok
     assert "graph checks" in (result.stop_reason or "")

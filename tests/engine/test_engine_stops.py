@@ -179,7 +179,7 @@ def test_a_bound_counts_every_successor_computed(
 
 
 def test_max_memory_stops_the_search_incomplete_before_it_grows_further() -> None:
-    from lifecycle.engine.search import resident_memory
+    from lifecycle.engine.memory import resident_memory
 
     model = FastCounterGrid(3000, 2)  # 9 million states: far more than 40 MiB more
     limit = resident_memory() + 40 * 2**20
@@ -198,7 +198,7 @@ def test_max_memory_bounds_the_parallel_search_and_its_workers_together() -> Non
     """Two forked workers: the group's proportional memory (coordinator and workers)
     reaches the limit, the workers end their level, and the search stops incomplete.
     Differential against the unbounded parallel search: it stopped short of it."""
-    from lifecycle.engine.search import group_memory
+    from lifecycle.engine.memory import group_memory
 
     model = FastCounterGrid(3000, 2)  # 9 million states
     limit = group_memory(()) + 40 * 2**20
