@@ -64,6 +64,7 @@ SAFETY = (
     "unenroll_refused_only_where_documented",
     "mdm_off_admits_nothing",
     "sessions_stay_in_their_enrollment",
+    "unenroll_alert_recognised",
     "admin_request_not_lost",
 )
 WITNESSES = (
@@ -79,6 +80,7 @@ LIVENESS = (
     "server_eventually_learns",
     "admin_unenroll_takes_effect",
     "cleanup_eventually_completes",
+    "due_session_answered",
     "no_ghost_device",
 )
 PROPERTY_NAMES = (*SAFETY, *LIVENESS, *WITNESSES, "deadlock")

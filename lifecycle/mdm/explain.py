@@ -78,12 +78,17 @@ _late_command = _records_where(
 )
 _admitted_off = _records_where(
     "admitted_off",
-    "{record} was created, or had a command queued, while the tenant's MDM was turned off "
-    "(real-world 3.14)",
+    "{record} was created, had a command queued, or was taken (back) into enrolled, while "
+    "the tenant's MDM was turned off (real-world 3.14)",
 )
 _crossed = _records_where(
     "crossed",
     "{record} was changed by a package of another enrollment of the device (real-world 3.11)",
+)
+_missed_alert = _records_where(
+    "missed_alert",
+    "the server read the userrequest unenroll alert of {record} with MDM on and kept "
+    "counting the device as enrolled: it took the alert for an ordinary session (F5, F16)",
 )
 _stale_records = _records_where(
     "stale", "{record} was retired by a message of an earlier enrollment (real-world 3.11)"
@@ -327,6 +332,17 @@ def _never_cleaned(loop: Sequence[World], design: Design, trace: Trace) -> list[
     ]
 
 
+def _never_answered(loop: Sequence[World], design: Design, trace: Trace) -> list[str]:
+
+    world = loop[0]
+    return [
+        f"{_device(i, d)} has a DM session due, and on this fair loop, with MDM on, the "
+        "server's Final never answers it: the session stays due for ever (F64, F84)"
+        for i, d in enumerate(world.device)
+        if all(w.server.mdm and w.device[i].phase == "enrolled" and w.device[i].due for w in loop)
+    ]
+
+
 def _ghosts(loop: Sequence[World], design: Design, trace: Trace) -> list[str]:
 
     world = loop[0]
@@ -356,6 +372,7 @@ _STATE: dict[str, tuple[Callable[[World, Design], list[str]], str]] = {
     ),
     "mdm_off_admits_nothing": (_admitted_off, "the server admitted work with MDM off"),
     "sessions_stay_in_their_enrollment": (_crossed, "a package crossed enrollments"),
+    "unenroll_alert_recognised": (_missed_alert, "an unenroll alert was not acted on"),
     "admin_request_not_lost": (_request_lost, "an admin request vanished"),
     "no_deadlock": (_waits, "a party waits for ever"),
 }
@@ -364,6 +381,7 @@ _LOOP: dict[str, tuple[Callable[[Sequence[World], Design, Trace], list[str]], st
     "server_eventually_learns": (_unlearnt, "the server never learns the outcome"),
     "admin_unenroll_takes_effect": (_request_stuck, "an admin unenroll never takes effect"),
     "cleanup_eventually_completes": (_never_cleaned, "cleanup never completes"),
+    "due_session_answered": (_never_answered, "a due session is never answered"),
     "no_ghost_device": (_ghosts, "a ghost record is never corrected"),
 }
 

@@ -32,10 +32,16 @@ What is kept, and the rule that keeps it (the same for every row):
   left it in (``"-"``: nothing), until the record shows its outcome (`RESOLVED`: done, or
   failed visibly), so that `admin_request_not_lost` can tell a request that is still
   visibly pending from one that silently vanished.
-- ``Record.admitted_off``: the record was created, or a command queued on it, while the
-  tenant had MDM turned off (real-world 3.14, 3.15).
+- ``Record.admitted_off``: the record was created, a command queued on it, or it was
+  taken (back) into *enrolled* (a first session confirming it, a presumed device
+  resurrected), while the tenant had MDM turned off (real-world 3.14, 3.15).
 - ``Record.crossed``: a package 1 or 3 of another enrollment generation changed the
   record (real-world 3.8: every message belongs to one enrollment).
+- ``Record.missed_alert``: the server read a package 1 of this enrollment carrying
+  the userrequest unenroll alert (the Meta Type every server must recognise, F5, F16)
+  while MDM was on, and the row left the record counting the device as enrolled: it
+  took the alert for an ordinary session. A package held behind an open session, or
+  answered with an authentication challenge, has not been read yet.
 - ``Record.retired``: while the record is accepted as unenrolled, whether the device's
   unenroll alert retired it or the server concluded it on its own, so that a witness
   of the user path needs the server to have learnt of the user's unenroll.
@@ -48,7 +54,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lifecycle.mdm.device import AFTER_UNENROLL_BEGAN, CLEANUP
-from lifecycle.mdm.server import ACCEPTED, RESOLVED
+from lifecycle.mdm.server import ACCEPTED, BELIEVES_ENROLLED, RESOLVED
 from lifecycle.mdm.state import DEVICE_GHOSTS, RECORD_GHOSTS, Device, Msg, Record
 from lifecycle.mdm.table import DeviceView, Row, ServerView
 
@@ -59,6 +65,11 @@ COMMANDS = frozenset(("policy", "unenroll", "wipe"))
 #: The commands that may retire the record they are sent on.
 RETIRING = frozenset(("unenroll", "wipe"))
 _BEGAN = frozenset(AFTER_UNENROLL_BEGAN)
+#: The alert token every server must recognise: Meta Type userrequest (F5, F16).
+USERREQUEST = "unenroll"
+#: Statuses in which a record counts the device as enrolled (or is about to) and has
+#: not accepted an unenroll.
+_COUNTING = frozenset(("pending", *BELIEVES_ENROLLED)) - ACCEPTED
 #: Phases after the alert package is out: a package 1 opening a session here is new.
 _AFTER_ALERT = frozenset((*CLEANUP, "dormant"))
 #: A record's real fields: what a server keeps, without the ghosts.
@@ -161,7 +172,10 @@ def keep_record_history(
     same = before is not None and before.device == after.device and before.gen == after.gen
     old = before if same else None
     grew = old is None or len(after.queue) > len(old.queue)
-    admitted_off = after.admitted_off or (grew and not v.server.mdm)
+    # Admitted: a record made, a command queued, or an enrollment taken (back) into
+    # "enrolled" (a first session confirming it, a presumed device resurrected).
+    admitted = grew or (old is not None and old.status != "enrolled" and after.status == "enrolled")
+    admitted_off = after.admitted_off or (admitted and not v.server.mdm)
     crossed = after.crossed or (
         old is not None
         and msg is not None
@@ -169,7 +183,23 @@ def keep_record_history(
         and msg.generation != after.gen
         and _real(after) != _real(old)
     )
-    kept = zip(RECORD_GHOSTS, (stale, late_cmd, asked, retired, admitted_off, crossed), strict=True)
+    missed_alert = after.missed_alert or (
+        old is not None
+        and msg is not None
+        and msg.kind == "pkg1"
+        and msg.generation == after.gen
+        and USERREQUEST in msg.body
+        and v.server.mdm
+        and (old.status in _COUNTING or old.status == "presumed")
+        and after.status in _COUNTING
+        and all(h[1] != msg for h in after.held)
+        and not any(m.kind == "pkg2" and m.body == ("challenge",) for _j, m in outbox)
+    )
+    kept = zip(
+        RECORD_GHOSTS,
+        (stale, late_cmd, asked, retired, admitted_off, crossed, missed_alert),
+        strict=True,
+    )
     changed: dict[str, Any] = {k: value for k, value in kept if getattr(after, k) != value}
     if changed:
         v.update(**changed)

@@ -44,10 +44,21 @@ Why each is what it is:
 - `no_commands_pending_after_unenroll`: once the server has accepted an enrollment as
   unenrolled, no command is left in its queue (nor sent, which
   `no_commands_after_unenroll` states). Real-world 3.1, 3.23.
+- `unenroll_alert_recognised`: a package 1 of an enrollment carrying the userrequest
+  unenroll alert (the Meta Type of both documented alerts, F5, F16), read while MDM is
+  on, leaves the record no longer counting the device as enrolled. A server that
+  takes it for an ordinary session (confirms, serves or resurrects the enrollment)
+  learns the outcome only when a timer presumes it, if ever: on a lossy network that
+  looks like a lost alert, so only the history can tell (history).
 - `admin_request_not_lost`: an admin's unenroll or wipe request ends as done (the
   server accepted an unenroll), failed visibly (the console shows *failed*), or is
   still visibly pending (its command queued or sent, the outcome being verified); it
   never silently vanishes. Real-world 3.1, 3.5, 3.17.
+- `due_session_answered` (leads_to): a due session (the first after enrollment,
+  F84, or one missed offline, F64) is eventually answered with the server's Final
+  while MDM is on. A device that never reads the Final, or a server that never sends
+  it, keeps it due for ever: on a lossy network that looks like lost packages, so
+  only liveness can tell. F57, F64, F84.
 - `*_unenroll_completes` (sometimes): each unenroll path reaches a dormant device and
   an unenrolled record, so a model that cannot unenroll fails loudly. Each is tied to
   its path: the user and Azure AD witnesses need a record the device's unenroll
@@ -85,12 +96,14 @@ from lifecycle.mdm.verdicts import (
     LOSS_ACTIONS,
     MANUAL_IGNORED,
     MID_UNENROLL,
+    MISSED_ALERT,
     ORPHANED,
     PENDING_AFTER,
     POLICY_ACKED,
     REQUEST_LOST,
     SERVER_AWAITS,
     SERVER_HOLDS,
+    SESSION_DUE,
     SESSION_WAITS,
     STALE_RETIRED,
     TWO_AUTHORITIES,
@@ -159,6 +172,8 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
                 bits_all |= ADMITTED_OFF
             if rec.crossed:
                 bits_all |= CROSSED
+            if rec.missed_alert:
+                bits_all |= MISSED_ALERT
         last[:] = [state, bits_all, tuple(out)]
         return bits_all
 
@@ -181,6 +196,17 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
             return [i for i, b in enumerate(per_device(state)) if bool(b & bit) is present]
 
         return keys
+
+    def due_while_on(state: World) -> list[int]:
+        # MDM off refuses every session (and F64's retries with it): no answer is owed.
+        if not state.server.mdm:
+            return []
+        return [i for i, b in enumerate(per_device(state)) if b & SESSION_DUE]
+
+    def answered_or_off(state: World) -> list[int]:
+        if not state.server.mdm:
+            return list(range(len(state.device)))
+        return [i for i, b in enumerate(per_device(state)) if not b & SESSION_DUE]
 
     def asked_enrollments(state: World) -> list[tuple[int, int]]:
         return [(r.device, r.gen) for r in state.server.records if unenroll_asked(r)]
@@ -293,14 +319,23 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
         Property.always(
             "mdm_off_admits_nothing",
             never(ADMITTED_OFF),
-            "While the tenant has MDM turned off, the server enrolls no device and queues "
-            "no command (real-world 3.14, 3.15).",
+            "While the tenant has MDM turned off, the server enrolls no device (nor "
+            "confirms or resurrects an enrollment) and queues no command (real-world "
+            "3.14, 3.15).",
         ),
         Property.always(
             "sessions_stay_in_their_enrollment",
             never(CROSSED),
             "A session or Status of one enrollment never changes the record of another: "
             "every message belongs to one enrollment generation (real-world 3.8).",
+        ),
+        Property.always(
+            "unenroll_alert_recognised",
+            never(MISSED_ALERT),
+            "A server that reads an enrollment's userrequest unenroll alert while MDM is on "
+            "acts on it: the record stops counting the device as enrolled (accepted, or "
+            "its verification begins); it never takes the alert for an ordinary session "
+            "(F5, F16).",
         ),
         Property.always(
             "admin_request_not_lost",
@@ -332,6 +367,14 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
             devices_where(CLEANED),
             "A device that began unenrolling eventually reaches dormant (or wiped) with "
             "every enterprise artifact removed (F33-F37).",
+        ),
+        Property.leads_to(
+            "due_session_answered",
+            due_while_on,
+            answered_or_off,
+            "A DM session that is due (the first after enrollment, or one missed offline) "
+            "is eventually answered with the server's Final while MDM is on: the device "
+            "retries it within minutes until it is (F57, F64, F84).",
         ),
         Property.leads_to(
             "no_ghost_device",

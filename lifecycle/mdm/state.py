@@ -155,9 +155,11 @@ class Record(NamedTuple):
     - retired: while the record is accepted as unenrolled, what retired it: ``"alert"``
       (the device's unenroll alert) or ``"server"`` (the server's own conclusion: a
       timer, or an Exec marked done when sent); ``"-"`` otherwise.
-    - admitted_off: the record was created, or a command queued on it, while MDM was
-      turned off.
+    - admitted_off: the record was created, a command queued on it, or it was taken
+      (back) into "enrolled", while MDM was turned off.
     - crossed: a package 1 or 3 of another enrollment generation changed this record.
+    - missed_alert: the server read this enrollment's userrequest unenroll alert while
+      MDM was on, and the row left the record counting the device as enrolled.
     """
 
     device: int
@@ -177,6 +179,7 @@ class Record(NamedTuple):
     retired: str = "-"
     admitted_off: bool = False
     crossed: bool = False
+    missed_alert: bool = False
 
 
 class Server(NamedTuple):
@@ -245,7 +248,15 @@ def _fast_replace(cls: type[tuple[Any, ...]]) -> Callable[..., Any]:
 
 #: The ghost fields (`lifecycle.mdm.history` keeps them; no real party does).
 DEVICE_GHOSTS = ("late", "stale", "alerted", "data_first")
-RECORD_GHOSTS = ("stale", "late_cmd", "asked", "retired", "admitted_off", "crossed")
+RECORD_GHOSTS = (
+    "stale",
+    "late_cmd",
+    "asked",
+    "retired",
+    "admitted_off",
+    "crossed",
+    "missed_alert",
+)
 
 # `typing.NamedTuple` forbids defining `_replace` in the class body, so it is set here.
 for _cls in (Msg, Device, Record, Server, Directory, Channel, World):

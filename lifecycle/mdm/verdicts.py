@@ -44,6 +44,8 @@ CROSSED = 8388608
 UNLEARNT = 1 << 24
 GHOSTED = 1 << 25
 CLEANED = 1 << 26
+MISSED_ALERT = 1 << 27
+SESSION_DUE = 1 << 28
 
 #: A device in these phases is mid-unenroll: it must still reach dormant (F7, F36).
 MID_UNENROLL_PHASES = frozenset(p for p in AFTER_UNENROLL_BEGAN if p != "dormant")
@@ -233,6 +235,8 @@ def device_verdicts(d: Device, dirc: Directory, records: Sequence[Record], desig
         bits |= MID_UNENROLL
     if d.phase == "enrolled" and not d.due:
         bits |= FIRST_SESSION_DONE
+    if d.phase == "enrolled" and d.due:
+        bits |= SESSION_DUE
     if two_authorities(d, dirc):
         bits |= TWO_AUTHORITIES
     if d.data_first and d.cause in NOTIFYING_CAUSES:

@@ -186,6 +186,9 @@ MUTANT_KILLERS = {
         "unenroll_refused_only_where_documented"
     ),
     "ignore_generation:ServeSession": "sessions_stay_in_their_enrollment",
+    # The server confirms the enrollment on the package that carries its unenroll
+    # alert: on a lossy network that looks like a lost alert, so only the history tells.
+    "drop_conjunct:ConfirmEnrollment:not_unenroll_alert": "unenroll_alert_recognised",
 }
 
 

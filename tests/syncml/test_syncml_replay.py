@@ -29,7 +29,9 @@ import pytest
 from click.testing import CliRunner
 
 from lifecycle.cli import cli
-from lifecycle.mdm import presets
+from lifecycle.engine import check
+from lifecycle.mdm import LifecycleModel, presets
+from lifecycle.mdm.design import smallest_scope
 from lifecycle.mdm.state import RECORD_GHOSTS, Msg
 from lifecycle.syncml.codec import build, parse
 from lifecycle.syncml.conform import conform_capture, read_capture_dir
@@ -679,10 +681,12 @@ def test_replay_uses_the_captures_own_devid_and_keeps_what_out_held(tmp_path: Pa
 
 
 def test_an_operator_step_the_endpoint_does_not_offer_is_a_divergence(tmp_path: Path) -> None:
-    # never_learns' counterexample has a timer the reference's server never starts.
-    found = counterexample("never_learns")
-    assert found is not None
-    trace, scope = found
+    # never_learns' shortest quiet disagreement has a timer the reference's server never
+    # starts (its first counterexample, of unenroll_alert_recognised, has none).
+    design = presets()["never_learns"]
+    scope = design.scope(smallest_scope())
+    result = check(LifecycleModel(design, scope, liveness=False))
+    trace = result.violation("server_agrees_when_quiet").trace
     where = write_capture(tmp_path, "cx", capture_of(trace, title="never_learns", scope=scope))
     triggers = [
         s["trigger"] for s in json.loads((where / "manifest.json").read_text())["server_steps"]
