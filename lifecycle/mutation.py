@@ -114,6 +114,11 @@ class Reference:
         return _moves(self.digest)
 
     @functools.cached_property
+    def steps(self) -> frozenset[tuple[int, int]]:
+        """The state-changing edges without their actions (`unlabelled_moves`)."""
+        return unlabelled_moves(self.graph)
+
+    @functools.cached_property
     def by_position(self) -> Digest:
         """The graph up to the cleanup order (`project_cleanup`)."""
         return project_cleanup(self.graph, device.CLEANUP_ORDER)
@@ -148,6 +153,15 @@ def digest(
 
 def _moves(d: Digest) -> frozenset[tuple[int, int, int]]:
     return frozenset(e for e in d[1] if e[0] != e[2])
+
+
+def unlabelled_moves(graph: ReachableGraph) -> frozenset[tuple[int, int]]:
+    """The graph's state-changing steps as (state, successor) fingerprint pairs: which
+    row takes a step is left out, and so are self-loops."""
+    fps = [fingerprint(s) for s in graph.states]
+    return frozenset(
+        (fps[i], fps[t]) for i, succ in enumerate(graph.successors) for t in succ if t != i
+    )
 
 
 def reference(design: Design, scope: Scope) -> Reference:
@@ -209,6 +223,24 @@ def _cleanup_order(m: Mutant) -> tuple[str, ...]:
         for p in m.tables.device.states
         if p.startswith("cleanup_") and p != "cleanup_aad"
     )
+
+
+#: Mutants that differ from the reference only in what no party can observe, each with
+#: its one-line justification. A justification is taken only when the mutant's search
+#: bears it out (it reaches only reference states, and violates nothing), and
+#: `tests/test_mutation.py` checks each claim on the graphs independently: every step
+#: the mutant adds starts where the device is offline, and from its end the reference
+#: times out straight back to that start (a detour no message and no record shows).
+#: The other `online` conjuncts are not here: dropping them adds steps that do not
+#: come back (a session started offline also clears what the device remembered of the
+#: offline period), so they stay survivors.
+JUSTIFIED: dict[str, str] = {
+    "drop_conjunct:RequestEnrollment:online": (
+        "the enrollment request tried while offline fails at once and nothing goes in "
+        "flight (F11); the device's timeout then brings it back to where it was, so the "
+        "attempt is a detour no message and no record shows"
+    ),
+}
 
 
 def _dead_change(m: Mutant, ref: Reference) -> str | None:
@@ -292,6 +324,7 @@ def check_mutant(
     # Equal graphs have equal counts: compare digests only then (it costs a second).
     same_size = (result.distinct_states, result.generated_states) == ref.size
     mine = digest(graph) if result.distinct_states == ref.states else None
+    steps = functools.cache(lambda: unlabelled_moves(graph))  # computed once, if needed
     exact = same_size and mine == ref.digest
     if not exact and mine is not None and mine[0] == ref.digest[0] and _moves(mine) == ref.moves:
         return _equivalent(
@@ -300,6 +333,15 @@ def check_mutant(
             started,
             "the reachable graph equals the reference's up to steps that change nothing "
             "(self-loops), which no property reads and no party observes",
+        )
+    if not exact and mine is not None and mine[0] == ref.digest[0] and steps() == ref.steps:
+        return _equivalent(
+            m,
+            result.distinct_states,
+            started,
+            "the same states and the same steps between them as the reference: only "
+            "which row takes a step differs (another row takes the same step), which "
+            "no property reads and no party observes",
         )
     if exact or (
         same_size
@@ -316,11 +358,22 @@ def check_mutant(
             "steps (cleanup phases named by position, artifacts by count)",
         )
     reason = ""
-    if {fingerprint(state) for state in graph.states} <= ref.digest[0]:
+    states = mine[0] if mine is not None else {fingerprint(state) for state in graph.states}
+    if states <= ref.digest[0]:
+        if m.name in JUSTIFIED:
+            return _equivalent(
+                m, result.distinct_states, started, f"justified: {JUSTIFIED[m.name]}"
+            )
+        fewer = steps() <= ref.steps
         reason = (
-            "reaches only reference states: it behaves as if a message were lost or a step "
-            "never taken, which no safety property can tell, and it starves none of the "
-            "liveness obligations"
+            "reaches only reference states, "
+            + (
+                "by fewer steps: it behaves as if a message were lost or a step never taken"
+                if fewer
+                else "by steps the reference does not take between them"
+            )
+            + ", which no safety property can tell, and it starves none of the liveness "
+            "obligations"
         )
     return _verdict(m, "survived", states=result.distinct_states, seconds=seconds, reason=reason)
 
@@ -400,6 +453,32 @@ def to_json(results: Sequence[MutantResult]) -> str:
     return json.dumps([r.as_dict() for r in results], indent=2)
 
 
+def fact_proofs(ref: Reference, results: Sequence[MutantResult]) -> dict[str, list[str]]:
+    """Behavioural fact -> the killed mutants that prove the model needs it: a mutant
+    of a row that cites the fact (the decision the fact justifies), or one a property
+    that cites the fact kills (the obligation the fact states). Each mutant is named
+    once per fact, with how it is tied (``row`` or ``property``)."""
+    from lifecycle.mdm import catalog
+    from lifecycle.render.facts import cited_ids
+
+    rows = {r.trigger: cited_ids(" ".join(r.facts)) for r in REFERENCE.rows()}
+    props = {p.name: cited_ids(p.description) for p in ref.model.properties()}
+    proofs: dict[str, list[str]] = {
+        i: [] for i, e in catalog.FACTS.items() if e.kind == "behavioural"
+    }
+    for r in results:
+        if r.status != "killed":
+            continue
+        trigger = r.mutant.split(":")[1]
+        tied = [(f, "row") for f in rows.get(trigger, ())]
+        tied += [(f, "property") for k in r.killed_by for f in props.get(k, ())]
+        for fact, how in tied:
+            entry = f"`{r.mutant}` ({how})"
+            if fact in proofs and not any(e.startswith(f"`{r.mutant}`") for e in proofs[fact]):
+                proofs[fact].append(entry)
+    return proofs
+
+
 def to_markdown(ref: Reference, results: Sequence[MutantResult]) -> str:
     """The mutation table as Markdown (docs/mutation.md is this, generated)."""
     s = summary(results)
@@ -417,23 +496,30 @@ def to_markdown(ref: Reference, results: Sequence[MutantResult]) -> str:
         "default scope (every row the reference fires is reached there) and reports the "
         "properties that kill it, with the shortest counterexample. The scope's own "
         "bounds (messages in flight, re-enrollments, offline periods, the MDM switch) are "
-        "not mutated: dropping one only unbounds the search.",
+        "not mutated: dropping one only unbounds the search. Nor are the adversary's "
+        "events deleted (a lost message, an offline period, the tenant's MDM switch, a "
+        "failed provisioning): deleting one checks the design in a kinder world, not a "
+        "wrong design.",
         "",
         "Verdicts: **killed** (a property that holds on the reference is violated), "
-        "**equivalent** (the reachable graph equals the reference's, up to self-loops or "
-        "the cleanup order where the note says so, or the changed row never fires), "
+        "**equivalent** (the reachable graph equals the reference's, up to self-loops, "
+        "the cleanup order or which row takes a step where the note says so, or the "
+        "changed row never fires), "
         "**survived** (a complete search, a different graph, nothing violated), "
         "**unknown** (the per-mutant budget ran out first: 4x the reference's states or "
         "the time limit), **error** (a row raised).",
         "",
-        "A survivor whose note says it reaches only reference states behaves as if a "
-        "message were lost or a step never taken, which the lossy network already allows: "
-        "no safety property can tell it apart; only a liveness property under fairness "
-        "can, and the four the model states (`server_eventually_learns`, "
+        "A survivor whose note says it reaches only reference states, by fewer steps, "
+        "behaves as if a message were lost or a step never taken, which the lossy network "
+        "already allows: no safety property can tell it apart; only a liveness property "
+        "under fairness can, and those the model states (`server_eventually_learns`, "
         "`admin_unenroll_takes_effect`, `cleanup_eventually_completes`, "
-        "`no_ghost_device`) kill those that starve one of them. The rest starve an "
-        "obligation no property states yet (an enrollment that completes, a policy that "
-        "is delivered), or none.",
+        "`no_ghost_device`) kill those that starve one of them. One that reaches them by "
+        "steps the reference does not take is a shortcut between states the reference "
+        "reaches anyway (it skips a check, or acts early), which no property of the "
+        "states can tell either; only the history can, and "
+        "`unenroll_alert_recognised` reads it for the commonest such mistake, a server "
+        "that takes the unenroll alert for an ordinary session.",
         "",
         f"Design `{ref.design.name}` at scope {describe_scope(ref.scope)}: {s['mutants']} mutants, "
         f"{s['killed']} killed, {s['survived']} survived, {s['equivalent']} equivalent, "
@@ -448,4 +534,21 @@ def to_markdown(ref: Reference, results: Sequence[MutantResult]) -> str:
         killed = ", ".join(f"`{k}`" for k in r.killed_by) or "-"
         note = r.reason.replace("|", "\\|") or "-"
         lines.append(f"| `{r.mutant}` | {r.operator} | {r.status} | {killed} | {length} | {note} |")
+    proofs = fact_proofs(ref, results)
+    proven = [f for f, found in proofs.items() if found]
+    lines += [
+        "",
+        "## Behavioural facts and the mutants that prove them",
+        "",
+        "A behavioural fact is proven when a property kills a mutant tied to it: a mutant "
+        "of a row that cites the fact (the decision it justifies), or one that a property "
+        "citing the fact kills (the obligation it states). "
+        f"{len(proven)} of {len(proofs)} behavioural facts are proven at this scope.",
+        "",
+        "| fact | killed mutants (up to three) |",
+        "|---|---|",
+    ]
+    for fact, found in proofs.items():
+        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        lines.append(f"| [{fact}](facts.md#{fact.lower()}) | {shown or '**none**'} |")
     return "\n".join(lines) + "\n"

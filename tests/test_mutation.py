@@ -16,7 +16,7 @@ from test_cli import assert_one_line, run
 from lifecycle import mutation
 from lifecycle.engine import check
 from lifecycle.mdm import Design, LifecycleModel
-from lifecycle.mdm.mutants import OPERATORS, Mutant, mutant, mutants
+from lifecycle.mdm.mutants import ADVERSARY, OPERATORS, Mutant, mutant, mutants
 from lifecycle.mdm.table import is_scope_bound
 from lifecycle.mdm.tables import REFERENCE
 
@@ -29,13 +29,31 @@ def ref() -> mutation.Reference:
     return mutation.reference(d, d.scope())
 
 
+class Graph(LifecycleModel):
+    """The graph only: no property is evaluated (the verdicts would change no state or
+    edge)."""
+
+    def properties(self) -> list[Any]:
+        return []
+
+
+@pytest.fixture(scope="module")
+def plain(ref: mutation.Reference) -> Any:
+    """The reference's graph from a search of its own, for the reviewer checks."""
+    return check(Graph(ref.design, ref.scope, liveness=False), keep_graph=True).graph
+
+
 def test_the_operators_make_one_mutant_per_change() -> None:
     ms = list(mutants())
     assert len({m.name for m in ms}) == len(ms)
     assert [m.name for m in mutants()] == [m.name for m in ms]  # deterministic
     counts = Counter(m.operator for m in ms)
     rows = REFERENCE.rows()
-    assert counts["delete_row"] == len(rows)
+    # Every row but the adversary's events (a loss, an outage, the MDM switch, a failed
+    # provisioning), each of which is a row of the reference.
+    assert {r.trigger for r in rows} >= ADVERSARY
+    assert counts["delete_row"] == len(rows) - len(ADVERSARY)
+    assert not any(m.name == f"delete_row:{t}" for t in ADVERSARY for m in ms)
     bounds = [g for r in rows for g in r.guard if is_scope_bound(g)]
     assert {g.__name__ for g in bounds} == {
         "room",
@@ -97,19 +115,13 @@ def test_an_equivalent_dead_row_is_one_the_reference_never_fires(ref: mutation.R
     assert fired.status != "equivalent"
 
 
-def test_an_equivalent_by_graph_mutant_has_the_references_graph(ref: mutation.Reference) -> None:
+def test_an_equivalent_by_graph_mutant_has_the_references_graph(
+    ref: mutation.Reference, plain: Any
+) -> None:
     """The reviewer check of both graph justifications (equal steps on every view the
     reference met, and equal digests): an independent search gives the same states and
     the same edges."""
-
-    class Graph(LifecycleModel):
-        """The graph only: no property is evaluated (the verdicts would change no
-        state or edge)."""
-
-        def properties(self) -> list[Any]:
-            return []
-
-    b = check(Graph(ref.design, ref.scope, liveness=False), keep_graph=True).graph
+    b = plain
     for name in (
         "remove_send:AcknowledgeStaleAlert:pkg2(final)",
         "ignore_generation:ReceiveChallenge",
@@ -124,6 +136,79 @@ def test_an_equivalent_by_graph_mutant_has_the_references_graph(ref: mutation.Re
         edges_a = {(a.states[i], act, a.states[t]) for i, t, act in _edges(a)}
         edges_b = {(b.states[i], act, b.states[t]) for i, t, act in _edges(b)}
         assert edges_a == edges_b, name
+
+
+def test_an_equivalent_by_unlabelled_steps_mutant_takes_the_same_steps(
+    ref: mutation.Reference, plain: Any
+) -> None:
+    """The reviewer check of "only which row takes a step differs": an independent
+    search of the mutant gives the reference's states and the same (state, successor)
+    pairs, while its labelled edges differ (else the digest check would have said so).
+    (That a mutant whose steps lead elsewhere is not taken for one, the justified
+    mutant's test shows.)"""
+    b = plain
+    pairs_b = {(b.states[i], b.states[t]) for i, t, _ in _edges(b) if i != t}
+    m = mutant("drop_conjunct:DueSession:due")
+    result = mutation.check_mutant(m, ref)
+    assert result.status == "equivalent" and "which row takes a step" in result.reason
+    a = check(Graph(ref.design, ref.scope, m.tables, liveness=False), keep_graph=True).graph
+    assert a is not None and set(a.states) == set(b.states)
+    assert {(a.states[i], a.states[t]) for i, t, _ in _edges(a) if i != t} == pairs_b
+    labelled = {(a.states[i], act, a.states[t]) for i, t, act in _edges(a)}
+    assert labelled != {(b.states[i], act, b.states[t]) for i, t, act in _edges(b)}
+    assert mutation.unlabelled_moves(a) == ref.steps
+
+
+def test_each_justified_equivalent_bears_out_its_claim(ref: mutation.Reference) -> None:
+    """The reviewer check of every hand justification (`mutation.JUSTIFIED`), on a graph
+    searched independently: the mutant reaches only reference states, and every step
+    it adds starts where the device is offline and ends where the reference's
+    SessionTimeout leads straight back to that start: a detour, not a new behaviour.
+    Its steps differ from the reference's, so the unlabelled comparison does not take
+    it for an equivalent: the justification is what does."""
+    b = ref.graph
+    index = {s: i for i, s in enumerate(b.states)}
+    pairs_b = {(i, t) for i, t, _ in _edges(b) if i != t}
+    back = {(i, t) for i, t, act in _edges(b) if act[0] == "SessionTimeout"}
+    assert mutation.JUSTIFIED
+    for name in mutation.JUSTIFIED:
+        m = mutant(name)
+        a = check(Graph(ref.design, ref.scope, m.tables, liveness=False), keep_graph=True).graph
+        assert a is not None and set(a.states) <= set(index), name
+        pairs_a = {(index[a.states[i]], index[a.states[t]]) for i, t, _ in _edges(a) if i != t}
+        extra = pairs_a - pairs_b
+        assert extra, f"{name} adds no step: the graph check should have called it equivalent"
+        assert pairs_b <= pairs_a, f"{name} loses steps: not a detour"
+        assert mutation.unlabelled_moves(a) != ref.steps
+        for s, t in extra:
+            assert not all(n.online for n in b.states[s].net), name
+            assert (t, s) in back, f"{name}: no timeout leads back from a step it adds"
+        verdict = mutation.check_mutant(m, ref)
+        assert verdict.status == "equivalent" and verdict.reason.startswith("justified"), name
+
+
+def test_a_fact_is_proven_by_a_killed_mutant_of_its_row_or_of_its_property(
+    ref: mutation.Reference,
+) -> None:
+    """`fact_proofs` ties a killed mutant to the behavioural facts its row cites and to
+    those its killers cite; a survivor, or a wire fact, is proven by nothing."""
+
+    def result(name: str, status: str, *killers: str) -> mutation.MutantResult:
+        return mutation.MutantResult(name, name.split(":")[0], "", status, killed_by=killers)
+
+    rows = {r.trigger: r.facts for r in REFERENCE.rows()}
+    assert "F44" in rows["UserDisconnect"] and "F52" not in rows["UserDisconnect"]
+    proofs = mutation.fact_proofs(
+        ref,
+        [
+            result("delete_row:UserDisconnect", "killed", "wipe_completes"),  # F52 (property)
+            result("drop_conjunct:ReceiveWipe:is_wipe", "survived"),
+        ],
+    )
+    assert proofs["F44"] == ["`delete_row:UserDisconnect` (row)"]
+    assert proofs["F52"] == ["`delete_row:UserDisconnect` (property)"]
+    assert "F5" not in proofs  # a wire fact: the SyncML issue's
+    assert all(not found or "UserDisconnect" in found[0] for found in proofs.values())
 
 
 def _edges(g: object) -> list[tuple[int, int, object]]:
