@@ -1640,7 +1640,7 @@ def syncml_corpus(out: str) -> int:
     """Write a capture of each path of the reference design (its first session, a
     policy, and each unenroll path: user, admin, Azure AD, wipe): the corpus the
     tests check for conformance."""
-    from lifecycle.syncml.export import write_corpus
+    from lifecycle.syncml.corpus import write_corpus
 
     try:
         written = write_corpus(Path(out))

@@ -11,7 +11,7 @@ import pytest
 
 from lifecycle.mdm import Design, LifecycleModel, Scope
 from lifecycle.syncml.conform import conform, read_capture_dir, recorded_scope
-from lifecycle.syncml.export import CORPUS_PATHS, corpus
+from lifecycle.syncml.corpus import CORPUS_PATHS, corpus
 
 DATA = Path(__file__).parent / "data" / "captures"
 FIX = "stale corpus: run `.venv/bin/lifecycle syncml corpus`"
