@@ -116,7 +116,7 @@ class Reference:
     @functools.cached_property
     def steps(self) -> frozenset[tuple[int, int]]:
         """The state-changing edges without their actions (`unlabelled_moves`)."""
-        return unlabelled_moves(self.graph)
+        return unlabelled_moves(self.digest)
 
     @functools.cached_property
     def by_position(self) -> Digest:
@@ -155,13 +155,10 @@ def _moves(d: Digest) -> frozenset[tuple[int, int, int]]:
     return frozenset(e for e in d[1] if e[0] != e[2])
 
 
-def unlabelled_moves(graph: ReachableGraph) -> frozenset[tuple[int, int]]:
-    """The graph's state-changing steps as (state, successor) fingerprint pairs: which
+def unlabelled_moves(d: Digest) -> frozenset[tuple[int, int]]:
+    """A digest's state-changing steps as (state, successor) fingerprint pairs: which
     row takes a step is left out, and so are self-loops."""
-    fps = [fingerprint(s) for s in graph.states]
-    return frozenset(
-        (fps[i], fps[t]) for i, succ in enumerate(graph.successors) for t in succ if t != i
-    )
+    return frozenset((src, dst) for src, _action, dst in d[1] if src != dst)
 
 
 def reference(design: Design, scope: Scope) -> Reference:
@@ -324,7 +321,6 @@ def check_mutant(
     # Equal graphs have equal counts: compare digests only then (it costs a second).
     same_size = (result.distinct_states, result.generated_states) == ref.size
     mine = digest(graph) if result.distinct_states == ref.states else None
-    steps = functools.cache(lambda: unlabelled_moves(graph))  # computed once, if needed
     exact = same_size and mine == ref.digest
     if not exact and mine is not None and mine[0] == ref.digest[0] and _moves(mine) == ref.moves:
         return _equivalent(
@@ -334,7 +330,12 @@ def check_mutant(
             "the reachable graph equals the reference's up to steps that change nothing "
             "(self-loops), which no property reads and no party observes",
         )
-    if not exact and mine is not None and mine[0] == ref.digest[0] and steps() == ref.steps:
+    if (
+        not exact
+        and mine is not None
+        and mine[0] == ref.digest[0]
+        and unlabelled_moves(mine) == ref.steps
+    ):
         return _equivalent(
             m,
             result.distinct_states,
@@ -364,7 +365,7 @@ def check_mutant(
             return _equivalent(
                 m, result.distinct_states, started, f"justified: {JUSTIFIED[m.name]}"
             )
-        fewer = steps() <= ref.steps
+        fewer = unlabelled_moves(mine if mine is not None else digest(graph)) <= ref.steps
         reason = (
             "reaches only reference states, "
             + (
@@ -463,20 +464,19 @@ def fact_proofs(ref: Reference, results: Sequence[MutantResult]) -> dict[str, li
 
     rows = {r.trigger: cited_ids(" ".join(r.facts)) for r in REFERENCE.rows()}
     props = {p.name: cited_ids(p.description) for p in ref.model.properties()}
-    proofs: dict[str, list[str]] = {
-        i: [] for i, e in catalog.FACTS.items() if e.kind == "behavioural"
+    # Per fact, each mutant once, with the first way it is tied (row before property).
+    tied: dict[str, dict[str, str]] = {
+        i: {} for i, e in catalog.FACTS.items() if e.kind == "behavioural"
     }
     for r in results:
         if r.status != "killed":
             continue
-        trigger = r.mutant.split(":")[1]
-        tied = [(f, "row") for f in rows.get(trigger, ())]
-        tied += [(f, "property") for k in r.killed_by for f in props.get(k, ())]
-        for fact, how in tied:
-            entry = f"`{r.mutant}` ({how})"
-            if fact in proofs and not any(e.startswith(f"`{r.mutant}`") for e in proofs[fact]):
-                proofs[fact].append(entry)
-    return proofs
+        ways = [(f, "row") for f in rows.get(r.mutant.split(":")[1], ())]
+        ways += [(f, "property") for k in r.killed_by for f in props.get(k, ())]
+        for fact, how in ways:
+            if fact in tied:
+                tied[fact].setdefault(r.mutant, how)
+    return {f: [f"`{m}` ({how})" for m, how in ms.items()] for f, ms in tied.items()}
 
 
 def to_markdown(ref: Reference, results: Sequence[MutantResult]) -> str:

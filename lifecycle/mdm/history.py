@@ -70,6 +70,9 @@ USERREQUEST = "unenroll"
 #: Statuses in which a record counts the device as enrolled (or is about to) and has
 #: not accepted an unenroll.
 _COUNTING = frozenset(("pending", *BELIEVES_ENROLLED)) - ACCEPTED
+#: Statuses in which a server must act on an unenroll alert it reads: a presumed record
+#: too (the device checking in with its alert).
+_OWES_ALERT = _COUNTING | {"presumed"}
 #: Phases after the alert package is out: a package 1 opening a session here is new.
 _AFTER_ALERT = frozenset((*CLEANUP, "dormant"))
 #: A record's real fields: what a server keeps, without the ghosts.
@@ -190,7 +193,7 @@ def keep_record_history(
         and msg.generation == after.gen
         and USERREQUEST in msg.body
         and v.server.mdm
-        and (old.status in _COUNTING or old.status == "presumed")
+        and old.status in _OWES_ALERT
         and after.status in _COUNTING
         and all(h[1] != msg for h in after.held)
         and not any(m.kind == "pkg2" and m.body == ("challenge",) for _j, m in outbox)

@@ -197,16 +197,14 @@ def build_properties(model: LifecycleComposition) -> list[Property]:
 
         return keys
 
+    due, answered = devices_where(SESSION_DUE), devices_where(SESSION_DUE, present=False)
+
+    # MDM off refuses every session (and F64's retries with it): no answer is owed.
     def due_while_on(state: World) -> list[int]:
-        # MDM off refuses every session (and F64's retries with it): no answer is owed.
-        if not state.server.mdm:
-            return []
-        return [i for i, b in enumerate(per_device(state)) if b & SESSION_DUE]
+        return due(state) if state.server.mdm else []
 
     def answered_or_off(state: World) -> list[int]:
-        if not state.server.mdm:
-            return list(range(len(state.device)))
-        return [i for i, b in enumerate(per_device(state)) if not b & SESSION_DUE]
+        return answered(state) if state.server.mdm else list(range(len(state.device)))
 
     def asked_enrollments(state: World) -> list[tuple[int, int]]:
         return [(r.device, r.gen) for r in state.server.records if unenroll_asked(r)]
