@@ -80,15 +80,19 @@ _STOP_SIGNALS = tuple(
 _STEP_BITS = 32  # a state's order: its parent's, shifted, or'ed with its step
 _STEPS = 1 << _STEP_BITS
 # The shared table (fingerprint store): a claim is `level << 48 | rank << 16 | step`.
-_TABLE_SLOTS = 1 << 24  # the least: 256 MiB of address space, touched as slots fill
-_TABLE_MAX_SLOTS = 1 << 28  # the most: 4 GiB
+_TABLE_SLOTS = 1 << 24  # the table may always grow to 256 MiB
+_TABLE_MAX_SLOTS = 1 << 28  # and never past 4 GiB
 _TABLE_FULL = 0.7  # stop, incomplete, before probing gets slow
+_ANY_CLAIM = (1 << 64) - 1  # `migrate` keeps every claim below it
+_TABLE_FIRST = 1 << 18  # the first table (4 MiB); it grows fourfold as it fills
+_TABLE_GROWTH = 4
+_TABLE_LOAD = 0.5  # grow before a level could take the table past this load
 
 
 def _table_slots(max_states: int | None) -> int:
-    """The shared table's size: twice `max_states` when the search is bounded by it;
-    else a sixteenth of the machine's memory (pages are touched only as slots fill, so
-    a small search costs little), between `_TABLE_SLOTS` and `_TABLE_MAX_SLOTS`."""
+    """The most slots the shared table grows to (it starts at `_TABLE_FIRST`): twice
+    `max_states` when the search is bounded by it; else a sixteenth of the machine's
+    memory, between `_TABLE_SLOTS` and `_TABLE_MAX_SLOTS`."""
     if max_states is not None:
         return max(1 << 16, 1 << (2 * max_states - 1).bit_length())
     try:
@@ -127,6 +131,10 @@ class ParallelSearch(_Search):
         # to the worker that owns them.
         self.shared = self.fingerprint and _claims is not None
         self.slots = 0
+        #: The most slots the shared table may grow to (`_table_slots`), and the
+        #: number of levels the workers have expanded (a claim's level field).
+        self.most_slots = 0
+        self.levels = 0
         #: How an exact store's state picks its owner: its hash, which forked workers
         #: share (the distributed search, across processes and machines, fingerprints).
         self.hash_key: Any = hash
@@ -176,7 +184,8 @@ class ParallelSearch(_Search):
         ctx = self.context
         n = self.workers
         if self.shared:
-            self.slots = _table_slots(self.max_states)
+            self.most_slots = _table_slots(self.max_states)
+            self.slots = min(_TABLE_FIRST, self.most_slots)
             # MAP_SHARED and anonymous: the forked workers see the same pages.
             self.table = mmap.mmap(-1, 16 * self.slots)
             _claims.attach(self.table)
@@ -333,6 +342,12 @@ class ParallelSearch(_Search):
                 last = self.max_depth is not None and self.depth >= self.max_depth
                 closed = set(self.violations) | set(self.witnesses)
                 expanded = self._ask(("expand", closed, deadline))
+                if self.shared and any(r[4] for r in expanded):
+                    # A claim found no room: undo the level everywhere, grow, run it again.
+                    self._ask(("undo",))
+                    self._fit_table(queue, refused=True)
+                    continue
+                self.levels += 1
                 self._merge_expansion(expanded)
                 if self.interrupted:
                     raise KeyboardInterrupt
@@ -370,11 +385,7 @@ class ParallelSearch(_Search):
                 if queue:
                     self.depth += 1
                 if self.shared:
-                    if self.distinct > _TABLE_FULL * self.slots:
-                        raise _Stop(
-                            f"the workers' shared fingerprint table is full ({self.slots:,} "
-                            "slots); use workers=1, or set max_states to size it"
-                        )
+                    self._fit_table(queue)
                     self._rebalance([r[1] for r in admitted])
             self.queue = 0
         except BaseException:
@@ -388,6 +399,49 @@ class ParallelSearch(_Search):
         self._gather_counts()
         if self.graph:
             self._assemble_graph()
+
+    def _fit_table(self, queue: int, refused: bool = False) -> None:
+        """Grow the shared table before a level could fill it past `_TABLE_LOAD`: the
+        next level is taken to find at most twice the frontier in new states. A claim
+        lands on a random slot, so a table far larger than the search pays a page fault
+        for nearly every claim (and keeps the pages): with a 1 GiB table, PaxosCommit's
+        claims took 3.8 us each, against 0.4 us in a mapped one. When a level finds
+        more than that (`refused`: a claim found no room near its slot), the workers
+        have undone it, and the table grows at least fourfold before it runs again."""
+        need = (self.distinct + 2 * queue) / _TABLE_LOAD
+        if not refused and need <= self.slots:
+            return
+        slots = self.slots * _TABLE_GROWTH if refused else self.slots
+        while slots < need:
+            slots *= _TABLE_GROWTH
+        slots = min(slots, self.most_slots)
+        if slots <= self.slots:
+            if refused or self.distinct > _TABLE_FULL * self.slots:
+                raise _Stop(
+                    f"the workers' shared fingerprint table is full ({self.slots:,} "
+                    "slots); use workers=1, or set max_states to size it"
+                )
+            return
+        self._grow(slots, (self.levels + 2) << _LEVEL_SHIFT if refused else _ANY_CLAIM)
+
+    def _grow(self, slots: int, below: int) -> None:
+        """Move the table to a larger one: every claim below `below` (a level being run
+        again is dropped) is copied, and the workers map the new table. The forked
+        workers cannot inherit a mapping made now, so it is a memory file they open."""
+        size = 16 * slots
+        fd = os.memfd_create("lifecycle-claims")
+        try:
+            os.ftruncate(fd, size)
+            table = mmap.mmap(fd, size)
+            if _claims.migrate(self.table, table, below) < 0:
+                table.close()
+                raise RuntimeError("parallel search: the shared table did not fit its new size")
+            self._ask(("table", f"/proc/{os.getpid()}/fd/{fd}", size))
+        finally:
+            os.close(fd)
+        _claims.attach(table)
+        self.table.close()
+        self.table, self.slots = table, slots
 
     def _rebalance(self, sizes: list[int]) -> None:
         """Even out the frontiers: in the shared mode a worker keeps the states it wins,
@@ -511,6 +565,9 @@ class ParallelSearch(_Search):
 class _Worker:
     """One worker: the owner of a share of the store and of each level's frontier."""
 
+    #: Whether a level's counts wait until it stands (the shared mode may undo a level).
+    defers_counts = False
+
     def __init__(self, search: ParallelSearch, index: int, conn: Any) -> None:
         self.s = search
         self.index = index
@@ -532,6 +589,7 @@ class _Worker:
         self.closed: set[str] = set()
         self.level = 0
         self.parent = os.getppid()
+        self.pending: list[Any] = []  # the expanded level's actions, not yet counted
 
     def serve(self) -> None:
         while True:
@@ -566,6 +624,7 @@ class _Worker:
         return ("parent", self.seen[key])
 
     def on_counts(self) -> tuple[Any, ...]:
+        self._commit()
         enabled: Counter[str] = Counter()
         for action, count in self.enabled.items():
             enabled[action_name(action)] += count
@@ -638,12 +697,21 @@ class _Worker:
         take, finish = self._taker(log)
         try:
             timed_out, dead = self._walk(deadline, take, log)
+        except _Full:
+            return ("expanded", False, 0, None, True)
         finally:
             finish()
-        _count_names(self.enabled, log)
-        self.generated += len(log)
+        self.pending = log
+        if not self.defers_counts:
+            self._commit()
+        return ("expanded", timed_out, len(self.candidates), dead, False)
+
+    def _commit(self) -> None:
+        """Count the expanded level's enabled actions."""
+        _count_names(self.enabled, self.pending)
+        self.generated += len(self.pending)
+        self.pending = []
         self.s.counters[self.index] = self.generated
-        return ("expanded", timed_out, len(self.candidates), dead)
 
     def _walk(
         self, deadline: float | None, take: Any, log: list[Any]
@@ -682,7 +750,7 @@ class _Worker:
                         tuple(succ_keys),
                         tuple(a for a, _ in pairs) if keep_actions else (),
                     )
-        except _Reply:
+        except (_Reply, _Full):
             raise
         except _StepFailed as failed:
             cause = failed.__cause__
@@ -872,9 +940,31 @@ class _SharedWorker(_Worker):
     `known` holds every fingerprint this worker has claimed: it will not win it again,
     so the hot path is one set lookup, as in the serial search."""
 
+    defers_counts = True  # until `on_winners`: `on_undo` may drop the level
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.known: set[Hashable] = set()
+        self.claimed: list[Hashable] = []  # the keys `known` gained in this level
+
+    def on_undo(self) -> tuple[Any, ...]:
+        """Forget the level just expanded, which a claim without room cut short (in
+        this worker or another): the table grows and the level runs again."""
+        self.known.difference_update(self.claimed)
+        self.claimed = []
+        self.candidates.clear()
+        self.pending = []
+        self.level -= 1
+        return ("undone",)
+
+    def on_table(self, path: str, size: int) -> tuple[Any, ...]:
+        """Map the grown table (`ParallelSearch._grow`) in place of the old one."""
+        with open(path, "r+b") as file:
+            table = mmap.mmap(file.fileno(), size)
+        _claims.attach(table)
+        self.s.table.close()
+        self.s.table = table
+        return ("table",)
 
     def _taker(self, log: list[Any]) -> tuple[Any, Any]:
         """Shared mode: `take` claims each successor not claimed by this worker yet in
@@ -890,6 +980,9 @@ class _SharedWorker(_Worker):
         level_bits = (self.level + 1) << _LEVEL_SHIFT
         known = self.known
         known_add = known.add
+        claimed: list[Hashable] = []
+        self.claimed = claimed
+        claimed_add = claimed.append
         self.frontier.sort(key=_first)  # rank order (a rebalance appends)
 
         def take(rank: int, own_key: Hashable, state: Any, pairs: list[Any]) -> list[Any]:
@@ -914,15 +1007,16 @@ class _SharedWorker(_Worker):
                     # expanded in rank order).
                     if key in known:
                         continue
-                    known_add(key)
                     value = base | step
                     before = claim(key, value)
                     if before == 0 or before > value:  # the smallest claim so far: ours
                         cand[key] = [value, nxt, own_key, action]
-                    elif before < 0:
-                        raise RuntimeError(
-                            "the workers' shared fingerprint table is full; use workers=1"
-                        )
+                    elif before < 0:  # no room near its slot: the table must grow
+                        raise _Full
+                    known_add(key)
+                    claimed_add(key)
+            except _Full:
+                raise
             except Exception as exc:
                 raise _StepFailed(action, nxt) from exc
             return succ_keys
@@ -931,7 +1025,8 @@ class _SharedWorker(_Worker):
 
     def on_winners(self) -> tuple[Any, ...]:
         """The candidates whose claim is still the smallest (every worker has finished
-        the level), in order; their orders, for the ranks."""
+        the level, and it stands), in order; their orders, for the ranks."""
+        self._commit()
         lookup = _claims.lookup
         won = [(*c, key) for key, c in self.candidates.items() if lookup(key) == c[0]]
         won.sort(key=_first)
@@ -1003,6 +1098,10 @@ class _SharedWorker(_Worker):
 
 def _first(entry: Any) -> Any:
     return entry[0]
+
+
+class _Full(Exception):
+    """A claim found no room near its slot in the shared table (see `_fit_table`)."""
 
 
 class _StepFailed(Exception):

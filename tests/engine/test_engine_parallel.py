@@ -186,3 +186,82 @@ def test_the_shared_table_is_sized_by_the_bound_or_by_the_machine() -> None:
     assert unbounded & (unbounded - 1) == 0
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     assert unbounded == _TABLE_SLOTS or 16 * unbounded <= memory // 16
+
+
+def test_migrate_keeps_the_claims_below_the_bound_and_drops_the_rest() -> None:
+    import mmap
+
+    from lifecycle.engine import _claims
+
+    old, new = mmap.mmap(-1, 16 * 64), mmap.mmap(-1, 16 * 256)
+    _claims.attach(old)
+    kept = {k: (1 << 48) | k for k in range(1, 20)}  # an earlier level's claims
+    dropped = {k: (2 << 48) | k for k in range(100, 110)}  # the level run again
+    for key, value in (kept | dropped).items():
+        assert _claims.claim(key, value) == 0
+    assert _claims.migrate(old, new, 2 << 48) == len(kept)
+    _claims.attach(new)
+    assert {k: _claims.lookup(k) for k in kept} == kept
+    assert not any(_claims.lookup(k) for k in dropped)
+    # A claim with no room near its slot is refused (-2): the search then grows.
+    tiny = mmap.mmap(-1, 16 * 64)
+    _claims.attach(tiny)
+    assert [_claims.claim(k, 5) for k in range(1, 65)] == [0] * 64
+    assert _claims.claim(65, 5) == -2
+
+
+class _Grows:
+    """Records how the shared table grew during the checks run inside it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, first: int, load: float) -> None:
+        from lifecycle.engine import parallel
+
+        self.grown: list[int] = []
+        self.undone = 0
+        monkeypatch.setattr(parallel, "_TABLE_FIRST", first)
+        monkeypatch.setattr(parallel, "_TABLE_LOAD", load)
+        grow, ask = parallel.ParallelSearch._grow, parallel.ParallelSearch._ask
+
+        def record_grow(search: Any, slots: int, below: int) -> None:
+            self.grown.append(slots)
+            grow(search, slots, below)
+
+        def record_ask(search: Any, message: Any) -> Any:
+            if message == ("undo",):
+                self.undone += 1
+            return ask(search, message)
+
+        monkeypatch.setattr(parallel.ParallelSearch, "_grow", record_grow)
+        monkeypatch.setattr(parallel.ParallelSearch, "_ask", record_ask)
+
+
+@pytest.mark.parametrize("refusals_only", [False, True])
+def test_a_table_that_grows_gives_the_serial_answers(
+    monkeypatch: pytest.MonkeyPatch, refusals_only: bool
+) -> None:
+    # From 64 slots: grown ahead of each level that could fill it, or (a load bound
+    # never reached) only when a claim finds no room, the level undone and run again.
+    grows = _Grows(monkeypatch, 64, 1000.0 if refusals_only else 0.5)
+    paxos = FastPaxosCommit(2, 1)
+    for model in (FastTwoPhase(5), Broken(4), paxos):
+        grows.grown, grows.undone = [], 0
+        serial = check(model, store="fingerprint")
+        parallel = check(model, store="fingerprint", workers=2)
+        if model is paxos:
+            assert order_free(parallel) == order_free(serial)
+        else:
+            assert summary(parallel) == summary(serial)
+        assert len(grows.grown) >= 2 and grows.grown == sorted(grows.grown), grows.grown
+        assert (grows.undone > 0) == refusals_only
+
+
+def test_a_table_that_cannot_grow_stops_the_search_incomplete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lifecycle.engine import parallel
+
+    _Grows(monkeypatch, 64, 0.5)
+    monkeypatch.setattr(parallel, "_table_slots", lambda max_states: 256)
+    result = check(FastTwoPhase(5), store="fingerprint", workers=2)
+    assert not result.complete and result.ok is not True
+    assert "shared fingerprint table is full (256 slots)" in (result.stop_reason or "")
