@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_hypothesis [--seeds 20] [--max-examples 2000] [--steps N]
     .venv/bin/python -m benchmarks.bench_hypothesis --generic [--max-examples 100] [--seeds 3]
+        [--schedules fresh,recent,focus,focus] [--no-uniform] [preset ...]
 
 For each preset with expected violations: over N seeds, the median number of examples
 and the median seconds until the live-machine state machine first fails (generation
@@ -112,12 +113,18 @@ def _finds(design: Any, schedules: tuple[str, ...], max_examples: int, seed: int
     return all(p in reference.stats.witnessed for p in missing)
 
 
-def generic(names: list[str], max_examples: int, seeds: int) -> None:
+def generic(
+    names: list[str],
+    max_examples: int,
+    seeds: int,
+    schedules: tuple[str, ...] = (),
+    uniform: bool = True,
+) -> None:
     """The generic adapter on each preset, with the uniform schedule and the default,
     over `seeds` seeds each (Hypothesis' seed pins its generation, constants
     included, so every figure is reproducible; one derandomized run would be one
     coin flip per preset)."""
-    every = ModelStateMachine.schedules
+    every = schedules or ModelStateMachine.schedules
     print(
         f"{'preset':34} {'uniform':>8} {'schedules':>10}   (seeds of {seeds} that find it "
         f"within {max_examples} examples)"
@@ -128,6 +135,9 @@ def generic(names: list[str], max_examples: int, seeds: int) -> None:
         design = presets()[name]
         row = []
         for label, schedules in (("uniform", ("uniform",)), ("all", every)):
+            if label == "uniform" and not uniform:
+                row.append("-")
+                continue
             hits = sum(_finds(design, schedules, max_examples, seed) for seed in range(seeds))
             found[label] += hits > 0
             rate[label] += hits
@@ -153,6 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="stateful_step_count (default: run_length(design), as the ci test uses)",
     )
     parser.add_argument("--generic", action="store_true", help="the generic adapter's schedules")
+    parser.add_argument(
+        "--schedules",
+        default="",
+        help="with --generic: comma-separated schedules to measure (default: the adapter's)",
+    )
+    parser.add_argument(
+        "--no-uniform", action="store_true", help="with --generic: skip the uniform column"
+    )
     parser.add_argument("presets", nargs="*", help="presets to measure (default: all bad ones)")
     args = parser.parse_args(argv)
     load_profile("ci")
@@ -162,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             names,
             args.max_examples if args.max_examples != 2000 else 100,
             args.seeds if args.seeds != 20 else 3,
+            tuple(n for n in args.schedules.split(",") if n),
+            not args.no_uniform,
         )
         return 0
     print(
