@@ -184,8 +184,13 @@ class ParallelSearch(_Search):
         ctx = self.context
         n = self.workers
         if self.shared:
-            self.most_slots = _table_slots(self.max_states)
-            self.slots = min(_TABLE_FIRST, self.most_slots)
+            # The table grows only as the search needs it, so a bound does not cap it:
+            # the last level a bound cuts still claims every successor it finds.
+            self.most_slots = max(_table_slots(None), _table_slots(self.max_states))
+            # Growing maps a memory file in the forked workers (Linux); elsewhere the
+            # table has its largest size from the start, as before it could grow.
+            grows = hasattr(os, "memfd_create") and os.path.isdir(f"/proc/{os.getpid()}/fd")
+            self.slots = min(_TABLE_FIRST, self.most_slots) if grows else self.most_slots
             # MAP_SHARED and anonymous: the forked workers see the same pages.
             self.table = mmap.mmap(-1, 16 * self.slots)
             _claims.attach(self.table)
@@ -308,12 +313,15 @@ class ParallelSearch(_Search):
         self.admitted = 0
         self.next_tick = self.start + _POLL
         frontier, cut = self._initial_frontier()
+        if self.shared:  # room for the initial states and their first level
+            self._fit_table(len(frontier))
         roots: list[list[tuple[int, Hashable, Any]]] = [[] for _ in range(self.workers)]
         for position, state in enumerate(frontier):
             self._check_state(state, track=False)
             key = self._key(state)
             if self.shared:
-                _claims.claim(key, (1 << _LEVEL_SHIFT) | position)
+                if _claims.claim(key, (1 << _LEVEL_SHIFT) | position) < 0:
+                    raise RuntimeError("parallel search: no room for an initial state")
                 roots[position % self.workers].append((position, key, state))
             else:
                 roots[self._owner(key)].append((position, key, state))
@@ -343,8 +351,15 @@ class ParallelSearch(_Search):
                 closed = set(self.violations) | set(self.witnesses)
                 expanded = self._ask(("expand", closed, deadline))
                 if self.shared and any(r[4] for r in expanded):
-                    # A claim found no room: undo the level everywhere, grow, run it again.
+                    # A claim found no room: undo the level everywhere, grow, run it again
+                    # (unless the search is stopping anyway: growing touches every page).
                     self._ask(("undo",))
+                    if self.interrupted:
+                        raise KeyboardInterrupt
+                    if self.memory_hit is not None:
+                        raise _Stop(self.memory_hit)
+                    if any(r[1] for r in expanded):
+                        raise _Stop(f"time_limit={self.time_limit}s reached")
                     self._fit_table(queue, refused=True)
                     continue
                 self.levels += 1
@@ -384,7 +399,7 @@ class ParallelSearch(_Search):
                 queue = sum(r[1] for r in admitted)
                 if queue:
                     self.depth += 1
-                if self.shared:
+                if self.shared and queue:
                     self._fit_table(queue)
                     self._rebalance([r[1] for r in admitted])
             self.queue = 0
@@ -955,6 +970,10 @@ class _SharedWorker(_Worker):
         self.candidates.clear()
         self.pending = []
         self.level -= 1
+        if self.s.graph:  # the frontier's edges are found again when the level reruns
+            for _order, key, _state in self.frontier:
+                self.expansions.pop(key, None)
+        self.s.counters[self.index] = self.generated
         return ("undone",)
 
     def on_table(self, path: str, size: int) -> tuple[Any, ...]:

@@ -265,3 +265,38 @@ def test_a_table_that_cannot_grow_stops_the_search_incomplete(
     result = check(FastTwoPhase(5), store="fingerprint", workers=2)
     assert not result.complete and result.ok is not True
     assert "shared fingerprint table is full (256 slots)" in (result.stop_reason or "")
+
+
+class _ManyRoots(Model):
+    """3,000 initial states, each with two successors: more roots than a small first
+    table holds."""
+
+    def init_states(self) -> list[Any]:
+        return list(range(3000))
+
+    def actions(self, state: Any) -> list[str]:
+        return ["Up", "Far"] if state < 3000 else []
+
+    def next_state(self, state: Any, action: str) -> Any:
+        return state + 3000 if action == "Up" else state % 7 + 6000
+
+    def is_terminal(self, state: Any) -> bool:
+        return True
+
+
+def test_the_table_makes_room_for_the_initial_states_and_for_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    grows = _Grows(monkeypatch, 64, 0.5)
+    serial = check(_ManyRoots(), store="fingerprint")
+    assert summary(check(_ManyRoots(), store="fingerprint", workers=2)) == summary(serial)
+    assert serial.distinct_states == 6007 and grows.grown[0] >= 4 * 3000
+    # A bound does not cap the table: the level it cuts still claims every successor.
+    for bound in (50, 3000):
+        serial = check(FastTwoPhase(5), store="fingerprint", max_states=bound)
+        parallel = check(FastTwoPhase(5), store="fingerprint", max_states=bound, workers=2)
+        # (The serial search stops inside the level, the parallel one at its end, so
+        # only the generated count and coverage may differ.)
+        for field in ("complete", "ok", "distinct", "statuses", "stop"):
+            assert summary(parallel)[field] == summary(serial)[field], field
+        assert parallel.stop_reason == f"max_states={bound} reached"
