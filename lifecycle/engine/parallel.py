@@ -354,23 +354,12 @@ class ParallelSearch(_Search):
                     # A claim found no room: undo the level everywhere, grow, run it again
                     # (unless the search is stopping anyway: growing touches every page).
                     self._ask(("undo",))
-                    if self.interrupted:
-                        raise KeyboardInterrupt
-                    if self.memory_hit is not None:
-                        raise _Stop(self.memory_hit)
-                    if any(r[1] for r in expanded):
-                        raise _Stop(f"time_limit={self.time_limit}s reached")
+                    self._stop_after(expanded)
                     self._fit_table(queue, refused=True)
                     continue
                 self.levels += 1
                 self._merge_expansion(expanded)
-                if self.interrupted:
-                    raise KeyboardInterrupt
-                self._watch_memory()  # a level shorter than a tick is measured too
-                if self.memory_hit is not None:
-                    raise _Stop(self.memory_hit)
-                if any(r[1] for r in expanded):
-                    raise _Stop(f"time_limit={self.time_limit}s reached")
+                self._stop_after(expanded)
                 fresh = sum(r[2] for r in expanded)
                 if last and fresh:
                     raise _Stop(f"max_depth={self.max_depth} reached")
@@ -414,6 +403,17 @@ class ParallelSearch(_Search):
         self._gather_counts()
         if self.graph:
             self._assemble_graph()
+
+    def _stop_after(self, expanded: list[Any]) -> None:
+        """End the search if Ctrl-C, the memory bound or the time limit came during
+        the level just expanded (a level shorter than a progress tick is measured too)."""
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self._watch_memory()
+        if self.memory_hit is not None:
+            raise _Stop(self.memory_hit)
+        if any(r[1] for r in expanded):
+            raise _Stop(f"time_limit={self.time_limit}s reached")
 
     def _fit_table(self, queue: int, refused: bool = False) -> None:
         """Grow the shared table before a level could fill it past `_TABLE_LOAD`: the
